@@ -1,0 +1,92 @@
+"""Per-character perplexity: exp(mean negative log-likelihood) over every character of each poem and its
+end token, never the begin token or padding, without keyword prefixes.
+
+Characters outside the vocabulary are scored as the unknown token (and counted), so a poem's score
+never silently skips a character.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import Batch, Poems, eval_batches, load_poems
+from .model import IGNORE_INDEX
+from .vocab import Vocab
+
+
+@dataclass
+class PerplexityResult:
+    ppl: float
+    chars: int  # tokens scored: each poem's characters plus its end token
+    unknown: int  # characters not in the vocabulary (scored as the unknown token)
+    nll_sum: float
+    poems: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@torch.no_grad()
+def batches_nll(model, batches: list[Batch], device="cpu") -> tuple[float, int]:
+    """Summed NLL and number of scored targets over `batches` (model switched to eval mode)."""
+    was_training = model.training
+    model.eval()
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    count = 0
+    for batch in batches:
+        logits, _ = model(batch.ids.to(device, non_blocking=True))  # (B, T, V)
+        nll = F.cross_entropy(logits.flatten(0, 1).float(), batch.targets.to(device, non_blocking=True).flatten(),
+                              ignore_index=IGNORE_INDEX, reduction="sum")
+        total += nll.double()
+        count += batch.scored
+    model.train(was_training)
+    return total.item(), count
+
+
+def poems_perplexity(model, poems: Poems, device="cpu", batch_size: int = 64) -> PerplexityResult:
+    nll, count = batches_nll(model, eval_batches(poems, batch_size), device)
+    unknown = int((poems.ids == poems.vocab.unk_id).sum())
+    return PerplexityResult(math.exp(nll / count) if count else float("nan"), count, unknown, nll, len(poems))
+
+
+def perplexity(model, vocab: Vocab, poems: list[str], device="cpu", batch_size: int = 64) -> PerplexityResult:
+    """Perplexity of `model` on `poems` (already normalised simplified text, one string per poem)."""
+    encoded = Poems.from_arrays([np.array(vocab.encode(poem), dtype=np.int64) for poem in poems], vocab)
+    return poems_perplexity(model, encoded, device, batch_size)
+
+
+def _lines(poem: str) -> list[str]:
+    from .text import split_lines
+
+    return [line for line in split_lines(poem)[0] if line]
+
+
+def novel_mask(poems: list[str], train_poems: list[str]) -> np.ndarray:
+    """True for the poems none of whose lines occurs as a line of any training poem."""
+    seen = {line for poem in train_poems for line in _lines(poem)}
+    return np.array([not any(line in seen for line in _lines(poem)) for poem in poems], dtype=bool)
+
+
+def evaluate_split(model, vocab: Vocab, data_dir, split: str = "test", device="cpu"
+                   ) -> tuple[PerplexityResult, Optional[PerplexityResult]]:
+    """Perplexity on a built split, and on its poems that share no line with the train split (None when
+    the corpus has no train.txt to compare with)."""
+    from .corpus import load_poems as load_texts
+    from .errors import PoetryGenError
+
+    poems = load_poems(data_dir, split)
+    if poems.vocab.to_list() != vocab.to_list():
+        raise PoetryGenError(f"{data_dir} was built with another vocabulary than the checkpoint's")
+    whole = poems_perplexity(model, poems, device)
+    train_txt = Path(data_dir) / "train.txt"
+    if not train_txt.is_file():
+        return whole, None
+    keep = novel_mask(load_texts(data_dir, split), load_texts(data_dir, "train"))
+    novel = Poems.from_arrays([poems.poem(i) for i in np.flatnonzero(keep)], poems.vocab)
+    return whole, poems_perplexity(model, novel, device)

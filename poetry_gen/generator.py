@@ -1,0 +1,347 @@
+"""Writing poems with a trained model: checks the request, lays the poem out, and has the sampler write it.
+
+    >>> gen = load_generator()                                  # the default model shipped with poetry_gen
+    >>> gen.acrostic("春夏秋冬", form="七绝", num=3, seed=1)     # [Poem, Poem, Poem], best score first
+    >>> gen.generate(start="床前明月光", form="五绝")
+    >>> gen.perplexity(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
+
+Every mistake in a request (unknown form, characters the model does not know, a start text that does
+not fit the form, ...) raises PoetryGenError with a one-line message; the CLI prints the same message.
+torch loads only when a generator is made, so the CLI can read the defaults below cheaply.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Optional, Union
+
+from .errors import PoetryGenError
+from .forms import FORMS, PERIOD, Form, form_for
+from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified, to_traditional
+
+CHARS = (5, 7)
+MAX_LINES = 64  # the most lines a poem may be asked for
+FREE_LINES = (2, 16)  # a poem of free length (`chars` without `lines`) ends after 2 to 16 lines
+TONES = ("soft", "strict", "off")
+NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "
+                    "`poetry-gen train --data DIR --out CKPT` and pass it with --checkpoint CKPT "
+                    "(in Python: load_generator(path))")
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    temperature: float = 0.8  # 0 always takes the likeliest character
+    top_k: int = 0  # draw only among the k likeliest characters; 0 = no limit
+    top_p: float = 0.9  # draw only among the likeliest characters that together have probability p; 1 = all
+    repeat_penalty: float = 1.0  # subtracted from the logit of a character already in the poem
+    tone_penalty: float = 3.0  # tones="soft": subtracted from the logit of a character breaking the template
+
+    def check(self) -> "SamplingOptions":
+        if not self.temperature >= 0:
+            raise PoetryGenError(f"temperature must be 0 or more, not {self.temperature:g}")
+        if self.top_k < 0:
+            raise PoetryGenError(f"top-k must be 0 (no limit) or more, not {self.top_k}")
+        if not 0 < self.top_p <= 1:
+            raise PoetryGenError(f"top-p must be in (0, 1], not {self.top_p:g}")
+        if not (self.repeat_penalty >= 0 and self.tone_penalty >= 0):
+            raise PoetryGenError("penalties must be 0 or more")
+        return self
+
+
+@dataclass
+class Poem:
+    text: str  # the whole poem with its marks: 床前明月光，疑是地上霜。...
+    lines: list  # its lines without marks
+    form: Optional[str]  # 五绝 七绝 五律 七律, or None for another shape
+    score: float  # mean log-probability per written character and mark under the model (higher is likelier)
+    seed: int  # the seed that, with the same options and `num`, writes this poem again
+
+    def couplets(self) -> list:
+        """The poem one couplet per string: '床前明月光，疑是地上霜。' (a lone last line stands alone)."""
+        return re.findall(f"[^{PERIOD}]*{PERIOD}", self.text)
+
+    def to_traditional(self) -> "Poem":
+        return replace(self, text=to_traditional(self.text), lines=[to_traditional(l) for l in self.lines])
+
+    def to_dict(self) -> dict:
+        return {"poem": self.text, "lines": list(self.lines), "form": self.form, "score": self.score,
+                "seed": self.seed}
+
+
+# --- reading a request ----------------------------------------------------------------------------
+
+def _form(form) -> Form:
+    if isinstance(form, Form):
+        return form
+    name = to_simplified(str(form).strip())
+    if name not in FORMS:
+        raise PoetryGenError(f"unknown form {form!r}: choose one of {', '.join(FORMS)}")
+    return FORMS[name]
+
+
+def _check_chars(chars) -> int:
+    if chars not in CHARS:
+        raise PoetryGenError(f"lines have 5 or 7 characters, not {chars}")
+    return chars
+
+
+def _check_lines(lines) -> int:
+    if not (isinstance(lines, int) and 1 <= lines <= MAX_LINES):
+        raise PoetryGenError(f"a poem has 1 to {MAX_LINES} lines, not {lines}")
+    return lines
+
+
+def _agree(form: Form, chars, lines) -> Form:
+    """`form`, checked against separately given `chars` and `lines`."""
+    if chars is not None and chars != form.chars:
+        raise PoetryGenError(f"a {form.name} has {form.chars} characters per line, not {chars}")
+    if lines is not None and lines != form.lines:
+        raise PoetryGenError(f"a {form.name} has {form.lines} lines, not {lines}")
+    return form
+
+
+def _describe(form: Form) -> str:
+    return form.name or f"poem of {form.chars}-character lines"
+
+
+def _hanzi_text(text: Optional[str], what: str) -> str:
+    """Normalised text that must hold Chinese characters."""
+    text = normalize(text or "")
+    if not text:
+        raise PoetryGenError(f"the {what} is empty")
+    if not any(is_hanzi(ch) for ch in text):
+        raise PoetryGenError(f"the {what} {text!r} holds no Chinese characters")
+    return text
+
+
+def _first_line_chars(lines: list, ends: list) -> int:
+    """Line length a start text implies when neither form nor chars is given."""
+    n = len(lines[0])
+    if ends[0] or n in CHARS:  # a whole first line (typing one without its mark is common)
+        if n not in CHARS:
+            raise PoetryGenError(f"line 1 of the start text has {n} characters; lines have 5 or 7")
+        return n
+    if n > max(CHARS):
+        raise PoetryGenError(f"line 1 of the start text has {n} characters; lines have 5 or 7 (end a line with ，)")
+    return max(CHARS)  # part of a line: the longer form
+
+
+@dataclass(frozen=True)
+class _Plan:
+    form: Form  # lines=None: free length
+    given: list  # the start text's lines (the last may be partial)
+    heads: list  # acrostic heads, one per line from the first
+
+
+def _check_start(lines: list, ends: list, form: Form) -> None:
+    """The start text (split into lines) must fit `form`: whole lines of form.chars with the right marks,
+    at most one unfinished line at the end, and something left to write."""
+    n, limit = len(lines), form.lines or FREE_LINES[1]
+    if n > limit:
+        raise PoetryGenError(f"the start text has {n} lines, but a {_describe(form)} has at most {limit}")
+    if n == limit and len(lines[-1]) == form.chars:
+        raise PoetryGenError(f"the start text already fills the {_describe(form)}; nothing is left to write")
+    if not any(ends) and len(lines[0]) in CHARS and len(lines[0]) != form.chars:
+        raise PoetryGenError(f"the start text {lines[0]} is a {len(lines[0])}-character line, but a "
+                             f"{_describe(form)} has {form.chars} characters per line")
+    for i, (line, end) in enumerate(zip(lines, ends)):
+        if not line:
+            raise PoetryGenError(f"line {i + 1} of the start text is empty")
+        if len(line) > form.chars or (end and len(line) != form.chars):
+            raise PoetryGenError(f"line {i + 1} of the start text has {len(line)} characters, but a "
+                                 f"{_describe(form)} has {form.chars} per line")
+        if end and end != Form.line_end(i):
+            raise PoetryGenError(f"line {i + 1} of the start text ends in {end}, but in a {_describe(form)} "
+                                 f"it ends in {Form.line_end(i)} (lines alternate ，。)")
+
+
+# --- the generator ----------------------------------------------------------------------------------
+
+class Generator:
+    """A model (switched to eval mode) with its vocabulary, ready to write poems (see `load_generator`)."""
+
+    def __init__(self, model, vocab, device="cpu"):
+        from .sampler import VocabTables  # torch loads here, not when the CLI reads the defaults
+
+        self.model, self.vocab, self.device = model.eval(), vocab, device
+        self.tables = VocabTables(vocab, device)
+
+    def acrostic(self, heads: str, form=None, num: int = 1, seed: Optional[int] = None, *,
+                 chars: Optional[int] = None, temperature: float = SamplingOptions.temperature,
+                 top_k: int = SamplingOptions.top_k, top_p: float = SamplingOptions.top_p,
+                 repeat_penalty: float = SamplingOptions.repeat_penalty,
+                 tone_penalty: float = SamplingOptions.tone_penalty, prefix: Optional[str] = None,
+                 rhyme: Union[bool, str] = True, tones: str = "soft") -> list:
+        """藏头诗: one line per head character, beginning with it. 4 heads make a 绝句, 8 a 律诗, other
+        counts that many lines; lines have 7 characters unless `form` or `chars` says otherwise. With
+        fewer heads than the form's lines, the lines after the last head are free."""
+        text = re.sub(f"[{LINE_MARKS}]", "", _hanzi_text(heads, "acrostic"))  # 春,夏,秋,冬 is fine too
+        bad = [ch for ch in dict.fromkeys(text) if not is_hanzi(ch)]
+        if bad:
+            raise PoetryGenError(f"acrostic heads are Chinese characters, one per line, not {' '.join(bad)}")
+        if form is not None:
+            shape = _agree(_form(form), chars, None)
+            if len(text) > shape.lines:
+                raise PoetryGenError(f"{len(text)} acrostic heads, but a {shape.name} has only {shape.lines} lines")
+        else:
+            shape = form_for(_check_chars(7 if chars is None else chars), _check_lines(len(text)))
+        plan = _Plan(shape, [], list(text))
+        return self._write(plan, num, seed, SamplingOptions(temperature, top_k, top_p, repeat_penalty,
+                                                            tone_penalty), prefix, rhyme, tones)
+
+    def generate(self, start: Optional[str] = None, form=None, chars: Optional[int] = None,
+                 lines: Optional[int] = None, num: int = 1, seed: Optional[int] = None, *,
+                 temperature: float = SamplingOptions.temperature, top_k: int = SamplingOptions.top_k,
+                 top_p: float = SamplingOptions.top_p, repeat_penalty: float = SamplingOptions.repeat_penalty,
+                 tone_penalty: float = SamplingOptions.tone_penalty, prefix: Optional[str] = None,
+                 rhyme: Union[bool, str] = True, tones: str = "soft") -> list:
+        """A poem from scratch, or continuing `start` (kept in the poem as given; it may end mid-line).
+
+        The shape: `form`; or `chars` (5 or 7) with `lines`; or `chars` alone for a free number of lines
+        (the model ends the poem after a couplet, after 2 to 16 lines); with none of them, a 绝句 (a 律诗
+        when the start text holds 4 whole lines or more) of the start text's line length, else a 七绝.
+        """
+        given, ends = [], []
+        if start is not None:
+            given, ends = split_lines(_hanzi_text(start, "start text"))
+            bad = [ch for ch in dict.fromkeys("".join(given)) if not is_hanzi(ch)]
+            if bad:
+                raise PoetryGenError(f"the start text may hold only Chinese characters and the marks ，。, "
+                                     f"not {' '.join(bad)}")
+        if form is not None:
+            shape = _agree(_form(form), chars, lines)
+        else:
+            n = _check_chars(chars) if chars is not None else _first_line_chars(given, ends) if given else 7
+            if lines is not None:
+                shape = form_for(n, _check_lines(lines))
+            elif chars is not None:
+                shape = Form(None, n, None)
+            else:
+                whole = sum(len(line) == n for line in given)  # a start of 4 whole lines goes on to 8
+                shape = form_for(n, 4 if whole < 4 else 8)
+        if given:
+            _check_start(given, ends, shape)
+        return self._write(_Plan(shape, given, []), num, seed, SamplingOptions(
+            temperature, top_k, top_p, repeat_penalty, tone_penalty), prefix, rhyme, tones)
+
+    def perplexity(self, poems):
+        """evaluate.PerplexityResult (ppl, chars, unknown, ...) of the model on `poems` (str or list of str;
+        any script, normalised like the corpus)."""
+        from .evaluate import perplexity
+
+        poems = [poems] if isinstance(poems, str) else list(poems)
+        return perplexity(self.model, self.vocab, [normalize(p) for p in poems], device=self.device)
+
+    # --- internals ----------------------------------------------------------------------------------
+
+    def _known(self, text: str, what: str) -> list:
+        unknown = [ch for ch in dict.fromkeys(text) if ch not in self.vocab]
+        if unknown:
+            raise PoetryGenError(f"the model does not know {' '.join(unknown)} (in the {what}); it knows "
+                                 f"{len(self.vocab) - len(self.vocab.special_ids)} characters")
+        return self.vocab.encode(text)
+
+    def _rhyme(self, rhyme, plan: _Plan) -> Optional[frozenset]:
+        """The rhyme groups a row may take before it writes: one named group, or all 30 平声 groups,
+        narrowed by the line ends the start text fixes."""
+        from . import prosody
+
+        if rhyme is False:
+            return None
+        if not (rhyme is True or isinstance(rhyme, str)):
+            raise PoetryGenError(f"rhyme is True, False or a 平声 group such as 东, not {rhyme!r}")
+        named = prosody.validate_rhyme_group(rhyme) if isinstance(rhyme, str) else None
+        groups = frozenset([named] if named else prosody.PING_GROUPS)
+        if named and not bool((self.tables.groups[:, self.tables.group_mask([named])].any(1)
+                               & self.tables.is_char).any()):
+            raise PoetryGenError(f"the model knows no character of the rhyme group {named}")
+        form = plan.form
+        for i, line in enumerate(plan.given):
+            if len(line) < form.chars:
+                break
+            ch = line[-1]
+            own = prosody.rhyme_groups(ch)
+            if i % 2 == 1 or (form.lines is not None and i == form.lines - 1):  # a rhyming line end
+                if groups & own:
+                    groups &= own
+                elif named:
+                    raise PoetryGenError(f"line {i + 1} of the start text ends in {ch} "
+                                         f"({'/'.join(sorted(own)) or 'not in the 平水韵 table'}), which does "
+                                         f"not rhyme in the {named} group")
+                elif own:  # the given text rhymes otherwise (even in a 仄声 group): follow it
+                    groups = own
+            elif i == 0 and groups & own:  # line 1 may join the rhyme
+                groups &= own
+        return groups
+
+    def _write(self, plan: _Plan, num, seed, options: SamplingOptions, prefix, rhyme, tones) -> list:
+        import torch
+
+        from . import prosody
+        from .sampler import Controls, Layout, decode
+
+        options.check()
+        if not (isinstance(num, int) and num >= 1):
+            raise PoetryGenError(f"num must be a whole number of at least 1, not {num}")
+        if tones not in TONES:
+            raise PoetryGenError(f"tones must be one of {', '.join(TONES)}, not {tones!r}")
+        form = plan.form
+        prompt = self._known(normalize(prefix), "prefix") if prefix else []
+        heads = self._known("".join(plan.heads), "acrostic heads")
+        given = self._known("".join(plan.given), "start text")
+
+        C = form.chars
+        lines = form.lines if form.lines is not None else FREE_LINES[1]
+        given = iter(given)
+        fixed = {i * (C + 1) + j: next(given) for i, line in enumerate(plan.given) for j in range(len(line))}
+        for i, head in enumerate(heads):
+            fixed[i * (C + 1)] = head
+        min_lines = None
+        if form.lines is None:  # free length: not before the given lines are done
+            min_lines = max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2)
+        layout = Layout(C, lines, fixed, min_lines)
+        templates = tuple(prosody.templates(form.name)) if form.name and tones != "off" else ()
+        controls = Controls(self._rhyme(rhyme, plan), templates, tones)
+
+        seed = secrets.randbits(31) if seed is None else int(seed)
+        generator = torch.Generator(self.device).manual_seed(seed)
+        samples = decode(self.model, self.tables, layout, options, num=num, controls=controls,
+                         generator=generator, prompt=prompt)
+        poems = []
+        for sample in samples:
+            text = self.vocab.decode(sample.ids)
+            poem_lines, _ = split_lines(text)
+            poems.append(Poem(text, poem_lines, form_for(C, len(poem_lines)).name, sample.score, seed))
+        return poems
+
+
+@contextmanager
+def _default_checkpoint():
+    """Path of the model shipped as package data (poetry_gen/checkpoints/default.pt)."""
+    from importlib import resources
+
+    try:
+        ref = resources.files("poetry_gen.checkpoints") / "default.pt"
+    except ModuleNotFoundError:
+        ref = None
+    if ref is None or not ref.is_file():
+        raise PoetryGenError(NO_DEFAULT_MODEL)
+    with resources.as_file(ref) as path:
+        yield path
+
+
+def load_generator(path=None, device=None) -> Generator:
+    """A Generator for the checkpoint at `path` (None: the default model shipped with poetry_gen), on
+    `device` ("cpu", "cuda"; None or "auto": CUDA when available, else the CPU)."""
+    from .checkpoint import load_checkpoint
+    from .train import resolve_device
+
+    device = resolve_device("auto" if device is None else str(device))
+    if path is None:
+        with _default_checkpoint() as default:
+            ckpt = load_checkpoint(default, device)
+    else:
+        ckpt = load_checkpoint(path, device)
+    return Generator(ckpt.model, ckpt.vocab, device)

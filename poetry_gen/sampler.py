@@ -1,0 +1,334 @@
+"""Constrained batched decoding: `num` candidate poems written together, one batch row each.
+
+A poem of L lines of C characters is a grid of L × (C + 1) positions, the same for every row, so all
+rows reach the same position at the same step and the shape holds by construction, not by filtering:
+
+    position p → line p // (C+1), column p % (C+1)
+    column < C    a character: only Chinese characters may be drawn (no special token, <unk>, mark)
+                  unless the text fixes it (the start text, an acrostic head), which every row then takes
+    column == C   the line's mark, forced: '，' after the 1st, 3rd, ... line, '。' after the 2nd, 4th, ...
+                  line and after the last; after the last mark the poem ends and nothing more is fed.
+
+With `Layout.min_lines` the length is free: at the start of a line that follows a '。' (and at least
+`min_lines` lines), the model may also draw <eos>, which ends that row's poem.
+
+One step, for the rows' logits (B, V):
+
+    raw logits ──► score: log_softmax(raw)[chosen]      (the model's own distribution, T = 1, no masks)
+        │
+        ├─ − repeat_penalty   on characters already in the poem (or fixed to come in it)
+        ├─ − tone_penalty     on characters whose tone breaks every template still in play ("soft")
+        ├─ masks: shape; rhyme; a line that would repeat an earlier one; tone ("strict")
+        ├─ / temperature, top-k, top-p
+        └─ draw (torch.multinomial with the caller's torch.Generator), or argmax when temperature ≈ 0
+
+A row's score is the mean of log p(token) under the raw model over the tokens the decoder chose or
+forced (characters and marks), excluding the given text (the start text with the marks of its whole
+lines, acrostic heads: every candidate shares them) and <eos>: a per-token log-likelihood comparable across poems, exp(−score) is its perplexity.
+
+The rhyme and tone controls are per row, so each candidate makes its own choices:
+- Rhyme: each row carries a set of 平水韵 groups (initially the caller's: one named group, all 30 平声
+  groups, or what the given text fixed). At the end of a line followed by '。' only characters of a
+  group in the set may be drawn; the first such character narrows the set to its groups, so the model's
+  own preference among 平声 characters picks the rhyme and the later lines follow it. Line 1's end may
+  join: a 平声 character there must be in the set (and narrows it); a 仄声 one leaves the set alone.
+  No character rhymes twice (重韵).
+- Tones: each row counts, for each template of the form, how many key positions broke it; the templates
+  with fewest breaks stay in play. At the first key position (line 1, 2nd character) all four are in
+  play, so the model's own choice there picks 平起 or 仄起, and line 1's end picks whether it rhymes.
+A hard constraint that would leave a row with nothing to draw is dropped for that row at that step,
+in the order rhyme, 重韵, repeated line, strict tones (the shape constraints are never dropped).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import torch
+
+from .errors import PoetryGenError
+from .forms import COMMA, PERIOD
+from .text import is_hanzi
+from .vocab import Vocab
+
+TONE_MODES = ("soft", "strict", "off")
+_FREE, _PING, _ZE = 0, 1, 2  # tone requirement codes of a template position
+_TONE_CODES = {"中": _FREE, "平": _PING, "仄": _ZE}
+GREEDY_BELOW = 1e-5  # a temperature below this draws the likeliest token (the limit of sampling as T → 0)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The poem's shape and the characters already decided."""
+
+    chars: int  # characters per line
+    lines: int  # lines to write (with min_lines: the most the model may write; then even)
+    fixed: dict = field(default_factory=dict)  # position → token id (start text, acrostic heads)
+    min_lines: Optional[int] = None  # free length: the model may end after a '。' line from here on
+
+    @property
+    def length(self) -> int:
+        return self.lines * (self.chars + 1)
+
+    def mark(self, line: int) -> str:
+        return PERIOD if line % 2 == 1 or line == self.lines - 1 else COMMA
+
+    def given_prefix(self) -> int:
+        """How many positions from the start the given text fixes (fed before the rows diverge)."""
+        p = 0
+        while p < self.length and (p in self.fixed or (p % (self.chars + 1) == self.chars and p > 0
+                                                       and p - 1 in self.fixed)):
+            p += 1
+        return p
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Rhyme and tone control (see the module docstring)."""
+
+    rhyme: Optional[frozenset] = None  # 平水韵 groups the rhyme may take; None = rhyme not controlled
+    templates: tuple = ()  # prosody.Template of the form, one per line of the layout; () = tones free
+    tones: str = "soft"  # soft | strict | off
+
+
+@dataclass
+class Sample:
+    ids: list  # the poem's tokens: characters and marks
+    score: float  # mean log-probability, see the module docstring
+
+
+class VocabTables:
+    """Per-vocabulary tensors the masks are built from, made once per model and device."""
+
+    def __init__(self, vocab: Vocab, device="cpu"):
+        from . import prosody  # the rhyme table loads only with a generator, not with the package
+
+        self.vocab = vocab
+        tokens = vocab.itos
+        special = set(vocab.special_ids)
+        self.is_char = torch.tensor([i not in special and len(t) == 1 and is_hanzi(t)
+                                     for i, t in enumerate(tokens)], device=device)  # (V,)
+        missing = [m for m in (COMMA, PERIOD) if m not in vocab]
+        if missing:
+            raise PoetryGenError(f"the model's vocabulary lacks the line mark {missing[0]}, so it cannot write poems")
+        self.marks = {m: vocab.stoi[m] for m in (COMMA, PERIOD)}
+        readings = [prosody.lookup(t) if ok else None for t, ok in zip(tokens, self.is_char.tolist())]
+        # A character of unknown tone fits either tone, as in prosody.fits (the checker agrees).
+        self.fits_ping = torch.tensor([r is not None and (not r.tones or prosody.PING in r.tones)
+                                       for r in readings], device=device)  # (V,)
+        self.fits_ze = torch.tensor([r is not None and (not r.tones or prosody.ZE in r.tones)
+                                     for r in readings], device=device)  # (V,)
+        names = sorted({g for r in readings if r for g in r.groups})
+        self.group_index = {g: i for i, g in enumerate(names)}
+        groups = torch.zeros(len(tokens), len(names), dtype=torch.bool)
+        for i, r in enumerate(readings):
+            for g in r.groups if r else ():
+                groups[i, self.group_index[g]] = True
+        self.groups = groups.to(device)  # (V, G)
+        ping = torch.tensor([g in prosody.PING_GROUPS for g in names], dtype=torch.bool)
+        self.ping_rhyme = (groups & ping).any(1).to(device)  # (V,) has a 平声 rhyme reading
+
+    def group_mask(self, groups) -> torch.Tensor:
+        """(G,) bool of the named groups (those no vocabulary character has are left out)."""
+        mask = torch.zeros(self.groups.shape[1], dtype=torch.bool, device=self.groups.device)
+        for g in groups:
+            if g in self.group_index:
+                mask[self.group_index[g]] = True
+        return mask
+
+
+def _restrict(allowed: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
+    """allowed & extra, except in rows where that leaves nothing: those keep `allowed`."""
+    both = allowed & extra
+    return torch.where(both.any(-1, keepdim=True), both, allowed)
+
+
+def _top_k_top_p(x: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
+    """Logits (B,V) with everything outside the top-k / nucleus set to -inf (always keeps the best)."""
+    if 0 < top_k < x.shape[-1]:
+        kth = x.topk(top_k, dim=-1).values[:, -1:]  # (B, 1)
+        x = x.masked_fill(x < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_x, order = x.sort(dim=-1, descending=True)  # (B, V)
+        probs = sorted_x.softmax(-1)
+        outside = probs.cumsum(-1) - probs >= top_p  # the mass before this token already reaches p
+        x = x.scatter(-1, order, sorted_x.masked_fill(outside, float("-inf")))
+    return x
+
+
+class _Decoder:
+    """Per-row bookkeeping of one `decode` call: the tokens so far, which characters occurred, the
+    rhyme-group set and the template breaks."""
+
+    def __init__(self, tables: VocabTables, layout: Layout, controls: Controls, options, batch: int, device):
+        self.t, self.layout, self.controls, self.options = tables, layout, controls, options
+        C = layout.chars
+        self.tokens = torch.full((batch, layout.length), tables.vocab.pad_id, dtype=torch.long, device=device)
+        self.present = torch.zeros(batch, len(tables.vocab), dtype=torch.bool, device=device)  # (B, V)
+        if layout.fixed:  # characters fixed to come (later acrostic heads) count as already there
+            self.present[:, list(layout.fixed.values())] = True
+        self.rhyme = None
+        if controls.rhyme is not None:
+            self.rhyme = tables.group_mask(controls.rhyme).expand(batch, -1).clone()  # (B, G)
+            self.rhymed = torch.zeros_like(self.present)  # (B, V) characters that ended a rhyming line
+        self.tone_codes = None
+        if controls.tones != "off" and controls.templates:
+            codes = [[[_TONE_CODES[m] for m in line] for line in tpl.lines] for tpl in controls.templates]
+            self.tone_codes = torch.tensor(codes, device=device)  # (K, L, C)
+            self.breaks = torch.zeros(batch, len(controls.templates), dtype=torch.long, device=device)  # (B, K)
+        self.done = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.score_sum = torch.zeros(batch, device=device)
+        self.scored = torch.zeros(batch, device=device)
+        self.C = C
+
+    # --- what a position asks for ---------------------------------------------------------------
+
+    def _rhyme_kind(self, line: int, col: int) -> Optional[str]:
+        """'must' at the end of a line followed by '。', 'may' at line 1's end, else None."""
+        if self.rhyme is None or col != self.C - 1:
+            return None
+        if self.layout.mark(line) == PERIOD:
+            return "must"
+        return "may" if line == 0 else None
+
+    def _tone_need(self, line: int, col: int) -> Optional[torch.Tensor]:
+        """(B, V) bool: the characters whose tone fits a template still in play; None where all fit."""
+        if self.tone_codes is None:
+            return None
+        req = self.tone_codes[:, line, col]  # (K,)
+        if not (req != _FREE).any():
+            return None
+        in_play = self.breaks == self.breaks.min(dim=1, keepdim=True).values  # (B, K)
+        free = (in_play & (req == _FREE)).any(1, keepdim=True)  # (B, 1)
+        ping = (in_play & (req == _PING)).any(1, keepdim=True)
+        ze = (in_play & (req == _ZE)).any(1, keepdim=True)
+        return free | (ping & self.t.fits_ping) | (ze & self.t.fits_ze)  # (B, V)
+
+    def _repeated_line(self, line: int, col: int) -> Optional[torch.Tensor]:
+        """(B, V) bool at a line's last character: the characters that would complete a copy of an
+        earlier line."""
+        if col != self.C - 1 or line == 0:
+            return None
+        C = self.C
+        start = line * (C + 1)
+        current = self.tokens[:, start:start + C - 1]  # (B, C-1)
+        earlier = self.tokens[:, :start].reshape(-1, line, C + 1)  # (B, line, C+1)
+        same = (earlier[:, :, :C - 1] == current[:, None]).all(-1)  # (B, line)
+        counts = torch.zeros(self.present.shape, device=same.device)
+        counts.scatter_add_(1, earlier[:, :, C - 1], same.float())
+        return counts > 0
+
+    # --- one position ----------------------------------------------------------------------------
+
+    def choose(self, p: int, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The token (B,) of every row at position p, given the logits (B, V) from the tokens before."""
+        line, col = divmod(p, self.C + 1)
+        B = logits.shape[0]
+        if col == self.C:
+            return torch.full((B,), self.t.marks[self.layout.mark(line)], dtype=torch.long, device=logits.device)
+        if p in self.layout.fixed:
+            return torch.full((B,), self.layout.fixed[p], dtype=torch.long, device=logits.device)
+
+        opts = self.options
+        x = logits - opts.repeat_penalty * (self.present & self.t.is_char)  # (B, V)
+        allowed = self.t.is_char.expand(B, -1)  # (B, V)
+        may_end = (self.layout.min_lines is not None and col == 0 and line >= self.layout.min_lines
+                   and self.layout.mark(line - 1) == PERIOD)
+        if may_end:
+            allowed = allowed.clone()
+            allowed[:, self.t.vocab.eos_id] = True
+
+        rhyme = self._rhyme_kind(line, col)
+        if rhyme:
+            member = (self.rhyme.float() @ self.t.groups.float().T) > 0  # (B, G) @ (G, V) → (B, V)
+            if rhyme == "may":
+                member |= ~self.t.ping_rhyme
+            allowed = _restrict(allowed, member)
+            allowed = _restrict(allowed, ~self.rhymed)  # 重韵: no rhyme character twice
+        repeated = self._repeated_line(line, col)
+        if repeated is not None:
+            allowed = _restrict(allowed, ~repeated)
+        fits = self._tone_need(line, col)
+        if fits is not None:
+            if self.controls.tones == "strict":
+                allowed = _restrict(allowed, fits)
+            else:
+                x = x - opts.tone_penalty * ~fits
+
+        x = x.masked_fill(~allowed, float("-inf"))
+        if opts.temperature < GREEDY_BELOW:
+            return x.argmax(-1)
+        x = _top_k_top_p(x / opts.temperature, opts.top_k, opts.top_p)
+        return torch.multinomial(x.softmax(-1), 1, generator=generator)[:, 0]
+
+    def record(self, p: int, tokens: torch.Tensor, logits: Optional[torch.Tensor]) -> torch.Tensor:
+        """Store the rows' tokens at position p and update the bookkeeping; `logits` (the raw ones
+        before p) when the token is the decoder's choice and counts towards the score. Returns the
+        tokens to feed (<pad> for rows whose poem has ended)."""
+        line, col = divmod(p, self.C + 1)
+        ended = tokens == self.t.vocab.eos_id
+        tokens = tokens.masked_fill(self.done | ended, self.t.vocab.pad_id)
+        live = ~(self.done | ended)
+        if logits is not None:
+            logp = logits.float().log_softmax(-1).gather(1, tokens[:, None])[:, 0]  # (B,)
+            self.score_sum += torch.where(live, logp, torch.zeros_like(logp))
+            self.scored += live.float()
+        self.done |= ended
+        self.tokens[:, p] = tokens
+        if col == self.C:
+            return tokens
+        self.present[torch.arange(len(tokens), device=tokens.device), tokens] |= live
+        if self._rhyme_kind(line, col):
+            self.rhymed[torch.arange(len(tokens), device=tokens.device), tokens] |= live
+            narrowed = self.rhyme & self.t.groups[tokens]  # (B, G)
+            keep = narrowed.any(1, keepdim=True) & live[:, None]
+            self.rhyme = torch.where(keep, narrowed, self.rhyme)
+        if self.tone_codes is not None:
+            req = self.tone_codes[:, line, col]  # (K,)
+            fit = ((req == _FREE) | ((req == _PING) & self.t.fits_ping[tokens][:, None])
+                   | ((req == _ZE) & self.t.fits_ze[tokens][:, None]))  # (B, K)
+            self.breaks += (~fit & live[:, None]).long()
+        return tokens
+
+    def samples(self) -> list:
+        out = []
+        for row, total, n in zip(self.tokens.tolist(), self.score_sum.tolist(), self.scored.tolist()):
+            ids = [i for i in row if i != self.t.vocab.pad_id]
+            out.append(Sample(ids, total / n if n else 0.0))
+        return out
+
+
+@torch.no_grad()
+def decode(model, tables: VocabTables, layout: Layout, options, *, num: int = 1, controls: Controls = Controls(),
+           generator: Optional[torch.Generator] = None, prompt: Sequence[int] = ()) -> list:
+    """Write `num` poems of `layout` in one batch; Samples best score first.
+
+    `options`: temperature, top_k, top_p, repeat_penalty, tone_penalty (generator.SamplingOptions).
+
+    `prompt`: token ids fed after <bos> and before the poem (never part of it): the priming prefix
+    text, or theme keywords as `kw <sep> kw <sep>`.
+    """
+    device = tables.is_char.device
+    vocab = tables.vocab
+    dec = _Decoder(tables, layout, controls, options, num, device)
+
+    # The prompt and the given start of the poem are the same for every row: feed them once, then
+    # copy the state to the `num` rows.
+    given = layout.given_prefix()
+    state = model.init_state(1, device)
+    logits = None
+    for tok in [vocab.bos_id, *prompt]:
+        logits, state = model.step(torch.tensor([tok], device=device), state)
+    for p in range(given):
+        tok = dec.record(p, dec.choose(p, logits.expand(num, -1), generator), None)
+        logits, state = model.step(tok[:1], state)
+    logits = logits.expand(num, -1)
+    state = state.reorder(torch.zeros(num, dtype=torch.long, device=device))
+
+    for p in range(given, layout.length):
+        decided = p in layout.fixed
+        tok = dec.record(p, dec.choose(p, logits, generator), None if decided else logits)
+        if p == layout.length - 1 or bool(dec.done.all()):
+            break
+        logits, state = model.step(tok, state)
+    return sorted(dec.samples(), key=lambda s: -s.score)

@@ -1,0 +1,80 @@
+"""Text normalisation shared by the corpus pipeline, the sampler's input and the checker.
+
+Everything the model sees goes through the same steps: traditional → simplified (OpenCC t2s),
+half-width punctuation → full-width, editorial notes removed.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Half-width punctuation users type (and a few full-width variants) → the corpus's marks.
+_PUNCT = str.maketrans({
+    ",": "，", ".": "。", "?": "？", "!": "！", ";": "；", ":": "：",
+    "(": "（", ")": "）", "、": "，", "．": "。", "﹐": "，", "﹒": "。",
+    "［": "[", "］": "]", "｛": "{", "｝": "}",  # full-width brackets: notes, like their half-width forms
+})
+# Quotation marks frame speech inside a verse but are not part of it (the model never writes them).
+_QUOTES = str.maketrans("", "", "「」『』“”‘’")
+# Editorial notes: (…), 《…》, {…}, […]. Non-greedy, so verse between two notes survives.
+_NOTES = re.compile(r"（[^（）]*?）|《[^《》]*?》|\{[^{}]*?\}|\[[^\[\]]*?\]|〖[^〖〗]*?〗")
+LINE_MARKS = "，。？！；："
+_LINE_SPLIT = re.compile(f"([{LINE_MARKS}])")
+
+
+@lru_cache(maxsize=None)
+def _converter(config: str):
+    import opencc  # imported here so that `import poetry_gen` stays cheap
+
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    return _converter("t2s").convert(text)
+
+
+def to_traditional(text: str) -> str:
+    return _converter("s2t").convert(text)
+
+
+def normalize_punctuation(text: str) -> str:
+    return text.translate(_PUNCT)
+
+
+def strip_notes(text: str) -> str:
+    # Each pass removes the innermost notes, so a note nested in a note goes too.
+    removed = 1
+    while removed:
+        text, removed = _NOTES.subn("", text)
+    return text
+
+
+def is_hanzi(ch: str) -> bool:
+    """A CJK ideograph (the basic block and extensions A–G, compatibility ideographs)."""
+    cp = ord(ch)
+    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x323AF
+            or 0xF900 <= cp <= 0xFAFF)
+
+
+def normalize(text: str) -> str:
+    """User or corpus text → the model's alphabet: simplified, full-width marks, no spaces, notes or quotes."""
+    text = normalize_punctuation(text)
+    text = strip_notes(text).translate(_QUOTES)
+    text = re.sub(r"\s+", "", text)
+    return to_simplified(text)
+
+
+def split_lines(poem: str) -> tuple[list[str], list[str]]:
+    """'床前明月光，疑是地上霜。' → (['床前明月光', '疑是地上霜'], ['，', '。']).
+
+    A trailing piece without a mark is returned as a line with the end mark ''.
+    """
+    parts = _LINE_SPLIT.split(poem)
+    lines, ends = [], []
+    for i in range(0, len(parts), 2):
+        text = parts[i]
+        end = parts[i + 1] if i + 1 < len(parts) else ""
+        if text or end:
+            lines.append(text)
+            ends.append(end)
+    return lines, ends

@@ -1,0 +1,271 @@
+"""Themes: a request in plain Chinese → the form it names and the keywords a poem is conditioned on.
+
+    >>> parse_theme("写一首关于秋天思乡的七言绝句", vocab, stored_theme_words(ckpt.train_state))
+    Theme(keywords_in=['秋天', '思乡'], keywords_used=['秋', '思乡'], form='七绝')
+    >>> keyword_prefix_ids(['秋', '思乡'], vocab)       # fed after <bos>, before the poem
+    [秋, <sep>, 思, 乡, <sep>]                          # (as ids)
+
+The model learned keywords from training poems placed before them (`kw <sep> kw <sep> poem`, see
+data.py), and the keywords were words taken from the poems themselves, so a keyword works best when
+it is a word Tang poets wrote. A request is reduced to such words in three steps:
+
+1. Form. A form named in the request (五绝, 七言律诗, 絕句 …) is taken out of the text. What it leaves
+   open is filled in with the form the Tang collection has most of: 绝句 → 七绝 (10,545 poems against
+   3,981 五绝), 律诗 → 五律 (14,510 against 7,964 七律), 五言 → 五律, 七言 → 七绝.
+2. Words. The request is split at spaces and commas (so "秋 思乡 明月" is three words), cut by jieba,
+   and the request words (写, 一首, 关于, 诗, 主题 …) and function words (particles, prepositions,
+   conjunctions, pronouns, adverbs, by jieba's part-of-speech tags) are dropped, as are a leading 咏
+   (咏梅: on the plum) and a trailing 诗 (边塞诗: a frontier poem). Two single characters jieba cut
+   apart are joined again if poets wrote them together (孤/烟 → 孤烟).
+3. Mapping to the corpus's words, in this order:
+   - a short table of modern words whose everyday sense Tang poems express otherwise (秋天 is in 147
+     Tang poems, where it mostly means the autumn sky, 秋 in 8,268; 月亮 in 2, 月 in 10,998);
+   - a word that is *attested* — in at least 1 in 5,000 training poems (a 3- or 4-character word: each
+     2-character piece of it is) — is kept as it is: 思乡 (73 Tang poems), 西湖 (14), 七夕 (29);
+   - otherwise its attested 2-character pieces and characters, left to right, each a keyword of its
+     own, after dropping a modern noun suffix (子 儿 头 们) at its end: 孤独 (2 poems) → 孤, 独;
+     田园生活 → 田园, 生, 活; 竹子 → 竹.
+   Every keyword used is made of characters in the model's vocabulary, and at most MAX_KEYWORDS are
+   used (the training poems had up to 3): one for each theme word in the request's order, then the
+   further characters of words that fell apart.
+
+"Attested" needs counts over the training poems: `word_counts` computes them (characters and
+2-character sequences, per poem), and training stores the attested ones (`corpus_theme_words`, ~36k
+words, 0.2 MB for the Tang collection) in the checkpoint, so a generator needs nothing but its
+checkpoint (`stored_theme_words`). Without them (a checkpoint trained before) every word whose
+characters the vocabulary has counts as attested, and only the table maps anything.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Container, Iterable, Optional
+
+from .errors import PoetryGenError
+from .text import is_hanzi, normalize
+from .vocab import Vocab
+
+CHECKPOINT_KEY = "theme_words"  # the train_state entry of a checkpoint that holds `corpus_theme_words`
+MAX_KEYWORDS = 3  # corpus.py stores up to 3 keywords per training poem, so prefixes never held more
+ATTESTED_SHARE = 1 / 5000  # a word in at least this share of the training poems is one poets used
+MIN_ATTESTED = 3  # ... and in at least this many (a small corpus must not make every typo attested)
+
+# What a request names: (characters per line, 绝 or 律); None where it leaves that open.
+_FORM_WORDS = {
+    "五言绝句": (5, "绝"), "七言绝句": (7, "绝"), "五言律诗": (5, "律"), "七言律诗": (7, "律"),
+    "五绝": (5, "绝"), "七绝": (7, "绝"), "五律": (5, "律"), "七律": (7, "律"),
+    "绝句": (None, "绝"), "律诗": (None, "律"), "五言": (5, None), "七言": (7, None),
+}
+_FORM_PATTERN = re.compile("|".join(sorted(_FORM_WORDS, key=len, reverse=True)))  # longest first
+# The form the Tang collection has most of, for what a request leaves open (counts in the module doc).
+_DEFAULT_KIND = {5: "律", 7: "绝"}
+_DEFAULT_CHARS = {"绝": 7, "律": 5}
+
+# Words of the request itself rather than of its theme. Multi-character ones are also taught to the
+# tokenizer, so that "以离别为主题" cuts as 以/离别/为主题, not 为主/题写.
+STOP_WORDS = frozenset("""
+写 作 做 一 首 一首 两首 几首 篇 一篇 个 一个 些 一些 点 一点 一下 诗 诗歌 诗词 古诗 唐诗 律 绝
+关于 有关 主题 为主题 题目 题材 内容 请 请你 帮 帮我 帮忙 给 给我 来 来首 来一首 要 想 想要 需要 希望
+能 能否 可以 麻烦 去 到 看 说 描写 描述 描绘 表达 抒发 表现 体现 反映 歌颂 赞美 赞颂 吟咏 咏 以 为 是 有 用 让
+的 地 得 了 着 过 吗 呢 吧 啊 呀 么 和 与 及 跟 同 或 对 把 被 在 于 之 我 你 您 他 她 它 我们 你们
+很 非常 特别 十分 比较 最 太 更 有点 一种 一样 这 那 这个 那个 这种 那种 什么 怎样 样
+""".split())
+_STOP_WORD_FREQ = 100_000  # their jieba dictionary frequency (关于 has 13,762, 为主 11,807)
+_DROP_POS = frozenset("ucprdyeofkwxq")  # jieba tag initials of function words: particles, conjunctions, ...
+_ABOUT, _POEM = "咏", "诗"  # 咏梅 "on the plum" is about 梅, 边塞诗 "a frontier poem" about 边塞
+_MODERN_SUFFIXES = "子儿头们"  # 竹子, 石头, 雁儿, 朋友们: the suffix carries no theme
+
+# Modern words → what Tang poems say instead; (Tang poems with the modern word / with the replacement),
+# measured on the full Tang collection (57,603 poems).
+MODERN_TO_CLASSICAL = {
+    "秋天": ("秋",),  # 147 / 8,268 (Tang 秋天 is mostly "the autumn sky")
+    "春天": ("春",),  # 38 / 10,790
+    "夏天": ("夏",),  # 20 / 1,017
+    "冬天": ("冬",),  # 8 / 602
+    "月亮": ("月",),  # 2 / 10,998
+    "太阳": ("日",),  # 96 / 14,261 (Tang 太阳 is mostly the cosmological 太阳 of yin and yang)
+    "星星": ("星",),  # 42 / 2,268
+    "大海": ("海",),  # 52 / 4,428
+    "山峰": ("峰",),  # 18 / 2,349
+    "下雪": ("雪",),  # 14 / 4,552
+    "下雨": ("雨",),  # 6 / 6,198
+    "早晨": ("晓",),  # 1 / 2,486
+    "夜晚": ("夜",),  # 0 / 7,522
+    "柳树": ("柳",),  # 16 / 2,986
+    "大雁": ("雁",),  # 0 / 1,169
+    "家乡": ("故乡",),  # 35 / 359
+    "朋友": ("故人",),  # 26 / 778
+    "思念": ("相思",),  # 7 / 723
+    "爱情": ("相思",),  # 1 / 723
+    "母亲": ("慈母",),  # 5 / 20
+    "喝酒": ("饮酒",),  # 0 / 117
+    "友人": ("故人",),  # 8 / 778
+    "渔夫": ("渔父",),  # 1 / 99
+    "除夕": ("除夜",),  # 0 / 12
+}
+_SEPARATORS = re.compile(r"[\s,，、;；/|+]+")  # between the words of a keyword list
+
+
+@dataclass
+class Theme:
+    keywords_in: list  # the theme words found in the request
+    keywords_used: list  # what the poem is conditioned on: attested words of vocabulary characters
+    form: Optional[str]  # 五绝 七绝 五律 七律 if the request names one, else None
+
+
+def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] = None) -> Theme:
+    """The form and keywords of a theme request (module doc). `attested_words`: the words poets used
+    (`stored_theme_words` of the checkpoint, or a `word_counts` dict), or None."""
+    if not isinstance(request, str) or not request.strip():
+        raise PoetryGenError("the theme is empty: give a request such as 写一首关于秋天思乡的诗, or words such "
+                             "as 秋 思乡 明月")
+    attested = functools.partial(_attested, vocab=vocab, words=attested_words)
+    pieces = [normalize(piece) for piece in _SEPARATORS.split(request.strip())]
+    form, pieces = _find_form(pieces)
+    keywords_in = list(dict.fromkeys(word for piece in pieces for word in _theme_words(piece, attested)))
+    # One keyword per theme word first, so that a word mapped to several characters (孤独 → 孤, 独)
+    # does not crowd out the words after it when only MAX_KEYWORDS fit.
+    groups = [_keywords_for(word, vocab, attested) for word in keywords_in]
+    used = list(dict.fromkeys(kw for row in itertools.zip_longest(*groups) for kw in row if kw))
+    if not used and form is None:
+        if keywords_in:
+            raise PoetryGenError(f"the model knows none of the theme words {' '.join(keywords_in)}")
+        raise PoetryGenError(f"no theme words in {request.strip()!r}: name a subject, such as 写一首关于秋天"
+                             f"思乡的诗, or give words such as 秋 思乡 明月")
+    return Theme(keywords_in, used[:MAX_KEYWORDS], form)
+
+
+def keyword_prefix_ids(keywords: Iterable[str], vocab: Vocab) -> list:
+    """Token ids of `kw1 <sep> kw2 <sep> …`, the prefix the model was trained with (without the <bos>
+    the sampler puts in front)."""
+    ids = []
+    for kw in keywords:
+        unknown = [ch for ch in kw if ch not in vocab]
+        if not kw or unknown:
+            raise PoetryGenError(f"the keyword {kw!r} is not made of characters the model knows")
+        ids += vocab.encode(kw) + [vocab.sep_id]
+    return ids
+
+
+def word_counts(poems: Iterable[str]) -> dict:
+    """{character or 2-character sequence: number of poems it occurs in}, for those in at least
+    ATTESTED_SHARE of the poems (and MIN_ATTESTED of them), most frequent first. Sequences do not
+    cross a punctuation mark. About 36k entries for the Tang collection (6 s on one core)."""
+    counts, n = Counter(), 0
+    for poem in poems:
+        n += 1
+        seen = set()
+        for hanzi, run in itertools.groupby(poem, key=is_hanzi):
+            if not hanzi:  # a mark: sequences stop at it
+                continue
+            run = "".join(run)
+            seen.update(run)
+            seen.update(run[i:i + 2] for i in range(len(run) - 1))
+        counts.update(seen)
+    least = max(MIN_ATTESTED, math.ceil(ATTESTED_SHARE * n))
+    return {w: c for w, c in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if c >= least}
+
+
+def corpus_theme_words(directory) -> str:
+    """The attested words of a built corpus's train split (`word_counts`), most frequent first, joined
+    by spaces: what training stores as train_state[CHECKPOINT_KEY]. One string loads at once, where a
+    dict of 36k entries takes a quarter of a second through torch.load(weights_only=True)."""
+    from .corpus import load_poems
+
+    return " ".join(word_counts(load_poems(directory, "train")))
+
+
+def stored_theme_words(train_state: dict) -> Optional[frozenset]:
+    """The attested words a checkpoint's training state holds, or None if it was trained without."""
+    words = train_state.get(CHECKPOINT_KEY)
+    return None if words is None else frozenset(words.split())
+
+
+# --- internals ------------------------------------------------------------------------------------
+
+def _find_form(pieces: list) -> tuple:
+    """(form name or None, the pieces with the form words taken out)."""
+    named = [word for piece in pieces for word in _FORM_PATTERN.findall(piece)]
+    rest = [_FORM_PATTERN.sub(" ", piece) for piece in pieces]
+    chars = {_FORM_WORDS[word][0] for word in named} - {None}
+    kinds = {_FORM_WORDS[word][1] for word in named} - {None}
+    if len(chars) > 1 or len(kinds) > 1:
+        raise PoetryGenError(f"the theme names more than one form ({'、'.join(dict.fromkeys(named))}); "
+                             f"name one, or use --form")
+    if not named:
+        return None, rest
+    c = next(iter(chars), None)
+    kind = next(iter(kinds), None) or _DEFAULT_KIND[c]
+    return {5: "五", 7: "七"}[c or _DEFAULT_CHARS[kind]] + kind, rest
+
+
+@functools.lru_cache(maxsize=None)
+def _tagger():
+    """A jieba part-of-speech tagger of our own (jieba's global one stays as corpus.py uses it) that
+    knows the request words."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO
+    tokenizer = jieba.Tokenizer()
+    for word in sorted(STOP_WORDS):
+        if len(word) > 1:  # as frequent as a common word: cut whole wherever it occurs
+            tokenizer.add_word(word, freq=_STOP_WORD_FREQ)
+    return jieba.posseg.POSTokenizer(tokenizer)
+
+
+def _theme_words(text: str, attested) -> list:
+    """The words of `text` (one piece of a request) that name its theme. jieba's dictionary is modern,
+    so two characters it leaves apart are joined where poets wrote them together (孤/烟 → 孤烟)."""
+    words, joinable = [], False
+    for pair in _tagger().lcut(text):
+        word, tag = pair.word, pair.flag
+        if word in STOP_WORDS or not all(is_hanzi(ch) for ch in word) or tag[:1] in _DROP_POS:
+            joinable = False
+            continue
+        if len(word) > 1 and word.startswith(_ABOUT):
+            word = word[1:]
+        if len(word) > 1 and word.endswith(_POEM):
+            word = word[:-1]
+        if joinable and len(word) == 1 and attested(words[-1] + word):
+            words[-1] += word
+            joinable = False
+        else:
+            words.append(word)
+            joinable = len(word) == 1
+    return words
+
+
+def _attested(word: str, vocab: Vocab, words: Optional[Container]) -> bool:
+    if not word or any(ch not in vocab for ch in word):
+        return False
+    if words is None:
+        return True
+    if len(word) <= 2:
+        return word in words
+    return all(word[i:i + 2] in words for i in range(len(word) - 1))
+
+
+def _keywords_for(word: str, vocab: Vocab, attested) -> list:
+    """The keywords standing for one theme word: the table's, the word itself, or else its attested
+    2-character pieces and characters, left to right (田园生活 → 田园, 生, 活)."""
+    if word in MODERN_TO_CLASSICAL:
+        return [kw for kw in MODERN_TO_CLASSICAL[word] if all(ch in vocab for ch in kw)]
+    if attested(word):
+        return [word]
+    if len(word) > 1 and word[-1] in _MODERN_SUFFIXES:
+        word = word[:-1]
+    keywords, i = [], 0
+    while i < len(word):
+        if i + 2 <= len(word) and attested(word[i:i + 2]):
+            keywords.append(word[i:i + 2])
+            i += 2
+            continue
+        if word[i] not in STOP_WORDS and attested(word[i]):
+            keywords.append(word[i])
+        i += 1
+    return list(dict.fromkeys(keywords))

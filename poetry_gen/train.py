@@ -1,0 +1,434 @@
+"""Training: a built corpus in, checkpoints out.
+
+    OUT                best model by validation perplexity (no optimizer state; what generation loads)
+    OUT.last.pt        the latest state, resumable: `--resume` continues exactly where it stopped
+    metrics.jsonl      one JSON object per evaluation, beside OUT
+
+Runs on a CPU, one GPU or, under torchrun, on several processes with DistributedDataParallel: every
+process trains on its share of the same global batch (see data.py), gradients are all-reduced, and only
+rank 0 evaluates, logs and writes files. Only torch, numpy and tqdm are imported on this path.
+
+    poetry-gen train --data corpus/tang --out runs/a/model.pt                      # CPU, or the GPU if any
+    torchrun --standalone --nproc_per_node 8 -m poetry_gen train --data … --out …  # 8 GPUs (NCCL)
+    torchrun --nnodes 2 --node_rank R --nproc_per_node 8 --rdzv_backend c10d \
+             --rdzv_endpoint HOST:29500 -m poetry_gen train --data … --out …        # 2 nodes × 8 GPUs
+"""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .checkpoint import read_checkpoint, save_checkpoint
+from .data import Batch, eval_batches, load_poems, make_batch, plan_epoch
+from .errors import PoetryGenError
+from .evaluate import batches_nll
+from .model import ModelConfig, PoetryLM
+from .theme import CHECKPOINT_KEY as THEME_WORDS_KEY, corpus_theme_words
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    # model (see ModelConfig)
+    embed_dim: int = 256
+    hidden_dim: int = 512
+    num_layers: int = 2
+    dropout: float = 0.25
+    attention: str = "causal"
+    attention_heads: int = 4
+    attention_span: int = 0
+    tie_weights: bool = False
+    # data
+    batch_size: int = 128  # poems per global batch (split over the processes of a distributed run)
+    batch_tokens: int = 0  # cap on a global batch's padded tokens (long poems come fewer a batch);
+    #                        0 = batch_size × 128
+    keyword_rate: float = 0.3  # fraction of poems trained with a keyword prefix (theme conditioning)
+    seed: int = 0
+    # optimisation: AdamW, linear warmup then cosine decay to lr * min_lr_ratio
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.1
+    warmup_steps: int = 200
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    # run control: a resumed run takes these from its caller and everything above from the checkpoint
+    epochs: int = 10
+    max_steps: int = 0  # stop at this global step; 0 = no limit
+    max_minutes: float = 0.0  # stop after this much wall time (a resumed run counts the earlier time); 0 = no limit
+    eval_interval: int = 500  # steps between validations and checkpoints (also at every epoch end)
+    log_interval: int = 20  # steps between progress updates (the only host syncs on a GPU)
+    resume: Optional[str] = None  # a resumable checkpoint (OUT.last.pt) to continue from
+    device: str = "auto"  # auto | cpu | cuda
+    amp: Optional[bool] = None  # bf16 autocast; None = default_amp(device)
+    threads: int = 0  # torch CPU threads; 0 = torch's default
+    progress: bool = True
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    def model_config(self, vocab_size: int) -> ModelConfig:
+        return ModelConfig(vocab_size, self.embed_dim, self.hidden_dim, self.num_layers, self.dropout,
+                           self.attention, self.attention_heads, self.attention_span, self.tie_weights)
+
+
+RUN_FIELDS = ("data", "out", "epochs", "max_steps", "max_minutes", "eval_interval", "log_interval", "resume",
+              "device", "amp", "threads", "progress", "rank", "world_size", "local_rank")
+
+
+def last_checkpoint_path(out) -> Path:
+    """model.pt → model.last.pt: the resumable companion of a best-model checkpoint."""
+    out = Path(out)
+    return out.with_name(out.stem + ".last.pt")
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise PoetryGenError("--device cuda was asked for, but torch sees no CUDA GPU")
+        return torch.device("cuda", local_rank)
+    if name == "cpu":
+        return torch.device("cpu")
+    raise PoetryGenError(f"unknown device {name!r} (use auto, cpu or cuda)")
+
+
+def default_amp(device: torch.device) -> bool:
+    """Whether bf16 autocast is the faster choice, as measured on this project's model: on CPUs with
+    native bf16 instructions (avx512_bf16, AMX) training ran 1.5× faster with the same loss and gradients
+    (cosine 0.9996); on an H200 it was slower than float32 (cuDNN's bf16 LSTM), so GPUs train in
+    float32 with TF32 matrix products unless asked."""
+    if device.type != "cpu":
+        return False
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private torch.cpu helpers: may vanish
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def lr_at(step: int, config: TrainConfig, total_steps: int) -> float:
+    """Linear warmup over warmup_steps, then cosine decay to lr * min_lr_ratio at total_steps."""
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, total_steps - config.warmup_steps))
+    floor = config.lr * config.min_lr_ratio
+    return floor + (config.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float, device: torch.device):
+    """AdamW; matrices decay, biases do not."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.99), fused=device.type == "cuda")
+
+
+def train_step(model, optimizer, batch: Batch, device: torch.device, *, lr: float, amp: bool,
+               grad_clip: float, world_size: int = 1) -> torch.Tensor:
+    """One optimizer step on `batch`; returns the (detached, on-device) mean loss over its targets."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    ids, targets = batch.ids, batch.targets
+    if device.type == "cuda":  # pinned host memory lets the copy run asynchronously
+        ids, targets = ids.pin_memory(), targets.pin_memory()
+    ids, targets = ids.to(device, non_blocking=True), targets.to(device, non_blocking=True)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+        _, loss = model(ids, targets)
+    # DDP averages gradients over processes. Weighting each process's mean loss by its share of the
+    # global batch's targets makes the step the mean over the whole global batch, for any world size.
+    (loss * (batch.scored * world_size / batch.global_scored)).backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss.detach()
+
+
+def time_training_steps(config: ModelConfig, batches: list[Batch], *, steps: int = 5, warmup: int = 2,
+                        device="cpu", amp: Optional[bool] = None, lr: float = 1e-3, seed: int = 0) -> list[float]:
+    """Seconds taken by each of `steps` training steps of a fresh model (after `warmup` untimed steps),
+    cycling through `batches`: step i trains on batches[(warmup + i) % len(batches)], so its real
+    characters per second are that batch's .chars / seconds."""
+    device = torch.device(device)
+    amp = default_amp(device) if amp is None else amp
+    torch.manual_seed(seed)
+    model = PoetryLM(config).to(device).train()
+    optimizer = make_optimizer(model, lr, 0.0, device)
+    times = []
+    for i in range(warmup + steps):
+        start = time.perf_counter()
+        train_step(model, optimizer, batches[i % len(batches)], device, lr=lr, amp=amp, grad_clip=1.0)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+class _StopRequest:
+    """Ctrl-C (SIGINT) or SIGTERM asks the loop to stop at the next step boundary and write a resumable
+    checkpoint; a second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+@dataclass
+class _Progress:
+    """Where a run stands; saved in every checkpoint's train_state."""
+    step: int = 0
+    epoch: int = 0
+    batch_index: int = 0  # next batch of the epoch's plan
+    chars_seen: int = 0
+    elapsed_s: float = 0.0
+    best_val_ppl: Optional[float] = None
+    val_ppl: Optional[float] = None
+    schedule_steps: int = 0
+
+
+def _all_finite(model) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+def train(config: TrainConfig) -> Path:
+    """Train as `config` says; returns the path of the best checkpoint (config.out)."""
+    device = resolve_device(config.device, config.local_rank)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if device.type == "cuda":
+        torch.set_float32_matmul_precision("high")  # TF32 products: float32 training at tensor-core speed
+    distributed = config.world_size > 1
+    if distributed:
+        import torch.distributed as dist
+
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=config.rank,
+                                    world_size=config.world_size)
+    try:
+        return _train(config, device)
+    finally:
+        if distributed and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train(config: TrainConfig, device: torch.device) -> Path:
+    saved = None
+    if config.resume:
+        saved = read_checkpoint(config.resume)
+        if "optimizer" not in saved["train_state"]:
+            raise PoetryGenError(f"{config.resume} holds no optimizer state; resume from "
+                                 f"{last_checkpoint_path(config.resume)} instead")
+        run = {name: getattr(config, name) for name in RUN_FIELDS}
+        known = {f.name for f in fields(TrainConfig)}
+        config = replace(TrainConfig(**{k: v for k, v in saved["train_state"]["train_config"].items()
+                                        if k in known}), **run)
+    amp = default_amp(device) if config.amp is None else config.amp
+    is_main = config.rank == 0
+    out, last = Path(config.out), last_checkpoint_path(config.out)
+
+    train_poems = load_poems(config.data, "train", with_keywords=config.keyword_rate > 0)
+    val_poems = load_poems(config.data, "val")
+    vocab = train_poems.vocab
+    if len(train_poems) == 0:
+        raise PoetryGenError(f"{config.data} has no training poems")
+    if saved is not None and saved["vocab"] != vocab.to_list():
+        raise PoetryGenError(f"{config.data} has another vocabulary than {config.resume} was trained with")
+    val_batches = eval_batches(val_poems)
+
+    def plan(epoch):
+        return plan_epoch(train_poems, seed=config.seed, epoch=epoch, batch_size=config.batch_size,
+                          batch_tokens=config.batch_tokens or config.batch_size * 128,
+                          keyword_rate=config.keyword_rate)
+
+    torch.manual_seed(config.seed)
+    model_config = ModelConfig(**saved["config"]) if saved else config.model_config(len(vocab))
+    model = PoetryLM(model_config).to(device)
+    optimizer = make_optimizer(model, config.lr, config.weight_decay, device)
+    if saved:
+        model.load_state_dict(saved["state_dict"])
+        optimizer.load_state_dict(saved["train_state"]["optimizer"])
+        progress = _Progress(**{f.name: saved["train_state"][f.name] for f in fields(_Progress)})
+    else:
+        steps = len(plan(0).batches) * config.epochs
+        progress = _Progress(schedule_steps=min(steps, config.max_steps) if config.max_steps else steps)
+    saved = None  # the optimizer state now lives in the optimizer
+    train_model = model
+    if config.world_size > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    metrics_path = out.parent / "metrics.jsonl"
+    if is_main:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not config.resume:
+            metrics_path.write_text("")
+
+    # The corpus's attested words travel in the checkpoint so that generation can map a theme's
+    # modern words to classical ones without the corpus (see theme.py).
+    theme_words = corpus_theme_words(config.data) if is_main and config.keyword_rate > 0 else None
+
+    def save(path, with_optimizer: bool):
+        state = asdict(progress) | {"train_config": asdict(config), "world_size": config.world_size}
+        if theme_words is not None:
+            state[THEME_WORDS_KEY] = theme_words
+        if with_optimizer:
+            state["optimizer"] = optimizer.state_dict()
+        save_checkpoint(path, model=model, config=model_config, vocab=vocab, train_state=state)
+
+    def evaluate_and_save(train_loss: Optional[float]):
+        """Validation perplexity, a metrics line, the resumable checkpoint and (if better) the best one."""
+        if not _all_finite(model):
+            raise PoetryGenError(f"training diverged at step {progress.step} (non-finite weights); the last "
+                                 f"good checkpoint {last} is kept — try a lower --lr")
+        val_ppl = None
+        if val_batches:
+            nll, count = batches_nll(model, val_batches, device)
+            val_ppl = math.exp(nll / count)
+        progress.val_ppl = val_ppl
+        improved = val_ppl is None or progress.best_val_ppl is None or val_ppl < progress.best_val_ppl
+        if improved:
+            progress.best_val_ppl = val_ppl
+        record = {"step": progress.step, "epoch": progress.epoch, "elapsed_s": round(progress.elapsed_s, 1),
+                  "chars_seen": progress.chars_seen, "train_loss": train_loss, "val_ppl": val_ppl,
+                  "lr": lr_at(progress.step - 1, config, progress.schedule_steps)}
+        with open(metrics_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        save(last, with_optimizer=True)
+        if improved:
+            save(out, with_optimizer=False)
+        shown = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
+        bar.write(f"step {progress.step} epoch {progress.epoch}: train loss {shown(train_loss)}, "
+                  f"val ppl {shown(val_ppl)}" + (" (best, saved)" if improved else
+                                                 f" (best {shown(progress.best_val_ppl)})"))
+
+    bar = tqdm(total=progress.schedule_steps, initial=progress.step, disable=not (config.progress and is_main),
+               unit="step", dynamic_ncols=True)
+    window = _LossWindow(device)
+    eval_nll, eval_count = 0.0, 0  # training loss since the last evaluation, for metrics.jsonl
+
+    def sync(interrupt: bool, timeout: bool) -> tuple[bool, bool]:
+        """End a logging window: the (all-reduced) mean loss to the progress bar, and whether any process
+        wants to stop. Its .tolist() is the only host synchronisation of the window."""
+        nonlocal eval_nll, eval_count
+        stats = torch.stack([window.nll, window.tensor(window.count), window.tensor(interrupt),
+                             window.tensor(timeout)])
+        if config.world_size > 1:
+            import torch.distributed as dist
+
+            dist.all_reduce(stats)
+        nll, count, interrupts, timeouts = stats.tolist()
+        if not math.isfinite(nll):
+            raise PoetryGenError(f"training diverged: the loss became {nll} by step {progress.step}; the last "
+                                 f"good checkpoint {last} is kept — try a lower --lr")
+        eval_nll, eval_count = eval_nll + nll, eval_count + int(count)
+        chars_s = window.chars / max(time.perf_counter() - window.since, 1e-9)
+        bar.set_postfix(loss=f"{nll / max(count, 1):.3f}", chars_s=f"{chars_s:,.0f}",
+                        lr=f"{lr_at(progress.step - 1, config, progress.schedule_steps):.2e}")
+        window.reset()
+        return interrupts > 0, timeouts > 0
+
+    def evaluate_now():
+        nonlocal eval_nll, eval_count
+        if is_main:
+            evaluate_and_save(eval_nll / eval_count if eval_count else None)
+        eval_nll, eval_count = 0.0, 0
+
+    start, elapsed_before = time.perf_counter(), progress.elapsed_s
+    last_eval_step = progress.step if config.resume else -1
+    interrupted = False
+    model.train()
+    with _StopRequest() as signals:
+        current = plan(progress.epoch) if progress.epoch < config.epochs else None
+        while progress.epoch < config.epochs and not (config.max_steps and progress.step >= config.max_steps):
+            batch = make_batch(train_poems, current.batches[progress.batch_index], current.prefixes,
+                               config.rank, config.world_size)
+            torch.manual_seed(hash((config.seed, progress.step, config.rank)))  # dropout masks: exact on resume
+            loss = train_step(train_model, optimizer, batch, device, amp=amp, grad_clip=config.grad_clip,
+                              lr=lr_at(progress.step, config, progress.schedule_steps), world_size=config.world_size)
+            window.add(loss, batch)
+            progress.step += 1
+            progress.batch_index += 1
+            progress.chars_seen += batch.chars
+            progress.elapsed_s = elapsed_before + time.perf_counter() - start
+            epoch_done = progress.batch_index == len(current.batches)
+            if epoch_done:
+                progress.epoch, progress.batch_index = progress.epoch + 1, 0
+            bar.update(1)
+
+            at_eval = epoch_done or progress.step % config.eval_interval == 0
+            timeout = bool(config.max_minutes and progress.elapsed_s >= 60 * config.max_minutes)
+            # Every process must take part in each sync, so a distributed run only syncs on steps all of
+            # them know about; a single process also syncs as soon as it wants to stop.
+            wants_stop = config.world_size == 1 and (signals.requested or timeout)
+            if at_eval or progress.step % config.log_interval == 0 or wants_stop:
+                interrupted, timed_out = sync(signals.requested, timeout)
+                if interrupted:
+                    break
+                if at_eval or timed_out:
+                    evaluate_now()
+                    last_eval_step = progress.step
+                if timed_out:
+                    break
+            if epoch_done and progress.epoch < config.epochs:
+                current = plan(progress.epoch)
+        if not interrupted and last_eval_step != progress.step:
+            sync(False, False)
+            evaluate_now()
+    bar.close()
+    if interrupted:
+        if is_main:
+            if not _all_finite(model):
+                raise PoetryGenError(f"training diverged at step {progress.step}; the last good checkpoint "
+                                     f"{last} is kept")
+            save(last, with_optimizer=True)
+            print(f"interrupted at step {progress.step}; resumable checkpoint written: {last} "
+                  f"(continue with --resume {last})")
+        raise KeyboardInterrupt
+    return out
+
+
+class _LossWindow:
+    """Training loss and characters since the last progress update, kept on the device (no host sync)."""
+
+    def __init__(self, device):
+        self.device = device
+        self.reset()
+
+    def tensor(self, value) -> torch.Tensor:
+        return torch.tensor(float(value), dtype=torch.float64, device=self.device)
+
+    def reset(self):
+        self.nll = torch.zeros((), dtype=torch.float64, device=self.device)
+        self.count, self.chars, self.since = 0, 0, time.perf_counter()
+
+    def add(self, loss: torch.Tensor, batch: Batch):
+        self.nll += loss.double() * batch.scored
+        self.count += batch.scored
+        self.chars += batch.chars

@@ -1,0 +1,96 @@
+import pytest
+import torch
+
+from poetry_gen.checkpoint import FORMAT_VERSION, load_checkpoint, read_checkpoint, save_checkpoint
+from poetry_gen.errors import PoetryGenError
+from poetry_gen.model import ModelConfig, PoetryLM
+from poetry_gen.vocab import SPECIALS, Vocab
+
+VOCAB = Vocab(list(SPECIALS) + list("春风明月光山水，。"))
+
+
+def saved(tmp_path, **kw):
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=len(VOCAB), embed_dim=16, hidden_dim=32, **kw)
+    model = PoetryLM(config).eval()
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model=model, config=config, vocab=VOCAB, train_state={"step": 7})
+    return path, model
+
+
+@pytest.mark.parametrize("kw", [{}, {"attention": "none"}, {"tie_weights": True, "attention_span": 3}])
+def test_save_then_load_gives_identical_logits(tmp_path, kw):
+    path, model = saved(tmp_path, **kw)
+    ckpt = load_checkpoint(path)
+    ids = torch.randint(0, len(VOCAB), (2, 9))
+    assert torch.equal(model(ids)[0], ckpt.model(ids)[0])
+    assert ckpt.vocab.to_list() == VOCAB.to_list() and ckpt.train_state == {"step": 7}
+    assert ckpt.config == model.config and not ckpt.model.training
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_half_checkpoint_is_smaller_and_loads_as_float32(tmp_path):
+    path, model = saved(tmp_path)
+    half = tmp_path / "half.pt"
+    save_checkpoint(half, model=model, config=model.config, vocab=VOCAB, train_state={}, half=True)
+    assert half.stat().st_size < 0.6 * path.stat().st_size
+    ckpt = load_checkpoint(half)
+    assert all(p.dtype == torch.float32 for p in ckpt.model.parameters())
+    ids = torch.randint(0, len(VOCAB), (2, 9))
+    assert torch.allclose(model(ids)[0], ckpt.model(ids)[0], atol=1e-2)
+
+
+def one_line_error(path) -> str:
+    with pytest.raises(PoetryGenError) as err:
+        load_checkpoint(path)
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message
+    return message
+
+
+def test_missing_checkpoint(tmp_path):
+    assert "no checkpoint" in one_line_error(tmp_path / "nope.pt")
+
+
+def test_truncated_checkpoint(tmp_path):
+    path, _ = saved(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert "not a poetry-gen checkpoint" in one_line_error(path)
+
+
+@pytest.mark.parametrize("content", [b"just some text\n", b""])
+def test_foreign_file(tmp_path, content):
+    path = tmp_path / "poems.txt"
+    path.write_bytes(content)
+    assert "not a poetry-gen checkpoint" in one_line_error(path)
+
+
+def test_torch_file_that_is_not_a_checkpoint(tmp_path):
+    path = tmp_path / "tensor.pt"
+    torch.save(torch.zeros(3), path)
+    assert "not a poetry-gen checkpoint" in one_line_error(path)
+    torch.save({"state_dict": {}}, path)
+    assert "not a poetry-gen checkpoint" in one_line_error(path)
+
+
+def test_pickled_code_is_refused(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"format_version": FORMAT_VERSION, "config": ModelConfig(vocab_size=3)}, path)
+    assert "not a poetry-gen checkpoint" in one_line_error(path)
+
+
+def test_other_format_version(tmp_path):
+    path, _ = saved(tmp_path)
+    data = read_checkpoint(path)
+    data["format_version"] = FORMAT_VERSION + 1
+    torch.save(data, path)
+    assert f"format version {FORMAT_VERSION + 1}" in one_line_error(path)
+
+
+def test_failed_write_leaves_the_old_checkpoint(tmp_path):
+    path, model = saved(tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(Exception):
+        save_checkpoint(path, model=model, config=model.config, vocab=VOCAB, train_state={"bad": lambda: 0})
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]

@@ -1,0 +1,290 @@
+import hashlib
+import json
+import tarfile
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from conftest import SONG_POEMS, TANG_POEMS, write_source
+from poetry_gen import corpus
+from poetry_gen.cli import main
+from poetry_gen.errors import PoetryGenError
+from poetry_gen.vocab import SPECIALS
+
+
+def expected_split(raw: str) -> str:
+    """The split rule, written out again here so that a change to corpus.split_of is caught."""
+    bucket = int(hashlib.sha1(raw.encode("utf-8")).hexdigest()[:8], 16) % 100
+    return {0: "test", 1: "val"}.get(bucket, "train")
+
+
+def expected_splits(poems, keep=lambda poem: True) -> dict[str, list[str]]:
+    splits = {name: [] for name in corpus.SPLITS}
+    for poem in poems:
+        if poem.clean is not None and keep(poem):
+            splits[expected_split("".join(poem.paragraphs))].append(poem.clean)
+    return splits
+
+
+def build(source, out, **options):
+    return corpus.build_corpus(source, out, progress=False, **options)
+
+
+def files_of(directory) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_split_of_is_the_fixed_rule():
+    for poem in TANG_POEMS + SONG_POEMS:
+        raw = "".join(poem.paragraphs)
+        assert corpus.split_of(raw) == expected_split(raw)
+
+
+def test_built_poems_are_cleaned_deduplicated_and_split_in_file_order(built_corpus):
+    # TANG_POEMS lists poet.tang.0, .200, .1000 in that order: numeric, not lexical, file order.
+    expected = expected_splits(TANG_POEMS)
+    assert all(expected.values()), "the fixture must put poems in every split"
+    for split in corpus.SPLITS:
+        assert corpus.load_poems(built_corpus, split) == expected[split]
+
+
+def test_decoy_files_are_not_read(built_corpus):
+    everything = "".join(poem for s in corpus.SPLITS for poem in corpus.load_poems(built_corpus, s))
+    assert "桂花" not in everything  # the error/ folder's poem
+    stats = json.loads((built_corpus / "stats.json").read_text(encoding="utf-8"))
+    assert stats["read"] == len(TANG_POEMS)
+
+
+def test_stats_counts(built_corpus):
+    stats = json.loads((built_corpus / "stats.json").read_text(encoding="utf-8"))
+    expected = expected_splits(TANG_POEMS)
+    for split, poems in expected.items():
+        assert stats["splits"][split]["poems"] == len(poems)
+        assert stats["splits"][split]["chars"] == sum(map(len, poems))
+    assert stats["splits"]["train"]["unknown"] == 0
+    assert stats["dropped"] == {"empty": 1, "lacuna": 1, "non_chinese": 1, "duplicate": 1,
+                                "duplicate_across_splits": 0, "form": 0}
+    forms = Counter(p.form or "other" for p in TANG_POEMS if p.clean is not None)
+    assert stats["forms"] == {name: forms[name] for name in ["五绝", "七绝", "五律", "七律", "other"]}
+    assert stats["vocab_size"] == len(corpus.load_vocab(built_corpus))
+    assert stats["collection"] == "tang" and stats["source_kind"] == "chinese-poetry"
+
+
+def test_ids_and_offsets_encode_the_text(built_corpus):
+    vocab = corpus.load_vocab(built_corpus)
+    for split in corpus.SPLITS:
+        ids, offsets = corpus.load_split(built_corpus, split)
+        poems = corpus.load_poems(built_corpus, split)
+        assert ids.dtype == np.uint16 and offsets.dtype == np.int64
+        assert offsets[0] == 0 and offsets[-1] == len(ids) and len(offsets) == len(poems) + 1
+        for i, poem in enumerate(poems):
+            assert ids[offsets[i]:offsets[i + 1]].tolist() == vocab.encode(poem)
+    train_ids, train_offsets = corpus.load_split(built_corpus, "train")
+    first = train_ids[train_offsets[0]:train_offsets[1]].tolist()
+    assert vocab.decode(first) == corpus.load_poems(built_corpus, "train")[0]
+
+
+def test_vocabulary_comes_from_train_only_by_frequency(built_corpus):
+    vocab = corpus.load_vocab(built_corpus)
+    train = corpus.load_poems(built_corpus, "train")
+    counts = Counter("".join(train))
+    assert vocab.to_list() == list(SPECIALS) + sorted(counts, key=lambda c: (-counts[c], ord(c)))
+    held_out_only = set("".join(corpus.load_poems(built_corpus, "test"))) - set(counts)
+    assert held_out_only and not any(ch in vocab for ch in held_out_only)
+
+
+def test_keywords_are_hanzi_words_one_list_per_poem(built_corpus):
+    for split in corpus.SPLITS:
+        keywords = corpus.load_keywords(built_corpus, split)
+        poems = corpus.load_poems(built_corpus, split)
+        assert len(keywords) == len(poems)
+        for words, poem in zip(keywords, poems):
+            assert 0 < len(words) <= 3
+            assert all(word and word in poem for word in words)
+
+
+def test_keywords_from_worker_processes_equal_in_process_ones():
+    poems = [p.clean for p in TANG_POEMS if p.clean is not None][:12]
+    assert corpus.extract_keywords(poems, chunksize=3) == corpus.extract_keywords(poems, chunksize=100)
+
+
+def test_tarball_and_directory_give_identical_output(poem_source, poem_tarball, tmp_path):
+    build(poem_source, tmp_path / "from_dir", keywords=False)
+    build(poem_tarball, tmp_path / "from_tgz", keywords=False)
+    from_dir, from_tgz = files_of(tmp_path / "from_dir"), files_of(tmp_path / "from_tgz")
+    stats_dir, stats_tgz = (json.loads(f.pop("stats.json")) for f in (from_dir, from_tgz))
+    assert from_dir == from_tgz
+    assert {**stats_dir, "source": None} == {**stats_tgz, "source": None}
+
+
+def test_build_is_deterministic(poem_source, tmp_path):
+    build(poem_source, tmp_path / "a", keywords=False)
+    build(poem_source, tmp_path / "b", keywords=False)
+    a, b = files_of(tmp_path / "a"), files_of(tmp_path / "b")
+    a.pop("stats.json"), b.pop("stats.json")
+    assert a == b
+
+
+def test_form_filter(poem_source, tmp_path):
+    stats = build(poem_source, tmp_path / "out", forms=["五绝", "七律"], keywords=False)
+    expected = expected_splits(TANG_POEMS, keep=lambda p: p.form in ("五绝", "七律"))
+    for split in corpus.SPLITS:
+        assert corpus.load_poems(tmp_path / "out", split) == expected[split]
+    kept = sum(map(len, expected.values()))
+    assert stats["dropped"]["form"] == sum(p.clean is not None for p in TANG_POEMS) - kept
+    assert stats["forms"]["七绝"] == stats["forms"]["other"] == 0
+
+
+def test_min_count_maps_rare_characters_to_unknown(poem_source, tmp_path):
+    stats = build(poem_source, tmp_path / "out", min_count=2, keywords=False)
+    vocab = corpus.load_vocab(tmp_path / "out")
+    counts = Counter("".join(corpus.load_poems(tmp_path / "out", "train")))
+    assert all((counts[ch] >= 2) == (ch in vocab) for ch in counts)
+    assert stats["splits"]["train"]["unknown"] == sum(n for n in counts.values() if n < 2)
+
+
+@pytest.mark.parametrize("collection, poems", [("song", SONG_POEMS), ("tang+song", TANG_POEMS + SONG_POEMS)])
+def test_collections(poem_source, tmp_path, collection, poems):
+    build(poem_source, tmp_path / "out", collection=collection, keywords=False)
+    expected = expected_splits(poems)
+    for split in corpus.SPLITS:
+        assert corpus.load_poems(tmp_path / "out", split) == expected[split]
+
+
+def test_text_file_corpus_hashes_each_line_as_given(tmp_path):
+    lines = ["".join(p.paragraphs) for p in TANG_POEMS if p.clean is not None]
+    lines[3] = "  " + lines[3]  # leading spaces are part of the line the split rule hashes
+    source = tmp_path / "poems.txt"
+    source.write_text("\n".join(lines[:30]) + "\n\n" + lines[0] + "\n" + "\n".join(lines[30:]) + "\n",
+                      encoding="utf-8")
+    stats = build(source, tmp_path / "out", keywords=False)
+    expected = {name: [] for name in corpus.SPLITS}
+    clean = {"".join(p.paragraphs): p.clean for p in TANG_POEMS if p.clean is not None}
+    for line in lines:
+        expected[expected_split(line)].append(clean[line.strip()])
+    for split in corpus.SPLITS:
+        assert corpus.load_poems(tmp_path / "out", split) == expected[split]
+    assert stats["read"] == len(lines) + 1 and stats["dropped"]["duplicate"] == 1
+    assert stats["source_kind"] == "text" and stats["collection"] is None
+
+
+def test_directory_of_text_files(tmp_path):
+    poems = [p for p in TANG_POEMS if p.clean is not None]
+    (tmp_path / "src" / "b").mkdir(parents=True)
+    (tmp_path / "src" / "a.txt").write_text("\n".join("".join(p.paragraphs) for p in poems[:20]), encoding="utf-8")
+    (tmp_path / "src" / "b" / "c.txt").write_text("\n".join("".join(p.paragraphs) for p in poems[20:]),
+                                                  encoding="utf-8")
+    build(tmp_path / "src", tmp_path / "out", keywords=False)
+    assert corpus.load_poems(tmp_path / "out", "train") == expected_splits(poems)["train"]
+
+
+def test_no_keywords_build_says_so_when_keywords_are_asked_for(poem_source, tmp_path):
+    build(poem_source, tmp_path / "out", keywords=False)
+    with pytest.raises(PoetryGenError, match="--no-keywords"):
+        corpus.load_keywords(tmp_path / "out", "train")
+
+
+def test_loading_a_directory_that_is_not_a_corpus(tmp_path):
+    with pytest.raises(PoetryGenError, match="not a built corpus"):
+        corpus.load_vocab(tmp_path)
+    with pytest.raises(PoetryGenError, match="unknown split"):
+        corpus.load_split(tmp_path, "dev")
+
+
+def test_cli_prints_counts_per_split(poem_source, tmp_path, capsys):
+    assert main(["corpus", "build", str(poem_source), "--out", str(tmp_path / "out"), "--no-keywords"]) == 0
+    out = capsys.readouterr().out
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text(encoding="utf-8"))
+    for split in corpus.SPLITS:
+        s = stats["splits"][split]
+        assert any(line.split()[:3] == [split, f"{s['poems']:,}", f"{s['chars']:,}"] for line in out.splitlines())
+    assert f"{stats['vocab_size']:,} tokens" in out and "七绝 20" in out
+
+
+# --- bad input: one line on stderr, exit status 2, nothing half-written ----------------------------
+
+def corrupt_source(tmp_path):
+    root = write_source(tmp_path / "corrupt")
+    (root / "dist" / "quantangshi" / "poet.tang.200.json").write_text('[{"paragraphs": ["床前', encoding="utf-8")
+    return root
+
+
+def empty_tarball(tmp_path):
+    path = tmp_path / "empty.tgz"
+    (tmp_path / "README.md").write_text("no poems", encoding="utf-8")
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(tmp_path / "README.md", arcname="package/README.md")
+    return path
+
+
+def tang_only(tmp_path):
+    root = write_source(tmp_path / "tang")
+    (root / "dist" / "quantangshi" / "poet.song.0.json").unlink()
+    (root / "README.txt").write_text("a text file that is not a corpus", encoding="utf-8")
+    return [str(root), "--collection", "song"]
+
+
+def latin_text(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_text("roses are red\nviolets are blue\n", encoding="utf-8")
+    return path
+
+
+def gbk_text(tmp_path):
+    path = tmp_path / "gbk.txt"
+    path.write_bytes("床前明月光，疑是地上霜。".encode("gbk"))
+    return path
+
+
+def not_a_corpus_out(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.md").write_text("precious", encoding="utf-8")
+    return ["--out", str(tmp_path / "mine")]
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda t, src: [str(t / "missing")], "no such file or directory"),
+    (lambda t, src: [str(t)], "no poet.tang.*.json files and no .txt files"),
+    (lambda t, src: [str(empty_tarball(t))], "no poet.tang.*.json files in this tarball"),
+    (lambda t, src: [str(corrupt_source(t))], "poet.tang.200.json: corrupt JSON"),
+    (lambda t, src: [str(src), "--forms", "五绝,七言"], "unknown form 七言"),
+    (lambda t, src: [str(src), "--collection", "song", "--forms", "七律"], "no poem left"),
+    (lambda t, src: tang_only(t), "no poet.song.*.json files (other collections only)"),
+    (lambda t, src: [str(latin_text(t))], "no poem left"),
+    (lambda t, src: [str(gbk_text(t))], "not UTF-8"),
+    (lambda t, src: [str(src), "--min-count", "0"], "--min-count must be at least 1"),
+    (lambda t, src: [str(src), *not_a_corpus_out(t)], "is not a built corpus"),
+])
+def test_bad_input_is_one_line_on_stderr(poem_source, tmp_path, capsys, make_args, message):
+    work = tmp_path / "work"
+    work.mkdir()
+    args = make_args(work, poem_source)
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "out")]
+    assert main(["corpus", "build", *args, "--no-keywords"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("poetry-gen: error: ") and captured.err.count("\n") == 1
+    assert message in captured.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_rebuild_leaves_the_existing_corpus_intact(poem_source, tmp_path):
+    out = tmp_path / "corpus"
+    build(poem_source, out, keywords=False)
+    before = files_of(out)
+    with pytest.raises(PoetryGenError, match="corrupt JSON"):
+        build(corrupt_source(tmp_path), out, keywords=False)
+    assert files_of(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "corrupt"]
+
+
+def test_rebuild_replaces_the_corpus_and_leaves_no_temporary_files(poem_source, tmp_path):
+    out = tmp_path / "corpus"
+    build(poem_source, out, keywords=False)
+    (out / "stale.txt").write_text("from an older build", encoding="utf-8")
+    build(poem_source, out, collection="song", keywords=False)
+    assert not (out / "stale.txt").exists()
+    assert json.loads((out / "stats.json").read_text(encoding="utf-8"))["collection"] == "song"
+    assert [p.name for p in tmp_path.iterdir()] == ["corpus"]

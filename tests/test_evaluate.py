@@ -1,0 +1,63 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from poetry_gen.data import load_poems
+from poetry_gen.evaluate import evaluate_split, novel_mask, perplexity
+from poetry_gen.model import ModelConfig, PoetryLM
+from poetry_gen.vocab import SPECIALS, Vocab
+
+VOCAB = Vocab(list(SPECIALS) + list("春风明月光山水，。"))
+
+
+def model_for(vocab, attention="causal"):
+    torch.manual_seed(0)
+    return PoetryLM(ModelConfig(len(vocab), 16, 32, attention=attention)).eval()
+
+
+def nll_by_steps(model, vocab, poem):
+    """Reference: feed BOS + poem one step at a time, score every character and the EOS."""
+    ids = [vocab.bos_id] + vocab.encode(poem) + [vocab.eos_id]
+    state = model.init_state(1)
+    total = 0.0
+    with torch.no_grad():
+        for prev, nxt in zip(ids[:-1], ids[1:]):
+            logits, state = model.step(torch.tensor([prev]), state)
+            total -= torch.log_softmax(logits[0], -1)[nxt].item()
+    return total, len(ids) - 1
+
+
+@pytest.mark.parametrize("attention", ["none", "causal"])
+def test_perplexity_scores_every_character_and_the_end_token(attention):
+    model = model_for(VOCAB, attention)
+    poems = ["春风明月光，山水。", "明月，", "山"]
+    result = perplexity(model, VOCAB, poems, batch_size=2)
+    parts = [nll_by_steps(model, VOCAB, p) for p in poems]
+    nll, count = sum(p[0] for p in parts), sum(p[1] for p in parts)
+    assert result.chars == count == sum(len(p) + 1 for p in poems) and result.poems == 3
+    assert result.nll_sum == pytest.approx(nll, rel=1e-5)
+    assert result.ppl == pytest.approx(math.exp(nll / count), rel=1e-5)
+
+
+def test_unknown_characters_are_counted_and_scored():
+    result = perplexity(model_for(VOCAB), VOCAB, ["春雪明月，", "花"])
+    assert result.unknown == 2 and result.chars == 8
+
+
+def test_novel_poems_share_no_line_with_train():
+    train = ["春风明月光，山水。", "白日依山尽，黄河入海流。"]
+    poems = ["春风明月光，疑是地上霜。", "山水明月，春风。", "黄河入海流。", "举头望明月？"]
+    assert novel_mask(poems, train).tolist() == [False, True, False, True]
+
+
+def test_evaluate_split_reports_the_novel_subset(built_corpus):
+    poems = load_poems(built_corpus, "test")
+    model = model_for(poems.vocab)
+    whole, novel = evaluate_split(model, poems.vocab, built_corpus, "test")
+    assert whole.poems == len(poems) and whole.chars == int(poems.lengths.sum()) + len(poems)
+    assert 0 <= novel.poems <= whole.poems
+    texts = (built_corpus / "test.txt").read_text(encoding="utf-8").splitlines()
+    expected = perplexity(model, poems.vocab, texts)
+    assert whole.ppl == pytest.approx(expected.ppl, rel=1e-6)

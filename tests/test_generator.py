@@ -1,0 +1,251 @@
+"""The public API (load_generator, Generator.acrostic/generate/perplexity) and `poetry-gen generate`, on a
+checkpoint with fixed random weights over the fixture corpus's vocabulary. Nothing here asserts wording."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from poetry_gen import load_generator, prosody
+from poetry_gen.checkpoint import save_checkpoint
+from poetry_gen.cli import main
+from poetry_gen.corpus import load_vocab
+from poetry_gen.errors import PoetryGenError
+from poetry_gen.forms import FORMS
+from poetry_gen.generator import NO_DEFAULT_MODEL, Poem
+from poetry_gen.model import ModelConfig, PoetryLM
+from poetry_gen.text import is_hanzi, split_lines, to_traditional
+
+
+@pytest.fixture(scope="module")
+def checkpoint(built_corpus, tmp_path_factory):
+    vocab = load_vocab(built_corpus)
+    torch.manual_seed(0)
+    config = ModelConfig(len(vocab), embed_dim=24, hidden_dim=32, num_layers=1, attention_heads=2)
+    path = tmp_path_factory.mktemp("generator") / "model.pt"
+    save_checkpoint(path, model=PoetryLM(config), config=config, vocab=vocab, train_state={})
+    return path
+
+
+@pytest.fixture(scope="module")
+def gen(checkpoint):
+    return load_generator(checkpoint, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def train_poems(built_corpus):
+    return (built_corpus / "train.txt").read_text(encoding="utf-8").split()
+
+
+def first_with(poems, form, keep=lambda poem: True):
+    """A training poem of `form` (its characters are all in the vocabulary)."""
+    return next(p for p in poems if prosody.check_poem(p).form == form and keep(p))
+
+
+def assert_poem(poem: Poem, chars: int, lines: int):
+    got_lines, ends = split_lines(poem.text)
+    assert got_lines == poem.lines and len(got_lines) == lines
+    assert all(len(line) == chars and all(is_hanzi(ch) for ch in line) for line in got_lines), poem.text
+    assert ends == ["，" if i % 2 == 0 and i < lines - 1 else "。" for i in range(lines)], poem.text
+
+
+# --- API ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("heads,form,chars,lines", [
+    ("春风山月", None, 7, 4), ("春风山月", "五绝", 5, 4), ("春风山月江水天白", None, 7, 8),
+    ("春风山月江水天白", "五律", 5, 8), ("春风山", None, 7, 3), ("春风", "七绝", 7, 4)])
+def test_acrostic_shapes_and_heads(gen, heads, form, chars, lines):
+    poems = gen.acrostic(heads, form=form, num=6, seed=3, temperature=1.2)
+    expected_form = form or {4: "七绝", 8: "七律"}.get(lines)
+    for poem in poems:
+        assert_poem(poem, chars, lines)
+        assert poem.form == expected_form
+        assert [line[0] for line in poem.lines[:len(heads)]] == list(heads)
+
+
+def test_acrostic_accepts_traditional_and_separated_heads(gen):
+    poems = gen.acrostic("春 風，山、月", seed=1)
+    assert [line[0] for line in poems[0].lines] == list("春风山月")
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_generate_every_form_over_many_seeds(gen, form):
+    shape = FORMS[form]
+    for seed in range(4):
+        for poem in gen.generate(form=form, num=4, seed=seed, temperature=1.5, top_p=1.0):
+            assert_poem(poem, shape.chars, shape.lines)
+            assert poem.form == form and poem.seed == seed
+
+
+def test_generate_defaults_and_free_shapes(gen):
+    assert_poem(gen.generate(seed=0)[0], 7, 4)
+    assert_poem(gen.generate(chars=5, lines=6, seed=0)[0], 5, 6)
+    free = gen.generate(chars=5, seed=0, num=3)  # the model decides: a whole number of couplets
+    assert all(len(p.lines) % 2 == 0 and 2 <= len(p.lines) <= 16 for p in free)
+
+
+def test_start_is_kept_verbatim_and_may_end_mid_line(gen, train_poems):
+    poem = first_with(train_poems, "五绝")
+    lines, _ = split_lines(poem)
+    for start, form in [(lines[0], "五绝"), (poem[:8], "五绝"), (poem[:12], None), (poem[:3], "五律")]:
+        out = gen.generate(start=start, form=form, num=3, seed=1)
+        for p in out:
+            assert p.text.startswith(start)
+            assert_poem(p, 5, 8 if form == "五律" else 4)
+
+
+def test_start_in_traditional_with_half_width_marks(gen, train_poems):
+    poem = first_with(train_poems, "七绝")
+    start = to_traditional(poem[:8]).replace("，", ",")
+    assert gen.generate(start=start, seed=0)[0].text.startswith(poem[:8])
+
+
+def test_seed_reproduces_and_candidates_are_sorted(gen):
+    a = gen.acrostic("春风山月", num=8, seed=42, temperature=1.0)
+    assert [p.text for p in a] == [p.text for p in gen.acrostic("春风山月", num=8, seed=42, temperature=1.0)]
+    assert [p.score for p in a] == sorted((p.score for p in a), reverse=True)
+    assert gen.acrostic("春风山月", seed=None)[0].seed >= 0
+
+
+def test_greedy_candidates_are_identical(gen):
+    poems = gen.generate(form="五绝", num=3, temperature=0)
+    assert len({p.text for p in poems}) == 1
+
+
+def test_poem_output_helpers(gen):
+    poem = gen.generate(form="五律", seed=0)[0]
+    assert poem.couplets() == [f"{poem.lines[i]}，{poem.lines[i + 1]}。" for i in range(0, 8, 2)]
+    assert set(poem.to_dict()) == {"poem", "lines", "form", "score", "seed"}
+    trad = poem.to_traditional()
+    assert trad.text == to_traditional(poem.text) and trad.lines == [to_traditional(l) for l in poem.lines]
+    odd = gen.acrostic("春风山", seed=0)[0]
+    assert odd.couplets()[-1] == odd.lines[-1] + "。"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_rhyme_and_strict_tones(gen, form):
+    for poem in gen.generate(form=form, num=12, seed=5, tones="strict", temperature=1.5):
+        check = prosody.check_poem(poem.text)
+        assert check.rhymes and check.fits_template, poem.text
+
+
+def test_named_rhyme_group(gen):
+    for poem in gen.acrostic("春风山月江水天白", rhyme="陽", num=6, seed=2):  # traditional name too
+        assert all("阳" in prosody.rhyme_groups(line[-1]) for line in poem.lines[1::2]), poem.text
+
+
+def test_rhyme_follows_the_start_text(gen, train_poems):
+    poem = first_with(train_poems, "五律", lambda p: prosody.check_poem(p).rhymes)
+    start = poem[:12]  # the first couplet: line 2 fixes the rhyme
+    own = prosody.rhyme_groups(start[-2]) & set(prosody.PING_GROUPS)
+    for p in gen.generate(start=start, num=6, seed=4, temperature=1.5):
+        assert all(prosody.rhyme_groups(line[-1]) & own for line in p.lines[1::2]), (own, p.text)
+    other = next(g for g in ("东", "阳") if g not in own)
+    with pytest.raises(PoetryGenError, match="does not rhyme"):
+        gen.generate(start=start, rhyme=other)
+
+
+def test_no_rhyme_and_tones_off_still_keep_the_shape(gen):
+    for poem in gen.generate(form="七律", num=4, seed=0, rhyme=False, tones="off"):
+        assert_poem(poem, 7, 8)
+
+
+def test_prefix_primes_without_appearing(gen):
+    plain = gen.generate(form="五绝", seed=9, temperature=0)[0]
+    primed = gen.generate(form="五绝", seed=9, temperature=0, prefix="山水")[0]
+    assert_poem(primed, 5, 4)
+    assert primed.text != plain.text
+
+
+def test_perplexity(gen, train_poems):
+    result = gen.perplexity(train_poems[:3])
+    assert result.ppl > 1 and result.poems == 3
+    assert gen.perplexity(to_traditional(train_poems[0])).ppl == pytest.approx(gen.perplexity(train_poems[0]).ppl)
+
+
+def test_without_a_default_model_the_message_says_what_to_do(monkeypatch, tmp_path, capsys):
+    import importlib.resources
+
+    monkeypatch.setattr(importlib.resources, "files", lambda package: tmp_path)
+    with pytest.raises(PoetryGenError) as err:
+        load_generator()
+    assert str(err.value) == NO_DEFAULT_MODEL and "poetry-gen train" in NO_DEFAULT_MODEL
+    assert main(["generate", "--acrostic", "春风山月"]) == 2
+    assert capsys.readouterr().err == f"poetry-gen: error: {NO_DEFAULT_MODEL}\n"
+
+
+# --- bad input: one message, the same from the API and the CLI -------------------------------------
+
+BAD = [
+    (dict(heads="龘春"), ["--acrostic", "龘春"], "does not know 龘"),
+    (dict(heads=""), ["--acrostic", ""], "empty"),
+    (dict(heads="  "), ["--acrostic", "  "], "empty"),
+    (dict(heads="abc"), ["--acrostic", "abc"], "no Chinese"),
+    (dict(heads="春a风"), ["--acrostic", "春a风"], "not a"),
+    (dict(heads="春风山月江", form="七绝"), ["--acrostic", "春风山月江", "--form", "七绝"], "5 acrostic heads"),
+    (dict(heads="春风", form="六绝"), ["--acrostic", "春风", "--form", "六绝"], "unknown form"),
+    (dict(heads="春风", form="七绝", chars=5), ["--acrostic", "春风", "--form", "七绝", "--chars", "5"], "7 characters"),
+    (dict(start=""), ["--start", ""], "empty"),
+    (dict(start="hello"), ["--start", "hello"], "no Chinese"),
+    (dict(start="龘龘"), ["--start", "龘龘"], "does not know 龘"),
+    (dict(start="床前明月光", form="七绝"), ["--start", "床前明月光", "--form", "七绝"], "5-character line"),
+    (dict(start="床前明月光，疑是地上霜", form="七律"), ["--start", "床前明月光，疑是地上霜", "--form", "七律"],
+     "line 1 of the start text has 5"),
+    (dict(start="床前明月光。"), ["--start", "床前明月光。"], "ends in 。"),
+    (dict(start="床前明月光，疑是地上霜。举头望明月，低头思故乡。", form="五绝"),
+     ["--start", "床前明月光，疑是地上霜。举头望明月，低头思故乡。", "--form", "五绝"], "nothing is left"),
+    (dict(start="春风", chars=6), ["--start", "春风", "--chars", "6"], "5 or 7"),
+    (dict(start="春风", prefix="龘"), ["--start", "春风", "--prefix", "龘"], "does not know 龘"),
+    (dict(start="春风", rhyme="龘"), ["--start", "春风", "--rhyme", "龘"], "unknown rhyme group"),
+    (dict(start="春风", temperature=-1), ["--start", "春风", "--temperature", "-1"], "temperature"),
+    (dict(start="春风", top_p=0), ["--start", "春风", "--top-p", "0"], "top-p"),
+    (dict(start="春风", num=0), ["--start", "春风", "--num", "0"], "num"),
+]
+
+
+@pytest.mark.parametrize("kwargs,argv,message", BAD)
+def test_bad_input_is_one_clear_line(gen, checkpoint, capsys, kwargs, argv, message):
+    call = gen.acrostic if "heads" in kwargs else gen.generate
+    with pytest.raises(PoetryGenError, match=message) as err:
+        call(**kwargs)
+    assert main(["generate", *argv, "--checkpoint", str(checkpoint)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"poetry-gen: error: {err.value}\n" and captured.out == ""
+
+
+def test_cli_rejects_lines_with_an_acrostic(checkpoint, capsys):
+    assert main(["generate", "--acrostic", "春风山月", "--lines", "4", "--checkpoint", str(checkpoint)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+
+def test_cli_prints_couplets_and_blank_lines_between_candidates(gen, checkpoint, capsys):
+    argv = ["generate", "--acrostic", "春风山月", "--num", "3", "--seed", "7", "--checkpoint", str(checkpoint)]
+    assert main(argv) == 0
+    blocks = capsys.readouterr().out.rstrip("\n").split("\n\n")
+    expected = gen.acrostic("春风山月", num=3, seed=7)
+    assert blocks == ["\n".join(p.couplets()) for p in expected]
+    assert main(argv + ["--traditional"]) == 0
+    assert capsys.readouterr().out.rstrip("\n").split("\n\n") == [to_traditional(b) for b in blocks]
+
+
+def test_cli_json(checkpoint, capsys):
+    argv = ["generate", "--start", "春风", "--form", "五律", "--num", "2", "--seed", "1", "--json",
+            "--rhyme", "东", "--tones", "strict", "--checkpoint", str(checkpoint)]
+    assert main(argv) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 2 and rows[0]["score"] >= rows[1]["score"]
+    for row in rows:
+        assert row["form"] == "五律" and row["poem"].startswith("春风") and len(row["lines"]) == 8
+        assert row["seed"] == 1
+
+
+def test_python_m_entry_point(checkpoint):
+    run = subprocess.run([sys.executable, "-m", "poetry_gen", "generate", "--form", "五绝", "--seed", "0",
+                          "--checkpoint", str(checkpoint)], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert run.returncode == 0, run.stderr
+    assert len(run.stdout.splitlines()) == 2

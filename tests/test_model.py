@@ -1,0 +1,148 @@
+import pytest
+import torch
+
+from poetry_gen.model import IGNORE_INDEX, ModelConfig, PoetryLM
+
+V = 40
+
+
+def tiny(**kw):
+    base = dict(vocab_size=V, embed_dim=16, hidden_dim=24, num_layers=2, attention_heads=4)
+    base.update(kw)
+    torch.manual_seed(0)
+    return PoetryLM(ModelConfig(**base)).eval()
+
+
+ATTENTIONS = [dict(attention="none"), dict(attention="causal"), dict(attention="causal", attention_span=3),
+              dict(attention="causal", tie_weights=True)]
+
+
+@pytest.mark.parametrize("kw", ATTENTIONS)
+def test_forward_shapes_and_loss(kw):
+    model = tiny(**kw)
+    ids = torch.randint(0, V, (3, 7))
+    logits, loss = model(ids)
+    assert logits.shape == (3, 7, V) and loss is None
+    targets = ids.clone()
+    targets[:, :2] = IGNORE_INDEX
+    _, loss = model(ids, targets)
+    expected = torch.nn.functional.cross_entropy(logits[:, 2:].reshape(-1, V), ids[:, 2:].reshape(-1))
+    assert torch.allclose(loss, expected, atol=1e-6)
+
+
+def test_classic_config_is_exactly_the_neural_poet_model():
+    model = PoetryLM(ModelConfig(vocab_size=8293, embed_dim=128, hidden_dim=256, num_layers=2,
+                                 dropout=0.0, attention="none"))
+    assert [name for name, _ in model.named_children() if getattr(model, name) is not None] == \
+        ["embed", "lstm", "head"]
+    classic = [torch.nn.Embedding(8293, 128), torch.nn.LSTM(128, 256, 2), torch.nn.Linear(256, 8293)]
+    n_classic = sum(p.numel() for m in classic for p in m.parameters())
+    assert sum(p.numel() for p in model.parameters()) == n_classic
+
+
+@pytest.mark.parametrize("kw", ATTENTIONS)
+def test_causal_changing_a_char_leaves_earlier_logits_unchanged(kw):
+    model = tiny(**kw)
+    ids = torch.randint(5, V, (2, 9))
+    t = 5
+    changed = ids.clone()
+    changed[:, t] = (ids[:, t] + 1) % V
+    before, _ = model(ids)
+    after, _ = model(changed)
+    assert torch.equal(before[:, :t], after[:, :t])
+    assert not torch.allclose(before[:, t], after[:, t])
+
+
+@pytest.mark.parametrize("kw", ATTENTIONS)
+def test_right_padding_does_not_change_real_positions(kw):
+    model = tiny(**kw)
+    ids = torch.randint(5, V, (1, 6))
+    padded = torch.cat([ids, torch.zeros(1, 4, dtype=torch.long)], dim=1)
+    assert torch.allclose(model(ids)[0], model(padded)[0][:, :6], atol=1e-6)
+
+
+@pytest.mark.parametrize("kw", ATTENTIONS)
+def test_step_equals_forward(kw):
+    model = tiny(**kw)
+    ids = torch.randint(0, V, (3, 8))
+    full, _ = model(ids)
+    state = model.init_state(3)
+    with torch.no_grad():
+        for t in range(ids.shape[1]):
+            logits, state = model.step(ids[:, t], state)
+            assert torch.allclose(logits, full[:, t], atol=1e-5), t
+
+
+def test_state_reorder_follows_rows():
+    model = tiny()
+    ids = torch.randint(0, V, (3, 4))
+    state = model.init_state(3)
+    with torch.no_grad():
+        for t in range(4):
+            _, state = model.step(ids[:, t], state)
+        index = torch.tensor([2, 2, 0])
+        nxt = torch.tensor([7, 8, 9])
+        logits, _ = model.step(nxt, state.reorder(index))
+        full, _ = model(torch.cat([ids[index], nxt[:, None]], dim=1))
+    assert torch.allclose(logits, full[:, -1], atol=1e-5)
+
+
+@pytest.mark.parametrize("span", [0, 2])
+def test_attention_weights_are_causal_distributions(span):
+    model = tiny(attention_span=span)
+    weights = model.attention_weights(torch.randint(0, V, (2, 6)))
+    assert weights.shape == (2, 4, 6, 6)
+    assert torch.allclose(weights.sum(-1), torch.ones(2, 4, 6))
+    assert torch.all(weights.triu(1) == 0)
+    if span:
+        assert torch.all(weights.tril(-span) == 0)
+    assert tiny(attention="none").attention_weights(torch.zeros(1, 3, dtype=torch.long)) is None
+
+
+def test_attention_weights_are_the_ones_forward_uses():
+    model = tiny()
+    attn = model.attention
+    h = torch.randn(2, 6, 24)
+    _, _, v = attn._split(h)
+    context = attn.weights(h) @ v  # (B, heads, T, d)
+    assert torch.allclose(attn._out(h, context), attn(h), atol=1e-6)
+
+
+def test_overfitting_a_tiny_batch_lowers_the_loss():
+    model = tiny(dropout=0.1).train()
+    ids = torch.randint(5, V, (4, 12))
+    targets = ids.roll(-1, dims=1)
+    targets[:, -1] = IGNORE_INDEX
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(60):
+        _, loss = model(ids, targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.3 * losses[0]
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError):
+        ModelConfig(vocab_size=10, attention="channel")
+    with pytest.raises(ValueError):
+        ModelConfig(vocab_size=10, hidden_dim=10, attention_heads=4)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("kw", ATTENTIONS)
+def test_cuda_step_equals_forward_and_causal(kw):
+    model = tiny(**kw).cuda()
+    ids = torch.randint(5, V, (3, 8), device="cuda")
+    full, _ = model(ids)
+    state = model.init_state(3, "cuda")
+    with torch.no_grad():
+        for t in range(ids.shape[1]):
+            logits, state = model.step(ids[:, t], state)
+            assert torch.allclose(logits, full[:, t], atol=1e-4), t
+    changed = ids.clone()
+    changed[:, 5] = (ids[:, 5] + 1) % V
+    assert torch.allclose(model(changed)[0][:, :5], full[:, :5], atol=1e-6)

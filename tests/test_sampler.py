@@ -1,0 +1,217 @@
+"""The constrained decoder, on a model with fixed random weights over the fixture corpus's vocabulary:
+whatever the model prefers, the shape, heads, rhyme and (strict) tones must hold."""
+import pytest
+import torch
+
+from poetry_gen import prosody
+from poetry_gen.corpus import load_vocab
+from poetry_gen.forms import FORMS
+from poetry_gen.generator import SamplingOptions
+from poetry_gen.model import ModelConfig, PoetryLM
+from poetry_gen.sampler import Controls, Layout, VocabTables, _restrict, _top_k_top_p, decode
+from poetry_gen.text import is_hanzi
+from poetry_gen.vocab import Vocab
+
+SHAPES = [(5, 4), (7, 4), (5, 8), (7, 8), (7, 5), (5, 1)]  # the four forms, an odd acrostic, one line
+
+
+@pytest.fixture(scope="module")
+def vocab(built_corpus) -> Vocab:
+    return load_vocab(built_corpus)
+
+
+@pytest.fixture(scope="module")
+def tables(vocab) -> VocabTables:
+    return VocabTables(vocab)
+
+
+def random_model(vocab, seed=0, attention="causal"):
+    torch.manual_seed(seed)
+    config = ModelConfig(len(vocab), embed_dim=24, hidden_dim=32, num_layers=1, attention=attention,
+                         attention_heads=2)
+    return PoetryLM(config).eval()
+
+
+@pytest.fixture(scope="module")
+def model(vocab):
+    return random_model(vocab)
+
+
+def write(model, tables, layout, num=8, seed=0, controls=Controls(), prompt=(), **options):
+    return decode(model, tables, layout, SamplingOptions(**options), num=num, controls=controls,
+                  generator=torch.Generator().manual_seed(seed), prompt=prompt)
+
+
+def assert_shape(vocab, ids, chars, lines):
+    assert all(i not in vocab.special_ids for i in ids)
+    text = vocab.decode(ids)
+    assert len(text) == lines * (chars + 1)
+    for i in range(lines):
+        line, mark = text[i * (chars + 1):(i + 1) * (chars + 1) - 1], text[(i + 1) * (chars + 1) - 1]
+        assert all(is_hanzi(ch) for ch in line), text
+        assert mark == ("。" if i % 2 or i == lines - 1 else "，"), text
+    return text
+
+
+def template_controls(form, tones="strict", rhyme=prosody.PING_GROUPS):
+    return Controls(frozenset(rhyme), tuple(prosody.templates(form)), tones)
+
+
+@pytest.mark.parametrize("chars,lines", SHAPES)
+def test_shape_heads_and_termination_over_many_seeds(model, vocab, tables, chars, lines):
+    heads = vocab.encode("春秋风花雪月山水")[:lines]
+    assert vocab.unk_id not in heads
+    layout = Layout(chars, lines, {i * (chars + 1): h for i, h in enumerate(heads)})
+    for seed in range(6):
+        for sample in write(model, tables, layout, num=6, seed=seed, temperature=1.5, top_p=1.0):
+            text = assert_shape(vocab, sample.ids, chars, lines)
+            assert [text[i * (chars + 1)] for i in range(lines)] == [vocab.itos[h] for h in heads]
+
+
+@pytest.mark.parametrize("attention", ["none", "causal"])
+def test_greedy_is_the_argmax_path_of_the_full_forward_pass(vocab, tables, attention):
+    """temperature 0 = at each position the likeliest allowed character after the repeat penalty,
+    computed here from scratch with `forward` (not the incremental state the decoder uses)."""
+    model = random_model(vocab, seed=3, attention=attention)
+    chars, lines, penalty = 5, 4, 1.0
+    head = vocab.stoi["春"]
+    allowed = torch.tensor([i not in vocab.special_ids and is_hanzi(t) for i, t in enumerate(vocab.itos)])
+    ids = []
+    for p in range(lines * (chars + 1)):
+        line, col = divmod(p, chars + 1)
+        if col == chars:
+            ids.append(vocab.stoi["。" if line % 2 or line == lines - 1 else "，"])
+            continue
+        if p == 0:
+            ids.append(head)
+            continue
+        logits = model(torch.tensor([[vocab.bos_id] + ids]))[0][0, -1]
+        seen = torch.zeros(len(vocab), dtype=torch.bool)
+        seen[ids + [head]] = True
+        logits = logits - penalty * (seen & allowed)
+        ids.append(int(logits.masked_fill(~allowed, float("-inf")).argmax()))
+    layout = Layout(chars, lines, {0: head})
+    greedy = write(model, tables, layout, num=3, temperature=0.0, repeat_penalty=penalty)
+    assert all(s.ids == ids for s in greedy)
+    # drawing with top-k 1 is the same path through the sampling code
+    assert write(model, tables, layout, num=2, seed=5, temperature=0.7, top_k=1, repeat_penalty=penalty)[0].ids == ids
+
+
+def test_seed_reproduces_and_changes(model, tables):
+    layout = Layout(7, 4)
+    first = [s.ids for s in write(model, tables, layout, num=4, seed=11, temperature=1.0)]
+    assert first == [s.ids for s in write(model, tables, layout, num=4, seed=11, temperature=1.0)]
+    assert first != [s.ids for s in write(model, tables, layout, num=4, seed=12, temperature=1.0)]
+
+
+def test_candidates_are_one_batch_in_lockstep(vocab, tables, monkeypatch):
+    model = random_model(vocab)
+    sizes = []
+    step = model.step
+    monkeypatch.setattr(model, "step", lambda ids, state: (sizes.append(ids.shape[0]), step(ids, state))[1])
+    prompt = vocab.encode("山水")
+    write(model, tables, Layout(5, 4), num=16, prompt=prompt)
+    # <bos> and the prompt once, then one step per poem position but the last
+    assert sizes == [1] * (1 + len(prompt)) + [16] * (4 * 6 - 1)
+
+
+def test_score_is_the_mean_model_log_probability_and_sorts_the_candidates(model, vocab, tables):
+    """Score = mean log p under the raw model of every token after the given text (heads excluded)."""
+    chars, lines = 5, 4
+    given = vocab.encode("白日依山尽")
+    head = vocab.stoi["黄"]
+    layout = Layout(chars, lines, {**dict(enumerate(given)), chars + 1: head})
+    prompt = vocab.encode("春")
+    samples = write(model, tables, layout, num=12, seed=2, temperature=1.2, prompt=prompt)
+    scores = [s.score for s in samples]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) > 1
+    for sample in samples:
+        seq = torch.tensor([[vocab.bos_id, *prompt, *sample.ids]])
+        logp = model(seq)[0][0, :-1].log_softmax(-1).gather(1, seq[0, 1:, None])[:, 0]
+        poem_logp = logp[len(prompt):]  # the predictions of the poem's tokens
+        scored = [p for p in range(len(sample.ids)) if p >= chars + 1 and p != chars + 1]
+        assert sample.score == pytest.approx(float(poem_logp[scored].mean()), abs=1e-4)
+
+
+def test_given_start_is_kept_and_fed(model, vocab, tables):
+    start = "床前明月光，疑是"
+    given = vocab.encode("床前明月光") + vocab.encode("疑是")
+    positions = [0, 1, 2, 3, 4, 6, 7]
+    for sample in write(model, tables, Layout(5, 4, dict(zip(positions, given))), num=5, temperature=1.0):
+        assert vocab.decode(sample.ids).startswith(start)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_rhyme_and_strict_tones_hold_in_every_candidate(model, vocab, tables, form):
+    shape = FORMS[form]
+    for seed in range(3):
+        for sample in write(model, tables, Layout(shape.chars, shape.lines), num=10, seed=seed,
+                            controls=template_controls(form), temperature=1.5, top_p=1.0):
+            check = prosody.check_poem(vocab.decode(sample.ids))
+            assert check.form == form and check.rhymes and check.fits_template, check.text
+
+
+def test_named_rhyme_group(model, vocab, tables):
+    controls = Controls(frozenset("东"), (), "off")
+    for sample in write(model, tables, Layout(7, 8), num=10, controls=controls, temperature=1.5):
+        text = vocab.decode(sample.ids)
+        ends = [text[i * 8 + 6] for i in range(8)]
+        assert all("东" in prosody.rhyme_groups(ch) for ch in ends[1::2]), text
+        # line 1 may rhyme: if it ends in a 平声 rhyme character, that is one of the group
+        assert "东" in prosody.rhyme_groups(ends[0]) or not prosody.rhyme_groups(ends[0]) & set(prosody.PING_GROUPS)
+
+
+def test_candidates_choose_their_own_rhyme_and_template(model, vocab, tables):
+    samples = write(model, tables, Layout(5, 4), num=40, controls=template_controls("五绝"), temperature=1.5)
+    checks = [prosody.check_poem(vocab.decode(s.ids)) for s in samples]
+    assert len({c.rhyme_groups for c in checks}) > 1
+    assert len({c.template.name for c in checks}) > 1
+
+
+def test_impossible_constraints_fall_back_instead_of_emptying_the_row():
+    # A vocabulary without a single character of the 东 group: the rhyme is dropped, the shape is not.
+    vocab = Vocab.build(["白日依山尽，黄河入海流。"])
+    small = VocabTables(vocab)
+    model = random_model(vocab)
+    for sample in write(model, small, Layout(5, 4), num=4, controls=Controls(frozenset("东"), (), "off")):
+        assert_shape(vocab, sample.ids, 5, 4)
+    allowed = torch.tensor([[True, True, False], [True, False, False]])
+    extra = torch.tensor([[False, True, True], [False, True, True]])
+    assert _restrict(allowed, extra).tolist() == [[False, True, False], [True, False, False]]
+
+
+def test_a_line_never_repeats_an_earlier_one(vocab, tables):
+    model = random_model(vocab)
+    with torch.no_grad():  # a model that wants one character everywhere: 风风风风风
+        model.head.bias[vocab.stoi["风"]] += 50
+    for sample in write(model, tables, Layout(5, 8), num=3, temperature=0.0, repeat_penalty=0.0):
+        lines = vocab.decode(sample.ids).replace("。", "，").split("，")[:-1]
+        assert lines[0] == "风风风风风" and len(set(lines)) == 8
+
+
+def test_repeated_characters_are_penalised(vocab, tables):
+    model = random_model(vocab)
+    with torch.no_grad():
+        model.head.bias[vocab.stoi["风"]] += 0.5
+    def repeats(penalty):
+        samples = write(model, tables, Layout(7, 8), num=20, seed=1, temperature=1.0, repeat_penalty=penalty)
+        return sum(len(s.ids) - len(set(s.ids)) for s in samples)
+    assert repeats(3.0) < repeats(0.0)
+
+
+@pytest.mark.parametrize("eos_bias,lines", [(50.0, 2), (-50.0, 16)])
+def test_free_length_ends_after_a_couplet(vocab, tables, eos_bias, lines):
+    model = random_model(vocab)
+    with torch.no_grad():
+        model.head.bias[vocab.eos_id] += eos_bias
+    for sample in write(model, tables, Layout(5, 16, min_lines=2), num=4, temperature=1.0):
+        assert_shape(vocab, sample.ids, 5, lines)
+
+
+def test_top_k_and_top_p_keep_the_best_tokens():
+    logits = torch.tensor([[3.0, 2.0, 1.0, 0.0]])
+    assert torch.isfinite(_top_k_top_p(logits, 2, 1.0)).tolist() == [[True, True, False, False]]
+    probs = logits.softmax(-1)[0]  # 0.64, 0.24, 0.09, 0.03
+    assert torch.isfinite(_top_k_top_p(logits, 0, float(probs[0]) - 0.01)).tolist() == [[True, False, False, False]]
+    assert torch.isfinite(_top_k_top_p(logits, 0, 0.8)).tolist() == [[True, True, False, False]]
+    assert torch.isfinite(_top_k_top_p(logits, 0, 1.0)).all()

@@ -1,0 +1,160 @@
+from pathlib import Path
+
+import pytest
+
+from poetry_gen.errors import PoetryGenError
+from poetry_gen.theme import (CHECKPOINT_KEY, MAX_KEYWORDS, MIN_ATTESTED, MODERN_TO_CLASSICAL, Theme,
+                              corpus_theme_words, keyword_prefix_ids, parse_theme, stored_theme_words,
+                              word_counts)
+from poetry_gen.vocab import Vocab
+
+THEMES = Path(__file__).resolve().parents[1] / "benchmarks" / "themes.txt"
+
+# Characters the test model "knows": a few poems' worth, and every table target. 机 is left out on purpose.
+VOCAB = Vocab.build(["床前明月光疑是地上霜举头望思故乡秋风春夏冬日星海峰雪雨晓夜柳雁人相慈母饮酒",
+                     "孤独旅竹石头孩梅西湖江南烟送别离边塞登楼怀手黄鹤大漠渔父除"])
+# Words attested in the "corpus" (in the form word_counts returns): characters and 2-character words.
+COUNTS = {w: 100 for w in [*"秋思乡明月孤独旅人竹石头孩梅西湖江南烟雨送别离边塞登楼怀手春黄鹤大漠", "思乡", "明月", "旅人",
+                           "石头", "西湖", "江南", "烟雨", "送别", "离别", "边塞", "登楼", "黄鹤", "鹤楼", "大漠"]}
+
+
+def parse(request, counts=COUNTS):
+    return parse_theme(request, VOCAB, counts)
+
+
+@pytest.mark.parametrize("request_, form", [
+    ("写一首关于秋天思乡的七言绝句", "七绝"), ("五言律诗 明月", "五律"), ("五绝 明月", "五绝"), ("七律：登楼", "七律"),
+    ("寫一首五言絕句，關於明月", "五绝"),  # traditional
+    ("一首五言的绝句，写明月", "五绝"),  # length and kind apart
+    ("绝句 明月", "七绝"), ("律诗 明月", "五律"), ("七言 明月", "七绝"), ("五言 明月", "五律"),  # the Tang majority
+    ("写一首关于明月的诗", None),
+])
+def test_form_named_in_the_request(request_, form):
+    theme = parse(request_)
+    assert theme.form == form
+    assert not {"绝句", "律诗", "五言", "七言"} & set(theme.keywords_in)
+
+
+def test_two_forms_are_an_error():
+    with pytest.raises(PoetryGenError, match="more than one form"):
+        parse("七绝还是五律，明月")
+
+
+def test_request_words_are_dropped_and_modern_words_mapped():
+    theme = parse("写一首关于秋天思乡的诗")
+    assert theme == Theme(keywords_in=["秋天", "思乡"], keywords_used=["秋", "思乡"], form=None)
+    assert parse("以离别为主题写一首诗").keywords_in == ["离别"]  # not 为主 / 题写
+    assert parse("请帮我写一首咏梅的诗").keywords_used == ["梅"]  # 咏梅: about 梅
+    assert parse("一首边塞诗").keywords_used == ["边塞"]  # 边塞诗: a poem of the frontier
+
+
+def test_characters_poets_wrote_together_are_joined():
+    """jieba's modern dictionary cuts 孤烟 into 孤/烟; the corpus counts put them back together."""
+    assert parse("大漠 孤烟", {**COUNTS, "孤烟": 20, "烟": 100}).keywords_in == ["大漠", "孤烟"]
+    assert parse("大漠 孤烟", {**COUNTS, "烟": 100}).keywords_in == ["大漠", "孤", "烟"]
+
+
+@pytest.mark.parametrize("request_", ["秋 思乡 明月", "秋、思乡，明月", "秋,思乡;明月", "  秋  思鄉  明月 "])
+def test_keyword_lists(request_):
+    assert parse(request_).keywords_used == ["秋", "思乡", "明月"]
+
+
+@pytest.mark.parametrize("modern", sorted(MODERN_TO_CLASSICAL))
+def test_modern_table(modern):
+    assert parse(modern).keywords_used == list(MODERN_TO_CLASSICAL[modern])
+
+
+def test_table_targets_are_checked_against_the_vocabulary():
+    small = Vocab.build(["秋"])
+    assert parse_theme("月亮 秋", small, None).keywords_used == ["秋"]
+
+
+def test_unattested_words_fall_back_to_their_characters():
+    assert parse("孤独").keywords_used == ["孤", "独"]  # 孤独 is not in the counts
+    assert parse("孤独", {**COUNTS, "孤独": 50}).keywords_used == ["孤独"]
+    assert parse("竹子 孩子").keywords_used == ["竹", "孩"]  # modern suffix dropped
+    assert parse("石头").keywords_used == ["石头"]  # ... but not from an attested word
+    assert parse("手机").keywords_used == ["手"]  # 机: not in the vocabulary
+
+
+def test_long_words_are_attested_by_their_pieces():
+    assert parse("黄鹤楼").keywords_used == ["黄鹤楼"]  # 黄鹤 and 鹤楼 attested
+    unattested = {w: n for w, n in COUNTS.items() if w != "鹤楼"}
+    assert parse("黄鹤楼", unattested).keywords_used == ["黄鹤", "楼"]  # its attested pieces
+
+
+def test_at_most_max_keywords_one_per_word_first():
+    theme = parse("孤独 旅人 明月 登楼")
+    assert theme.keywords_in == ["孤独", "旅人", "明月", "登楼"]
+    assert theme.keywords_used == ["孤", "旅人", "明月"][:MAX_KEYWORDS]
+
+
+def test_without_counts_words_in_the_vocabulary_are_kept_whole():
+    assert parse("孤独 秋天 手机", counts=None).keywords_used == ["孤独", "秋", "手"]
+
+
+def test_every_keyword_is_made_of_vocabulary_characters():
+    for request in ["写一首关于秋天思乡的诗", "手机 电脑 明月", "孩子们的春天"]:
+        for kw in parse(request).keywords_used:
+            assert all(ch in VOCAB for ch in kw)
+
+
+@pytest.mark.parametrize("request_, message", [("", "empty"), ("   ", "empty"), ("写一首诗", "no theme words"),
+                                               ("请帮我写一首", "no theme words"), ("电脑", "knows none")])
+def test_requests_without_a_theme(request_, message):
+    with pytest.raises(PoetryGenError, match=message):
+        parse(request_)
+
+
+def test_a_form_alone_is_a_theme_without_keywords():
+    assert parse("写一首七言律诗") == Theme([], [], "七律")
+
+
+def test_keyword_prefix_ids():
+    ids = keyword_prefix_ids(["秋", "思乡"], VOCAB)
+    assert ids == [VOCAB.stoi["秋"], VOCAB.sep_id, VOCAB.stoi["思"], VOCAB.stoi["乡"], VOCAB.sep_id]
+    assert keyword_prefix_ids([], VOCAB) == []
+    with pytest.raises(PoetryGenError, match="not made of characters the model knows"):
+        keyword_prefix_ids(["电脑"], VOCAB)
+
+
+def test_word_counts_count_poems_and_stop_at_marks():
+    poems = ["明月明月，月光。"] * MIN_ATTESTED + ["明月，光。"]
+    counts = word_counts(poems)
+    assert counts["明月"] == MIN_ATTESTED + 1  # once per poem, however often in it
+    assert counts["月光"] == MIN_ATTESTED and counts["光"] == MIN_ATTESTED + 1
+    assert "月明" in counts and "月，" not in counts and "月光。" not in counts
+    assert "明光" not in word_counts(poems[-1:] * 10)  # sequences never cross a mark
+    assert word_counts(poems[-1:] * (MIN_ATTESTED - 1)) == {}  # too few poems to attest anything
+    assert list(counts) == sorted(counts, key=lambda w: (-counts[w], w))
+
+
+def test_theme_words_go_through_a_checkpoint(built_corpus, tmp_path):
+    from poetry_gen.checkpoint import load_checkpoint, save_checkpoint
+    from poetry_gen.corpus import load_poems, load_vocab
+    from poetry_gen.model import ModelConfig, PoetryLM
+
+    stored = corpus_theme_words(built_corpus)
+    counts = word_counts(load_poems(built_corpus, "train"))
+    assert stored.split() == list(counts) and counts
+    vocab = load_vocab(built_corpus)
+    config = ModelConfig(len(vocab), embed_dim=8, hidden_dim=8, num_layers=1, attention="none")
+    save_checkpoint(tmp_path / "m.pt", model=PoetryLM(config), config=config, vocab=vocab,
+                    train_state={"step": 1, CHECKPOINT_KEY: stored})
+    ckpt = load_checkpoint(tmp_path / "m.pt")
+    words = stored_theme_words(ckpt.train_state)
+    assert words == set(counts)
+    assert parse_theme("明月 孤独", vocab, words) == parse_theme("明月 孤独", vocab, counts)
+    assert stored_theme_words({"step": 1}) is None
+
+
+def test_benchmark_themes():
+    """The fixed list of issue 8: 100+ distinct themes, about half requests and half keyword sets, each
+    giving keywords (or a form) on a vocabulary of its own characters."""
+    themes = THEMES.read_text(encoding="utf-8").splitlines()
+    assert len(themes) >= 100 and len(set(themes)) == len(themes) and all(t.strip() == t and t for t in themes)
+    keyword_sets = [t for t in themes if " " in t]
+    assert 0.4 <= len(keyword_sets) / len(themes) <= 0.6
+    vocab = Vocab.build(themes + [kw for kws in MODERN_TO_CLASSICAL.values() for kw in kws])
+    for text in themes:
+        assert parse_theme(text, vocab, None).keywords_used, text
