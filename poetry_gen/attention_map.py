@@ -126,8 +126,8 @@ def _svg(tokens: list, rows: np.ndarray, poem_start: int, heads) -> str:
            f'<style>{_STYLE}</style>\n',
            f'<text x="8" y="18" class="note">Attention of each written character over the characters before '
            f'it ({averaged}).</text>\n',
-           f'<text x="8" y="33" class="note">Row: a character of the poem. Cell: the weight the step that wrote it '
-           f'gave an earlier character. Grey: before the poem.</text>\n']
+           '<text x="8" y="33" class="note">Row: a character of the poem. Cell: the weight the step that wrote it '
+           'gave an earlier character. Grey: before the poem.</text>\n']
     out.append(f'<rect class="prefix" x="{x0}" y="{y0 - CELL}" width="{poem_start * CELL}" '
                f'height="{(R + 1) * CELL}"/>\n')
     for j in range(cols):  # column labels, and a faint rule after each line's mark

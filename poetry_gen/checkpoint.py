@@ -103,3 +103,17 @@ def load_checkpoint(path, device="cpu") -> Checkpoint:
         raise PoetryGenError(f"{path} does not hold a model this poetry-gen can build: "
                              f"{str(err).splitlines()[0][:200]}") from None
     return Checkpoint(model.to(device).eval(), config, vocab, data["train_state"])
+
+
+def export_checkpoint(src, dst, *, half: bool = True, theme_words: str | None = None) -> dict:
+    """A copy of checkpoint `src` fit to ship: without the optimizer state (training-only, as large as
+    the model), float16 weights when `half`, and, when given, the corpus's attested words that theme
+    mapping uses (theme.corpus_theme_words). Returns the written train_state."""
+    ckpt = load_checkpoint(src)
+    state = {k: v for k, v in ckpt.train_state.items() if k != "optimizer"}
+    if theme_words is not None:
+        from .theme import CHECKPOINT_KEY
+
+        state[CHECKPOINT_KEY] = theme_words
+    save_checkpoint(dst, model=ckpt.model, config=ckpt.config, vocab=ckpt.vocab, train_state=state, half=half)
+    return state

@@ -197,6 +197,31 @@ def _eval(args) -> int:
     return 0
 
 
+# --- export -------------------------------------------------------------------------------------
+
+def _add_export(sub) -> None:
+    ex = sub.add_parser(
+        "export", help="a checkpoint fit to ship: no optimizer state, float16 weights",
+        description="Copy CKPT to OUT without its optimizer state and (unless --float32) with float16 "
+                    "weights, which the loader turns back into float32. With --data, also store the corpus's "
+                    "attested words, which --theme uses to map modern words to classical ones.")
+    ex.add_argument("checkpoint", metavar="CKPT")
+    ex.add_argument("out", metavar="OUT")
+    ex.add_argument("--float32", dest="half", action="store_false", help="keep float32 weights")
+    ex.add_argument("--data", metavar="DIR", help="the built corpus the model was trained on")
+    ex.set_defaults(func=_export)
+
+
+def _export(args) -> int:
+    from .checkpoint import export_checkpoint
+    from .theme import corpus_theme_words
+
+    words = corpus_theme_words(args.data) if args.data else None
+    export_checkpoint(args.checkpoint, args.out, half=args.half, theme_words=words)
+    print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB)")
+    return 0
+
+
 # --- generate ---------------------------------------------------------------------------------
 
 def _add_generate(sub) -> None:
@@ -246,6 +271,8 @@ def _add_generate(sub) -> None:
                      help="one JSON object per candidate, one per line: poem, lines, form, score, seed")
     gen.add_argument("--checkpoint", metavar="CKPT", help="the model (default: the one shipped with poetry_gen)")
     gen.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    gen.add_argument("--threads", type=int, metavar="N",
+                     help="CPU threads for torch (default: torch's choice; 1 is fastest on a busy machine)")
     gen.set_defaults(func=_generate, rhyme=True)
 
 
@@ -258,6 +285,10 @@ def _generate(args) -> int:
         raise PoetryGenError("--lines does not go with --acrostic: an acrostic has one line per head")
     options = dict(num=args.num, seed=args.seed, temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, prefix=args.prefix, rhyme=args.rhyme, tones=args.tones)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     gen = load_generator(args.checkpoint, device=args.device)
     if args.acrostic is not None:
         poems = gen.acrostic(args.acrostic, form=args.form, chars=args.chars, **options)
@@ -331,6 +362,53 @@ def _score(args) -> int:
 
 # --- bench ------------------------------------------------------------------------------------
 
+def _add_bench(sub) -> None:
+    from .bench import CANDIDATES, FORM, HEADS, BenchOptions
+
+    defaults = BenchOptions(data="")
+    bench = sub.add_parser(
+        "bench", help="measure how fast this machine trains and writes poems",
+        description="Training throughput in real characters per second (poem characters with punctuation; not "
+                    "BOS, EOS, keyword prefixes or padding: what training counts) of the classic model "
+                    "(embed 128, hidden 256, 2 layers, no attention) and of the default model, both with the "
+                    "project's length-bucketed batches, and with --classic-recipe of the classic model trained "
+                    "the classic way; the rows train on the same poems and take turns step by step. Then the "
+                    f"latency of one {FORM} acrostic {HEADS} and of {CANDIDATES} candidates. Medians over repeats.")
+    bench.add_argument("--data", required=True, metavar="DIR", help="a built corpus: its train split's poems are timed")
+    bench.add_argument("--checkpoint", metavar="CKPT",
+                       help="the default row trains this model's architecture, and it writes the timed poems "
+                            "(default: the shipped model; without one, train's default model and no generation)")
+    bench.add_argument("--repeats", type=int, default=defaults.repeats, metavar="N",
+                       help=f"timed rounds, each of --steps steps per row (default: {defaults.repeats})")
+    bench.add_argument("--steps", type=int, default=defaults.steps, metavar="N",
+                       help=f"training steps per row and repeat, each on its own batch (default: {defaults.steps})")
+    bench.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="N",
+                       help=f"poems per batch (default: {defaults.batch_size})")
+    bench.add_argument("--classic-recipe", action="store_true",
+                       help="add the classic recipe row: every poem padded to 125 tokens, padding in the loss, "
+                            "float32; the ratios then compare with it")
+    bench.add_argument("--device", default=defaults.device, choices=["auto", "cpu", "cuda"])
+    bench.add_argument("--amp", action=argparse.BooleanOptionalAction,
+                       help="bf16 autocast for the project's rows (default: as train does on this device); the "
+                            "classic recipe always trains in float32")
+    bench.add_argument("--threads", type=int, default=defaults.threads, metavar="N",
+                       help="CPU threads for torch (default: torch's choice)")
+    bench.add_argument("--json", action="store_true", help="print the results as JSON")
+    bench.set_defaults(func=_bench)
+
+
+def _bench(args) -> int:
+    import json
+
+    from .bench import BenchOptions, format_table, run_bench
+
+    result = run_bench(BenchOptions(
+        data=args.data, checkpoint=args.checkpoint, repeats=args.repeats, steps=args.steps,
+        batch_size=args.batch_size, classic_recipe=args.classic_recipe, device=args.device, amp=args.amp,
+        threads=args.threads, progress=sys.stderr.isatty()))
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1) if args.json else format_table(result))
+    return 0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="poetry-gen", description="Learn and write classical Chinese poetry.")
@@ -341,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Each adds one sub-command whose parser sets `func` (args -> exit code).
-_SUBCOMMANDS = [_add_corpus, _add_train, _add_eval, _add_generate, _add_check, _add_score]
+_SUBCOMMANDS = [_add_corpus, _add_train, _add_eval, _add_export, _add_generate, _add_check, _add_score, _add_bench]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Optional, Union
@@ -23,6 +24,7 @@ from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified, t
 
 CHARS = (5, 7)
 MAX_LINES = 64  # the most lines a poem may be asked for
+MAX_NUM = 4096  # the most candidates one call writes (one batch)
 FREE_LINES = (2, 16)  # a poem of free length (`chars` without `lines`) ends after 2 to 16 lines
 TONES = ("soft", "strict", "off")
 NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "
@@ -243,9 +245,9 @@ class Generator:
                                  f"{len(self.vocab) - len(self.vocab.special_ids)} characters")
         return self.vocab.encode(text)
 
-    def _rhyme(self, rhyme, plan: _Plan) -> Optional[frozenset]:
+    def _rhyme(self, rhyme, given: list, layout) -> Optional[frozenset]:
         """The rhyme groups a row may take before it writes: one named group, or all 30 平声 groups,
-        narrowed by the line ends the start text fixes."""
+        narrowed by the line ends the start text (its lines `given`) fixes."""
         from . import prosody
 
         if rhyme is False:
@@ -257,13 +259,12 @@ class Generator:
         if named and not bool((self.tables.groups[:, self.tables.group_mask([named])].any(1)
                                & self.tables.is_char).any()):
             raise PoetryGenError(f"the model knows no character of the rhyme group {named}")
-        form = plan.form
-        for i, line in enumerate(plan.given):
-            if len(line) < form.chars:
+        for i, line in enumerate(given):
+            if len(line) < layout.chars:
                 break
             ch = line[-1]
             own = prosody.rhyme_groups(ch)
-            if i % 2 == 1 or (form.lines is not None and i == form.lines - 1):  # a rhyming line end
+            if layout.mark(i) == PERIOD:  # a rhyming line end
                 if groups & own:
                     groups &= own
                 elif named:
@@ -283,29 +284,28 @@ class Generator:
         from .sampler import Controls, Layout, decode
 
         options.check()
-        if not (isinstance(num, int) and num >= 1):
-            raise PoetryGenError(f"num must be a whole number of at least 1, not {num}")
+        if not (isinstance(num, int) and 1 <= num <= MAX_NUM):
+            raise PoetryGenError(f"num must be a whole number from 1 to {MAX_NUM}, not {num}")
+        if seed is not None and not (isinstance(seed, int) and 0 <= seed < 2 ** 64):
+            raise PoetryGenError(f"a seed is a whole number from 0 to 2**64 - 1, not {seed}")
         if tones not in TONES:
             raise PoetryGenError(f"tones must be one of {', '.join(TONES)}, not {tones!r}")
         form = plan.form
         prompt = self._known(normalize(prefix), "prefix") if prefix else []
         heads = self._known("".join(plan.heads), "acrostic heads")
-        given = self._known("".join(plan.given), "start text")
+        given = iter(self._known("".join(plan.given), "start text"))
 
         C = form.chars
-        lines = form.lines if form.lines is not None else FREE_LINES[1]
-        given = iter(given)
         fixed = {i * (C + 1) + j: next(given) for i, line in enumerate(plan.given) for j in range(len(line))}
-        for i, head in enumerate(heads):
-            fixed[i * (C + 1)] = head
-        min_lines = None
-        if form.lines is None:  # free length: not before the given lines are done
-            min_lines = max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2)
-        layout = Layout(C, lines, fixed, min_lines)
+        fixed.update({i * (C + 1): head for i, head in enumerate(heads)})
+        if form.lines is None:  # free length: the model may end it, but not before the given lines are done
+            layout = Layout(C, FREE_LINES[1], fixed, max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2))
+        else:
+            layout = Layout(C, form.lines, fixed)
         templates = tuple(prosody.templates(form.name)) if form.name and tones != "off" else ()
-        controls = Controls(self._rhyme(rhyme, plan), templates, tones)
+        controls = Controls(self._rhyme(rhyme, plan.given, layout), templates, tones)
 
-        seed = secrets.randbits(31) if seed is None else int(seed)
+        seed = secrets.randbits(31) if seed is None else seed
         generator = torch.Generator(self.device).manual_seed(seed)
         samples = decode(self.model, self.tables, layout, options, num=num, controls=controls,
                          generator=generator, prompt=prompt)
@@ -324,9 +324,9 @@ def _default_checkpoint():
 
     try:
         ref = resources.files("poetry_gen.checkpoints") / "default.pt"
-    except ModuleNotFoundError:
-        ref = None
-    if ref is None or not ref.is_file():
+    except ModuleNotFoundError:  # not installed: running from a source checkout
+        ref = Path(__file__).resolve().parent.parent / "checkpoints" / "default.pt"
+    if not ref.is_file():
         raise PoetryGenError(NO_DEFAULT_MODEL)
     with resources.as_file(ref) as path:
         yield path

@@ -18,20 +18,22 @@ One step, for the rows' logits (B, V):
         │
         ├─ − repeat_penalty   on characters already in the poem (or fixed to come in it)
         ├─ − tone_penalty     on characters whose tone breaks every template still in play ("soft")
-        ├─ masks: shape; rhyme; a line that would repeat an earlier one; tone ("strict")
-        ├─ / temperature, top-k, top-p
+        ├─ masks: shape; rhyme; 重韵; a line that would repeat an earlier one; tone ("strict")
+        ├─ / temperature, top-k, top-p (nucleus)
         └─ draw (torch.multinomial with the caller's torch.Generator), or argmax when temperature ≈ 0
 
 A row's score is the mean of log p(token) under the raw model over the tokens the decoder chose or
 forced (characters and marks), excluding the given text (the start text with the marks of its whole
-lines, acrostic heads: every candidate shares them) and <eos>: a per-token log-likelihood comparable across poems, exp(−score) is its perplexity.
+lines, acrostic heads: every candidate shares them) and <eos>: a per-token log-likelihood comparable
+across poems; exp(−score) is the poem's perplexity under the model.
 
 The rhyme and tone controls are per row, so each candidate makes its own choices:
 - Rhyme: each row carries a set of 平水韵 groups (initially the caller's: one named group, all 30 平声
   groups, or what the given text fixed). At the end of a line followed by '。' only characters of a
   group in the set may be drawn; the first such character narrows the set to its groups, so the model's
   own preference among 平声 characters picks the rhyme and the later lines follow it. Line 1's end may
-  join: a 平声 character there must be in the set (and narrows it); a 仄声 one leaves the set alone.
+  join: a character with a 平声 rhyme reading there must be in the set (and narrows it); any other
+  character may end line 1 and leaves the set alone.
   No character rhymes twice (重韵).
 - Tones: each row counts, for each template of the form, how many key positions broke it; the templates
   with fewest breaks stay in play. At the first key position (line 1, 2nd character) all four are in
@@ -51,7 +53,6 @@ from .forms import COMMA, PERIOD
 from .text import is_hanzi
 from .vocab import Vocab
 
-TONE_MODES = ("soft", "strict", "off")
 _FREE, _PING, _ZE = 0, 1, 2  # tone requirement codes of a template position
 _TONE_CODES = {"中": _FREE, "平": _PING, "仄": _ZE}
 GREEDY_BELOW = 1e-5  # a temperature below this draws the likeliest token (the limit of sampling as T → 0)
@@ -143,17 +144,27 @@ def _restrict(allowed: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
     return torch.where(both.any(-1, keepdim=True), both, allowed)
 
 
-def _top_k_top_p(x: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
-    """Logits (B,V) with everything outside the top-k / nucleus set to -inf (always keeps the best)."""
-    if 0 < top_k < x.shape[-1]:
-        kth = x.topk(top_k, dim=-1).values[:, -1:]  # (B, 1)
-        x = x.masked_fill(x < kth, float("-inf"))
-    if top_p < 1.0:
-        sorted_x, order = x.sort(dim=-1, descending=True)  # (B, V)
-        probs = sorted_x.softmax(-1)
-        outside = probs.cumsum(-1) - probs >= top_p  # the mass before this token already reaches p
-        x = x.scatter(-1, order, sorted_x.masked_fill(outside, float("-inf")))
-    return x
+def _candidates(x: torch.Tensor, top_k: int, top_p: float, search: int = 512):
+    """The tokens a row may draw and their probabilities: softmax(x) (B, V) cut to its top-k tokens,
+    then to the nucleus: the likeliest tokens whose probability, before each, is still below top_p
+    (so the best token always stays). Returns probs (B, n), zero outside the cut, and their token ids
+    (B, n). The nucleus is looked for among the `search` likeliest tokens, which is exact: when some
+    row's nucleus is larger, all rows are redone over the whole top-k."""
+    V = x.shape[-1]
+    k = min(top_k, V) if top_k > 0 else V
+    if k == V and top_p >= 1.0:  # no cut: no sorting either
+        return x.softmax(-1), torch.arange(V, device=x.device).expand_as(x)
+    n = min(k, search) if top_p < 1.0 else k
+    logz = (x if k == V else x.topk(k, dim=-1).values).logsumexp(-1, keepdim=True)  # (B, 1) over the top-k
+    while True:
+        values, index = x.topk(n, dim=-1)  # (B, n), likeliest first
+        probs = (values - logz).exp()
+        if top_p >= 1.0:
+            return probs, index
+        mass = probs.cumsum(-1)  # (B, n)
+        if n == k or bool((mass[:, -1] >= top_p).all()):
+            return probs.masked_fill(mass - probs >= top_p, 0.0), index  # cut where the mass before reaches p
+        n = k
 
 
 class _Decoder:
@@ -258,8 +269,8 @@ class _Decoder:
         x = x.masked_fill(~allowed, float("-inf"))
         if opts.temperature < GREEDY_BELOW:
             return x.argmax(-1)
-        x = _top_k_top_p(x / opts.temperature, opts.top_k, opts.top_p)
-        return torch.multinomial(x.softmax(-1), 1, generator=generator)[:, 0]
+        probs, index = _candidates(x / opts.temperature, opts.top_k, opts.top_p)  # (B, n), (B, n)
+        return index.gather(1, torch.multinomial(probs, 1, generator=generator))[:, 0]
 
     def record(self, p: int, tokens: torch.Tensor, logits: Optional[torch.Tensor]) -> torch.Tensor:
         """Store the rows' tokens at position p and update the bookkeeping; `logits` (the raw ones

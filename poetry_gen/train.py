@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -150,27 +149,6 @@ def train_step(model, optimizer, batch: Batch, device: torch.device, *, lr: floa
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
     return loss.detach()
-
-
-def time_training_steps(config: ModelConfig, batches: list[Batch], *, steps: int = 5, warmup: int = 2,
-                        device="cpu", amp: Optional[bool] = None, lr: float = 1e-3, seed: int = 0) -> list[float]:
-    """Seconds taken by each of `steps` training steps of a fresh model (after `warmup` untimed steps),
-    cycling through `batches`: step i trains on batches[(warmup + i) % len(batches)], so its real
-    characters per second are that batch's .chars / seconds."""
-    device = torch.device(device)
-    amp = default_amp(device) if amp is None else amp
-    torch.manual_seed(seed)
-    model = PoetryLM(config).to(device).train()
-    optimizer = make_optimizer(model, lr, 0.0, device)
-    times = []
-    for i in range(warmup + steps):
-        start = time.perf_counter()
-        train_step(model, optimizer, batches[i % len(batches)], device, lr=lr, amp=amp, grad_clip=1.0)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return times
 
 
 class _StopRequest:

@@ -5,7 +5,6 @@ corpus pipeline must give for it, so tests compute their expectations from this 
 """
 from __future__ import annotations
 
-import io
 import json
 import tarfile
 from pathlib import Path

@@ -178,39 +178,44 @@ def test_without_a_default_model_the_message_says_what_to_do(monkeypatch, tmp_pa
 
 # --- bad input: one message, the same from the API and the CLI -------------------------------------
 
-BAD = [
-    (dict(heads="龘春"), ["--acrostic", "龘春"], "does not know 龘"),
-    (dict(heads=""), ["--acrostic", ""], "empty"),
-    (dict(heads="  "), ["--acrostic", "  "], "empty"),
-    (dict(heads="abc"), ["--acrostic", "abc"], "no Chinese"),
-    (dict(heads="春a风"), ["--acrostic", "春a风"], "not a"),
-    (dict(heads="春风山月江", form="七绝"), ["--acrostic", "春风山月江", "--form", "七绝"], "5 acrostic heads"),
-    (dict(heads="春风", form="六绝"), ["--acrostic", "春风", "--form", "六绝"], "unknown form"),
-    (dict(heads="春风", form="七绝", chars=5), ["--acrostic", "春风", "--form", "七绝", "--chars", "5"], "7 characters"),
-    (dict(start=""), ["--start", ""], "empty"),
-    (dict(start="hello"), ["--start", "hello"], "no Chinese"),
-    (dict(start="龘龘"), ["--start", "龘龘"], "does not know 龘"),
-    (dict(start="床前明月光", form="七绝"), ["--start", "床前明月光", "--form", "七绝"], "5-character line"),
-    (dict(start="床前明月光，疑是地上霜", form="七律"), ["--start", "床前明月光，疑是地上霜", "--form", "七律"],
-     "line 1 of the start text has 5"),
-    (dict(start="床前明月光。"), ["--start", "床前明月光。"], "ends in 。"),
-    (dict(start="床前明月光，疑是地上霜。举头望明月，低头思故乡。", form="五绝"),
-     ["--start", "床前明月光，疑是地上霜。举头望明月，低头思故乡。", "--form", "五绝"], "nothing is left"),
-    (dict(start="春风", chars=6), ["--start", "春风", "--chars", "6"], "5 or 7"),
-    (dict(start="春风", prefix="龘"), ["--start", "春风", "--prefix", "龘"], "does not know 龘"),
-    (dict(start="春风", rhyme="龘"), ["--start", "春风", "--rhyme", "龘"], "unknown rhyme group"),
-    (dict(start="春风", temperature=-1), ["--start", "春风", "--temperature", "-1"], "temperature"),
-    (dict(start="春风", top_p=0), ["--start", "春风", "--top-p", "0"], "top-p"),
-    (dict(start="春风", num=0), ["--start", "春风", "--num", "0"], "num"),
+BAD = [  # keyword arguments of acrostic (with heads) or generate, and a piece of the message
+    (dict(heads="龘春"), "does not know 龘"),
+    (dict(heads=""), "empty"),
+    (dict(heads="  "), "empty"),
+    (dict(heads="abc"), "no Chinese"),
+    (dict(heads="春a风"), "not a"),
+    (dict(heads="春风山月江", form="七绝"), "5 acrostic heads"),
+    (dict(heads="春风", form="六绝"), "unknown form"),
+    (dict(heads="春风", form="七绝", chars=5), "7 characters"),
+    (dict(start=""), "empty"),
+    (dict(start="hello"), "no Chinese"),
+    (dict(start="龘龘"), "does not know 龘"),
+    (dict(start="床前明月光", form="七绝"), "5-character line"),
+    (dict(start="床前明月光，疑是地上霜", form="七律"), "line 1 of the start text has 5"),
+    (dict(start="床前明月光。"), "ends in 。"),
+    (dict(start="床前明月光，疑是地上霜。举头望明月，低头思故乡。", form="五绝"), "nothing is left"),
+    (dict(start="春风", chars=6), "5 or 7"),
+    (dict(start="春风", prefix="龘"), "does not know 龘"),
+    (dict(start="春风", rhyme="龘"), "unknown rhyme group"),
+    (dict(start="春风", temperature=-1), "temperature"),
+    (dict(start="春风", top_p=0), "top-p"),
+    (dict(start="春风", num=0), "num"),
+    (dict(start="春风", seed=-1), "seed"),
 ]
 
 
-@pytest.mark.parametrize("kwargs,argv,message", BAD)
-def test_bad_input_is_one_clear_line(gen, checkpoint, capsys, kwargs, argv, message):
+def argv_of(kwargs: dict) -> list:
+    """The same request as `poetry-gen generate` options."""
+    flag = lambda key: "--acrostic" if key == "heads" else "--" + key.replace("_", "-")  # noqa: E731
+    return [arg for key, value in kwargs.items() for arg in (flag(key), str(value))]
+
+
+@pytest.mark.parametrize("kwargs,message", BAD)
+def test_bad_input_is_one_clear_line(gen, checkpoint, capsys, kwargs, message):
     call = gen.acrostic if "heads" in kwargs else gen.generate
     with pytest.raises(PoetryGenError, match=message) as err:
         call(**kwargs)
-    assert main(["generate", *argv, "--checkpoint", str(checkpoint)]) == 2
+    assert main(["generate", *argv_of(kwargs), "--checkpoint", str(checkpoint)]) == 2
     captured = capsys.readouterr()
     assert captured.err == f"poetry-gen: error: {err.value}\n" and captured.out == ""
 
@@ -249,3 +254,39 @@ def test_python_m_entry_point(checkpoint):
                          cwd=Path(__file__).resolve().parents[1])
     assert run.returncode == 0, run.stderr
     assert len(run.stdout.splitlines()) == 2
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("form", FORMS)
+def test_cuda_writes_the_same_shapes_and_controls(checkpoint, form):
+    gen = load_generator(checkpoint, device="cuda")
+    shape = FORMS[form]
+    poems = gen.acrostic("春风山月江水天白"[:shape.lines], form=form, num=16, seed=3, tones="strict")
+    assert [p.text for p in poems] == [p.text for p in gen.acrostic("春风山月江水天白"[:shape.lines], form=form,
+                                                                    num=16, seed=3, tones="strict")]
+    for poem in poems:
+        assert_poem(poem, shape.chars, shape.lines)
+        check = prosody.check_poem(poem.text)
+        assert check.rhymes and check.fits_template, poem.text
+    assert [p.score for p in poems] == sorted((p.score for p in poems), reverse=True)
+
+
+def test_a_start_rhyming_in_a_ze_group_is_followed(gen, train_poems):
+    def ze_rhyme(poem):  # line 2 ends in a character of 仄声 groups only (江雪, 春晓, ...)
+        groups = prosody.rhyme_groups(split_lines(poem)[0][1][-1])
+        return groups and not groups & set(prosody.PING_GROUPS)
+
+    poem = first_with(train_poems, "五绝", ze_rhyme)
+    own = prosody.rhyme_groups(poem[10])
+    for p in gen.generate(start=poem[:12], num=6, seed=1, temperature=1.5):
+        assert prosody.rhyme_groups(p.lines[3][-1]) & own, (poem[:12], p.text)
+
+
+def test_cli_threads(checkpoint, capsys):
+    threads = torch.get_num_threads()
+    try:
+        assert main(["generate", "--form", "五绝", "--seed", "0", "--threads", "1", "--checkpoint", str(checkpoint)]) == 0
+        assert torch.get_num_threads() == 1 and len(capsys.readouterr().out.splitlines()) == 2
+    finally:
+        torch.set_num_threads(threads)

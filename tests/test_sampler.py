@@ -8,7 +8,7 @@ from poetry_gen.corpus import load_vocab
 from poetry_gen.forms import FORMS
 from poetry_gen.generator import SamplingOptions
 from poetry_gen.model import ModelConfig, PoetryLM
-from poetry_gen.sampler import Controls, Layout, VocabTables, _restrict, _top_k_top_p, decode
+from poetry_gen.sampler import Controls, Layout, VocabTables, _candidates, _restrict, decode
 from poetry_gen.text import is_hanzi
 from poetry_gen.vocab import Vocab
 
@@ -127,7 +127,8 @@ def test_score_is_the_mean_model_log_probability_and_sorts_the_candidates(model,
     assert scores == sorted(scores, reverse=True) and len(set(scores)) > 1
     for sample in samples:
         seq = torch.tensor([[vocab.bos_id, *prompt, *sample.ids]])
-        logp = model(seq)[0][0, :-1].log_softmax(-1).gather(1, seq[0, 1:, None])[:, 0]
+        with torch.no_grad():
+            logp = model(seq)[0][0, :-1].log_softmax(-1).gather(1, seq[0, 1:, None])[:, 0]
         poem_logp = logp[len(prompt):]  # the predictions of the poem's tokens
         scored = [p for p in range(len(sample.ids)) if p >= chars + 1 and p != chars + 1]
         assert sample.score == pytest.approx(float(poem_logp[scored].mean()), abs=1e-4)
@@ -208,10 +209,32 @@ def test_free_length_ends_after_a_couplet(vocab, tables, eos_bias, lines):
         assert_shape(vocab, sample.ids, 5, lines)
 
 
-def test_top_k_and_top_p_keep_the_best_tokens():
-    logits = torch.tensor([[3.0, 2.0, 1.0, 0.0]])
-    assert torch.isfinite(_top_k_top_p(logits, 2, 1.0)).tolist() == [[True, True, False, False]]
-    probs = logits.softmax(-1)[0]  # 0.64, 0.24, 0.09, 0.03
-    assert torch.isfinite(_top_k_top_p(logits, 0, float(probs[0]) - 0.01)).tolist() == [[True, False, False, False]]
-    assert torch.isfinite(_top_k_top_p(logits, 0, 0.8)).tolist() == [[True, True, False, False]]
-    assert torch.isfinite(_top_k_top_p(logits, 0, 1.0)).all()
+def reference_cut(x, top_k, top_p):
+    """{token: probability} after top-k and top-p, by sorting the whole vocabulary."""
+    probs = x.softmax(-1)
+    order = probs.argsort(descending=True)
+    if top_k:
+        order = order[:top_k]
+        probs = torch.zeros_like(probs).scatter(0, order, x[order].softmax(-1))
+    kept, mass = {}, 0.0
+    for i in order.tolist():
+        if mass >= top_p or probs[i] == 0:
+            break
+        kept[i] = float(probs[i])
+        mass += float(probs[i])
+    return kept
+
+
+@pytest.mark.parametrize("top_k,top_p,search", [(0, 1.0, 512), (5, 1.0, 512), (0, 0.5, 512), (0, 0.9, 4),
+                                                (0, 0.999, 8), (20, 0.9, 8), (3, 0.99, 2)])
+def test_top_k_and_top_p_cut_like_sorting_the_whole_vocabulary(top_k, top_p, search):
+    torch.manual_seed(0)
+    x = torch.randn(6, 50) * 2
+    x[0, 10:] = float("-inf")  # a masked row
+    probs, index = _candidates(x, top_k, top_p, search)
+    for row in range(len(x)):
+        got = {int(i): float(p) for i, p in zip(index[row], probs[row]) if p > 0}
+        expected = reference_cut(x[row], top_k, top_p)
+        assert got.keys() == expected.keys()
+        assert [got[i] for i in expected] == pytest.approx(list(expected.values()), rel=1e-5)
+    assert (probs > 0).sum(-1).min() >= 1

@@ -126,17 +126,6 @@ def test_max_minutes_stops_and_saves(built_corpus, tmp_path):
     assert read_checkpoint(last_checkpoint_path(best))["train_state"]["step"] == 1
 
 
-def test_time_training_steps(built_corpus):
-    from poetry_gen.data import load_poems, make_batch, plan_epoch
-    from poetry_gen.model import ModelConfig
-
-    poems = load_poems(built_corpus, "train")
-    batches = [make_batch(poems, rows) for rows in plan_epoch(poems, seed=0, epoch=0, batch_size=8).batches[:2]]
-    times = train_module.time_training_steps(ModelConfig(len(poems.vocab), 8, 16, attention="none"), batches,
-                                             steps=3, warmup=1)
-    assert len(times) == 3 and all(t > 0 for t in times)
-
-
 def test_end_to_end_through_the_cli(poem_source, tmp_path, capsys):
     data, out = tmp_path / "corpus", tmp_path / "run" / "model.pt"
     assert main(["corpus", "build", str(poem_source), "--out", str(data)]) == 0

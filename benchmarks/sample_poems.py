@@ -1,0 +1,62 @@
+"""The fixed set of poems behind the model card's quality numbers (issues 5 and 6).
+
+50 poems of each classical form (五绝 七绝 五律 七律), half acrostic and half free, seeds 0-49 per form,
+acrostic heads drawn from a fixed pool with the poem's seed. Writes one poem per line, ready for
+`poetry-gen score`, and prints the model's mean log-probability of what it wrote.
+
+    python -m benchmarks.sample_poems --out runs/poems_default.txt
+    python -m benchmarks.sample_poems --out runs/poems_off.txt --no-controls
+    poetry-gen score runs/poems_default.txt --data corpus/tang
+
+Run from the repository root.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from poetry_gen import load_generator
+from poetry_gen.forms import FORMS
+
+HEAD_POOL = "春夏秋冬山水风月花鸟云雨江河日星松竹梅兰天地人心金玉清明千万青白红长高远古今东西南北朝暮晴雪霜烟"
+PER_FORM = 50
+
+
+def heads_for(form: str, seed: int) -> str:
+    return "".join(random.Random(seed).sample(HEAD_POOL, FORMS[form].lines))
+
+
+def write_all(gen, controls: bool, temperature: float) -> list:
+    options = {} if controls else {"rhyme": False, "tones": "off"}
+    poems = []
+    for form in FORMS:
+        for seed in range(PER_FORM):
+            if seed % 2 == 0:
+                poem = gen.acrostic(heads_for(form, seed), form=form, seed=seed, temperature=temperature, **options)
+            else:
+                poem = gen.generate(form=form, seed=seed, temperature=temperature, **options)
+            poems.append(poem[0])
+    return poems
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", help="default: the shipped model")
+    parser.add_argument("--out", required=True, help="where the poems go, one per line")
+    parser.add_argument("--no-controls", dest="controls", action="store_false",
+                        help="rhyme and tone control off (default: the generator's defaults)")
+    parser.add_argument("--temperature", type=float, default=0.8)
+    args = parser.parse_args(argv)
+    gen = load_generator(args.checkpoint, device="cpu")
+    start = time.perf_counter()
+    poems = write_all(gen, args.controls, args.temperature)
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.writelines(p.text + "\n" for p in poems)
+    print(f"{len(poems)} poems in {time.perf_counter() - start:.1f} s; mean log-probability per character "
+          f"{statistics.mean(p.score for p in poems):.3f}; written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
