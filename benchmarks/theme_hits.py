@@ -6,6 +6,7 @@ contain at least one of the keywords used — whole ("word hit"), or any of thei
 Themes that give no keyword (a form alone) are skipped.
 
     python -m benchmarks.theme_hits --checkpoint checkpoints/default.pt [--seeds 1 2 3] [--json hits.json]
+                                    [--threads 1]
 
 Run from the repository root. The poem's form is the one the theme names, else --form (七绝).
 """
@@ -17,8 +18,7 @@ import sys
 from pathlib import Path
 
 from poetry_gen import load_generator
-from poetry_gen.checkpoint import read_checkpoint
-from poetry_gen.theme import parse_theme, stored_theme_words
+from poetry_gen.theme import parse_theme
 
 THEMES = Path(__file__).with_name("themes.txt")
 
@@ -32,10 +32,9 @@ def run(checkpoint, themes: list, seeds: list, form: str, device=None, progress:
     from tqdm import tqdm
 
     gen = load_generator(checkpoint, device=device)
-    words = stored_theme_words(read_checkpoint(checkpoint)["train_state"])
     results = []
     for text in tqdm(themes, desc="themes", disable=not progress, file=sys.stderr):
-        theme = parse_theme(text, gen.vocab, words)
+        theme = parse_theme(text, gen.vocab, gen.attested_words)
         if not theme.keywords_used:
             continue
         shape = theme.form or form
@@ -62,7 +61,12 @@ def main(argv=None) -> int:
     parser.add_argument("--form", default="七绝", help="form of themes that name none (default: %(default)s)")
     parser.add_argument("--device", help="cpu, cuda (default: cuda when available)")
     parser.add_argument("--json", help="also write every poem and the shares to this file")
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     themes = [line.strip() for line in Path(args.themes).read_text(encoding="utf-8").splitlines() if line.strip()]
     report = run(args.checkpoint, themes, args.seeds, args.form, args.device)

@@ -3,7 +3,10 @@
     poetry-gen corpus build SOURCE --out DIR
     poetry-gen train --data DIR --out CKPT
     poetry-gen eval --checkpoint CKPT --poems FILE
+    poetry-gen export CKPT OUT
     poetry-gen generate --acrostic 春夏秋冬
+    poetry-gen check POEM  |  poetry-gen score FILE
+    poetry-gen bench --data DIR
 """
 from __future__ import annotations
 
@@ -121,8 +124,6 @@ def _add_train(sub) -> None:
 
 def distributed_env(environ=None) -> dict:
     """rank, world_size and local_rank as torchrun sets them (a plain run is rank 0 of 1)."""
-    import os
-
     env = os.environ if environ is None else environ
     return {"rank": int(env.get("RANK", 0)), "world_size": int(env.get("WORLD_SIZE", 1)),
             "local_rank": int(env.get("LOCAL_RANK", 0))}
@@ -238,6 +239,10 @@ def _add_generate(sub) -> None:
     what.add_argument("--acrostic", metavar="HEADS",
                       help="藏头诗: one line per head character, beginning with it (4 heads: a 绝句, 8: a 律诗)")
     what.add_argument("--start", metavar="TEXT", help="continue TEXT (kept in the poem; it may end mid-line)")
+    gen.add_argument("--theme", metavar="TEXT",
+                     help="write on a theme: a request (写一首关于秋天思乡的七言绝句) or words (秋 思乡 明月); "
+                          "its keywords condition the poem, a form it names is used unless --form, --chars or "
+                          "--lines says otherwise; goes with --acrostic and --start, not with --prefix")
     shape = gen.add_argument_group("shape (default: 七绝, or as the start text implies; an acrostic has one "
                                    "line per head, of 7 characters)")
     shape.add_argument("--form", metavar="{五绝,七绝,五律,七律}")
@@ -268,7 +273,11 @@ def _add_generate(sub) -> None:
     out = gen.add_argument_group("output")
     out.add_argument("--traditional", action="store_true", help="print traditional characters (OpenCC s2t)")
     out.add_argument("--json", action="store_true",
-                     help="one JSON object per candidate, one per line: poem, lines, form, score, seed")
+                     help="one JSON object per candidate, one per line: poem, lines, form, score, seed (and "
+                          "with --theme: theme, with the keywords used)")
+    out.add_argument("--attention-map", metavar="FILE.svg|.html",
+                     help="also draw which earlier characters the model attended to while writing the best "
+                          "candidate (a model with attention only)")
     gen.add_argument("--checkpoint", metavar="CKPT", help="the model (default: the one shipped with poetry_gen)")
     gen.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     gen.add_argument("--threads", type=int, metavar="N",
@@ -279,12 +288,15 @@ def _add_generate(sub) -> None:
 def _generate(args) -> int:
     import json
 
+    from .attention_map import check_path
     from .generator import load_generator
 
     if args.acrostic is not None and args.lines is not None:
         raise PoetryGenError("--lines does not go with --acrostic: an acrostic has one line per head")
+    if args.attention_map:
+        check_path(args.attention_map)  # a wrong suffix fails now, not after the poems are written
     options = dict(num=args.num, seed=args.seed, temperature=args.temperature, top_k=args.top_k,
-                   top_p=args.top_p, prefix=args.prefix, rhyme=args.rhyme, tones=args.tones)
+                   top_p=args.top_p, prefix=args.prefix, rhyme=args.rhyme, tones=args.tones, theme=args.theme)
     if args.threads:
         import torch
 
@@ -294,6 +306,8 @@ def _generate(args) -> int:
         poems = gen.acrostic(args.acrostic, form=args.form, chars=args.chars, **options)
     else:
         poems = gen.generate(start=args.start, form=args.form, chars=args.chars, lines=args.lines, **options)
+    if args.attention_map:
+        gen.attention_map(poems[0], args.attention_map)
     if args.traditional:
         poems = [poem.to_traditional() for poem in poems]
     if args.json:

@@ -3,6 +3,8 @@
     >>> gen = load_generator()                                  # the default model shipped with poetry_gen
     >>> gen.acrostic("春夏秋冬", form="七绝", num=3, seed=1)     # [Poem, Poem, Poem], best score first
     >>> gen.generate(start="床前明月光", form="五绝")
+    >>> poem = gen.generate(theme="写一首关于秋天思乡的七言绝句", seed=1)[0]   # conditioned on 秋, 思乡
+    >>> gen.attention_map(poem, "poem.svg")                     # what each character attended to
     >>> gen.perplexity(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
 
 Every mistake in a request (unknown form, characters the model does not know, a start text that does
@@ -15,7 +17,7 @@ import re
 import secrets
 from pathlib import Path
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Optional, Union
 
 from .errors import PoetryGenError
@@ -59,6 +61,11 @@ class Poem:
     form: Optional[str]  # 五绝 七绝 五律 七律, or None for another shape
     score: float  # mean log-probability per written character and mark under the model (higher is likelier)
     seed: int  # the seed that, with the same options and `num`, writes this poem again
+    theme: Optional[dict] = None  # with a theme: request, keywords_in, keywords_used, form (theme.Theme)
+    # The token ids the model read and wrote, for the attention map: after <bos> (the keyword prefix
+    # or priming text), and the poem's characters and marks (simplified, as written).
+    prompt_ids: tuple = field(default=(), repr=False)
+    ids: tuple = field(default=(), repr=False)
 
     def couplets(self) -> list:
         """The poem one couplet per string: '床前明月光，疑是地上霜。' (a lone last line stands alone)."""
@@ -68,8 +75,9 @@ class Poem:
         return replace(self, text=to_traditional(self.text), lines=[to_traditional(l) for l in self.lines])
 
     def to_dict(self) -> dict:
-        return {"poem": self.text, "lines": list(self.lines), "form": self.form, "score": self.score,
-                "seed": self.seed}
+        out = {"poem": self.text, "lines": list(self.lines), "form": self.form, "score": self.score,
+               "seed": self.seed}
+        return out | ({"theme": self.theme} if self.theme else {})
 
 
 # --- reading a request ----------------------------------------------------------------------------
@@ -164,10 +172,11 @@ def _check_start(lines: list, ends: list, form: Form) -> None:
 class Generator:
     """A model (switched to eval mode) with its vocabulary, ready to write poems (see `load_generator`)."""
 
-    def __init__(self, model, vocab, device="cpu"):
+    def __init__(self, model, vocab, device="cpu", attested_words=None):
         from .sampler import VocabTables  # torch loads here, not when the CLI reads the defaults
 
         self.model, self.vocab, self.device = model.eval(), vocab, device
+        self.attested_words = attested_words  # theme.stored_theme_words of the checkpoint, or None
         self.tables = VocabTables(vocab, device)
 
     def acrostic(self, heads: str, form=None, num: int = 1, seed: Optional[int] = None, *,
@@ -175,10 +184,14 @@ class Generator:
                  top_k: int = SamplingOptions.top_k, top_p: float = SamplingOptions.top_p,
                  repeat_penalty: float = SamplingOptions.repeat_penalty,
                  tone_penalty: float = SamplingOptions.tone_penalty, prefix: Optional[str] = None,
-                 rhyme: Union[bool, str] = True, tones: str = "soft") -> list:
+                 rhyme: Union[bool, str] = True, tones: str = "soft", theme: Optional[str] = None) -> list:
         """藏头诗: one line per head character, beginning with it. 4 heads make a 绝句, 8 a 律诗, other
         counts that many lines; lines have 7 characters unless `form` or `chars` says otherwise. With
-        fewer heads than the form's lines, the lines after the last head are free."""
+        fewer heads than the form's lines, the lines after the last head are free. `theme`: as for
+        `generate`."""
+        theme = self._theme(theme, prefix)
+        if theme and theme["form"] and form is None and chars is None:
+            form = theme["form"]
         text = re.sub(f"[{LINE_MARKS}]", "", _hanzi_text(heads, "acrostic"))  # 春,夏,秋,冬 is fine too
         bad = [ch for ch in dict.fromkeys(text) if not is_hanzi(ch)]
         if bad:
@@ -191,20 +204,28 @@ class Generator:
             shape = form_for(_check_chars(7 if chars is None else chars), _check_lines(len(text)))
         plan = _Plan(shape, [], list(text))
         return self._write(plan, num, seed, SamplingOptions(temperature, top_k, top_p, repeat_penalty,
-                                                            tone_penalty), prefix, rhyme, tones)
+                                                            tone_penalty), prefix, rhyme, tones, theme)
 
     def generate(self, start: Optional[str] = None, form=None, chars: Optional[int] = None,
                  lines: Optional[int] = None, num: int = 1, seed: Optional[int] = None, *,
                  temperature: float = SamplingOptions.temperature, top_k: int = SamplingOptions.top_k,
                  top_p: float = SamplingOptions.top_p, repeat_penalty: float = SamplingOptions.repeat_penalty,
                  tone_penalty: float = SamplingOptions.tone_penalty, prefix: Optional[str] = None,
-                 rhyme: Union[bool, str] = True, tones: str = "soft") -> list:
+                 rhyme: Union[bool, str] = True, tones: str = "soft", theme: Optional[str] = None) -> list:
         """A poem from scratch, or continuing `start` (kept in the poem as given; it may end mid-line).
 
         The shape: `form`; or `chars` (5 or 7) with `lines`; or `chars` alone for a free number of lines
-        (the model ends the poem after a couplet, after 2 to 16 lines); with none of them, a 绝句 (a 律诗
-        when the start text holds 4 whole lines or more) of the start text's line length, else a 七绝.
+        (the model ends the poem after a couplet, after 2 to 16 lines); with none of them, the form the
+        theme names, else a 绝句 (a 律诗 when the start text holds 4 whole lines or more) of the start
+        text's line length, else a 七绝.
+
+        `theme`: a request in plain Chinese (写一首关于秋天思乡的诗) or words (秋 思乡 明月). Its keywords
+        (theme.parse_theme; each Poem's `theme` says which were used) go before the poem as the model
+        was trained with them, `kw <sep> kw <sep>`; not together with `prefix`, which it replaces.
         """
+        theme = self._theme(theme, prefix)
+        if theme and theme["form"] and form is None and chars is None and lines is None:
+            form = theme["form"]
         given, ends = [], []
         if start is not None:
             given, ends = split_lines(_hanzi_text(start, "start text"))
@@ -226,7 +247,17 @@ class Generator:
         if given:
             _check_start(given, ends, shape)
         return self._write(_Plan(shape, given, []), num, seed, SamplingOptions(
-            temperature, top_k, top_p, repeat_penalty, tone_penalty), prefix, rhyme, tones)
+            temperature, top_k, top_p, repeat_penalty, tone_penalty), prefix, rhyme, tones, theme)
+
+    def attention_map(self, poem: Poem, path) -> Path:
+        """Draw which earlier tokens (the theme's keywords or the priming text, earlier lines) the model
+        attended to while writing `poem` (one this generator wrote) into `path`, a .svg or .html file
+        (attention_map.py). The weights are recomputed by the model over the same tokens it read."""
+        from .attention_map import write_poem_attention
+
+        if not poem.ids:
+            raise PoetryGenError("the attention map is drawn for a poem this generator wrote")
+        return write_poem_attention(path, self.model, self.vocab, list(poem.prompt_ids), list(poem.ids))
 
     def perplexity(self, poems):
         """evaluate.PerplexityResult (ppl, chars, unknown, ...) of the model on `poems` (str or list of str;
@@ -237,6 +268,16 @@ class Generator:
         return perplexity(self.model, self.vocab, [normalize(p) for p in poems], device=self.device)
 
     # --- internals ----------------------------------------------------------------------------------
+
+    def _theme(self, request: Optional[str], prefix: Optional[str]) -> Optional[dict]:
+        """Poem.theme of `request`: the request with its parse_theme fields; None without a request."""
+        from .theme import parse_theme
+
+        if request is None:
+            return None
+        if prefix:  # the model was trained on keyword prefixes or none, never with text before them
+            raise PoetryGenError("a theme does not go with a prefix: the theme's keywords are the prefix")
+        return {"request": request, **asdict(parse_theme(request, self.vocab, self.attested_words))}
 
     def _known(self, text: str, what: str) -> list:
         unknown = [ch for ch in dict.fromkeys(text) if ch not in self.vocab]
@@ -277,11 +318,12 @@ class Generator:
                 groups &= own
         return groups
 
-    def _write(self, plan: _Plan, num, seed, options: SamplingOptions, prefix, rhyme, tones) -> list:
+    def _write(self, plan: _Plan, num, seed, options: SamplingOptions, prefix, rhyme, tones, theme) -> list:
         import torch
 
         from . import prosody
         from .sampler import Controls, Layout, decode
+        from .theme import keyword_prefix_ids
 
         options.check()
         if not (isinstance(num, int) and 1 <= num <= MAX_NUM):
@@ -291,7 +333,10 @@ class Generator:
         if tones not in TONES:
             raise PoetryGenError(f"tones must be one of {', '.join(TONES)}, not {tones!r}")
         form = plan.form
-        prompt = self._known(normalize(prefix), "prefix") if prefix else []
+        if theme:
+            prompt = keyword_prefix_ids(theme["keywords_used"], self.vocab)
+        else:
+            prompt = self._known(normalize(prefix), "prefix") if prefix else []
         heads = self._known("".join(plan.heads), "acrostic heads")
         given = iter(self._known("".join(plan.given), "start text"))
 
@@ -313,7 +358,8 @@ class Generator:
         for sample in samples:
             text = self.vocab.decode(sample.ids)
             poem_lines, _ = split_lines(text)
-            poems.append(Poem(text, poem_lines, form_for(C, len(poem_lines)).name, sample.score, seed))
+            poems.append(Poem(text, poem_lines, form_for(C, len(poem_lines)).name, sample.score, seed,
+                              theme, tuple(prompt), tuple(sample.ids)))
         return poems
 
 
@@ -336,6 +382,7 @@ def load_generator(path=None, device=None) -> Generator:
     """A Generator for the checkpoint at `path` (None: the default model shipped with poetry_gen), on
     `device` ("cpu", "cuda"; None or "auto": CUDA when available, else the CPU)."""
     from .checkpoint import load_checkpoint
+    from .theme import stored_theme_words
     from .train import resolve_device
 
     device = resolve_device("auto" if device is None else str(device))
@@ -344,4 +391,4 @@ def load_generator(path=None, device=None) -> Generator:
             ckpt = load_checkpoint(default, device)
     else:
         ckpt = load_checkpoint(path, device)
-    return Generator(ckpt.model, ckpt.vocab, device)
+    return Generator(ckpt.model, ckpt.vocab, device, stored_theme_words(ckpt.train_state))

@@ -11,6 +11,11 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 import pytest
+import torch
+
+# The test models are tiny: one thread is faster than two that wait on each other, and much faster on a
+# busy machine.
+torch.set_num_threads(1)
 
 
 class Poem(NamedTuple):
@@ -161,3 +166,21 @@ def built_corpus(poem_source, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("built") / "tang"
     build_corpus(poem_source, out, progress=False)
     return out
+
+
+def _tiny_checkpoint(path, vocab, train_state=None, **config):
+    """A checkpoint of a small model with fixed random weights over `vocab`."""
+    from poetry_gen.checkpoint import save_checkpoint
+    from poetry_gen.model import ModelConfig, PoetryLM
+
+    torch.manual_seed(0)
+    config = ModelConfig(len(vocab), **{"embed_dim": 24, "hidden_dim": 32, "num_layers": 1,
+                                        "attention_heads": 2, **config})
+    save_checkpoint(path, model=PoetryLM(config), config=config, vocab=vocab, train_state=train_state or {})
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint():
+    """tiny_checkpoint(path, vocab, train_state=None, **config) -> path: writes a small random model."""
+    return _tiny_checkpoint

@@ -5,29 +5,22 @@ import io
 import json
 
 import pytest
-import torch
 
 from poetry_gen.bench import CANDIDATES, HEADS, spread_batches, summarize, time_interleaved
-from poetry_gen.checkpoint import save_checkpoint
 from poetry_gen.cli import main
 from poetry_gen.corpus import load_vocab
-from poetry_gen.model import ModelConfig, PoetryLM
 from poetry_gen.vocab import Vocab
 
 TINY = ["--steps", "2", "--repeats", "2", "--batch-size", "8", "--threads", "1", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")
-def checkpoint(built_corpus, tmp_path_factory):
+def checkpoint(built_corpus, tmp_path_factory, tiny_checkpoint):
     """A small random model whose vocabulary (the corpus's plus the acrostic heads it may lack) is not the
     corpus's: the default row must still train on the corpus's vocabulary."""
     tokens = load_vocab(built_corpus).to_list()
     vocab = Vocab(tokens + [ch for ch in HEADS if ch not in tokens] + ["龘"])
-    torch.manual_seed(0)
-    config = ModelConfig(len(vocab), embed_dim=24, hidden_dim=32, num_layers=1, attention_heads=2)
-    path = tmp_path_factory.mktemp("bench") / "model.pt"
-    save_checkpoint(path, model=PoetryLM(config), config=config, vocab=vocab, train_state={})
-    return path
+    return tiny_checkpoint(tmp_path_factory.mktemp("bench") / "model.pt", vocab)
 
 
 @pytest.fixture(scope="module")

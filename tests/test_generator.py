@@ -9,24 +9,17 @@ import pytest
 import torch
 
 from poetry_gen import load_generator, prosody
-from poetry_gen.checkpoint import save_checkpoint
 from poetry_gen.cli import main
 from poetry_gen.corpus import load_vocab
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.forms import FORMS
 from poetry_gen.generator import NO_DEFAULT_MODEL, Poem
-from poetry_gen.model import ModelConfig, PoetryLM
 from poetry_gen.text import is_hanzi, split_lines, to_traditional
 
 
 @pytest.fixture(scope="module")
-def checkpoint(built_corpus, tmp_path_factory):
-    vocab = load_vocab(built_corpus)
-    torch.manual_seed(0)
-    config = ModelConfig(len(vocab), embed_dim=24, hidden_dim=32, num_layers=1, attention_heads=2)
-    path = tmp_path_factory.mktemp("generator") / "model.pt"
-    save_checkpoint(path, model=PoetryLM(config), config=config, vocab=vocab, train_state={})
-    return path
+def checkpoint(built_corpus, tmp_path_factory, tiny_checkpoint):
+    return tiny_checkpoint(tmp_path_factory.mktemp("generator") / "model.pt", load_vocab(built_corpus))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,28 @@
+"""The model shipped in checkpoints/: it loads by default and writes every form with its heads.
+Nothing here depends on its exact wording."""
+import pytest
+
+from poetry_gen import load_generator
+from poetry_gen.forms import FORMS
+from poetry_gen.prosody import check_poem
+
+
+@pytest.fixture(scope="module")
+def gen():
+    return load_generator(device="cpu")
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_the_shipped_model_writes_each_form_with_its_heads(gen, form):
+    shape = FORMS[form]
+    heads = "春夏秋冬山水风月"[: shape.lines]
+    for poem in gen.acrostic(heads, form=form, num=3, seed=5) + gen.generate(form=form, num=3, seed=5):
+        assert poem.form == form and len(poem.lines) == shape.lines
+        assert all(len(line) == shape.chars for line in poem.lines)
+        assert poem.text.endswith("。") and len(poem.text) == shape.lines * (shape.chars + 1)
+    assert all(p.lines[i][0] == h for p in gen.acrostic(heads, form=form, num=2, seed=6) for i, h in enumerate(heads))
+
+
+def test_the_shipped_model_rhymes_by_default(gen):
+    for poem in gen.generate(form="七绝", num=4, seed=11):
+        assert check_poem(poem.text).rhymes
