@@ -136,24 +136,25 @@ class PoetryLM(nn.Module):
             self.head.weight = self.embed.weight
 
     def _readout(self, top: torch.Tensor) -> torch.Tensor:
-        """(B,T,H) features → (B,T,V) logits."""
+        """(..., H) features → (..., V) logits."""
         top = F.dropout(top, self.config.dropout, self.training)
         if self.project is not None:
             top = self.project(top)
         return self.head(top)
 
     def forward(self, ids: torch.Tensor, targets: Optional[torch.Tensor] = None):
-        """ids (B,T) → logits (B,T,V); with targets (B,T) also the mean cross entropy over the targets
-        that are not IGNORE_INDEX."""
+        """ids (B,T) → logits (B,T,V), loss None. With targets (B,T): logits (N,V) of the N positions whose
+        target is not IGNORE_INDEX, and their mean cross entropy. The output layer is most of the compute,
+        so it runs only where a loss is taken, never on padding or prefix positions."""
         x = F.dropout(self.embed(ids), self.config.dropout, self.training)  # (B, T, E)
         top, _ = self.lstm(x)  # (B, T, H)
         if self.attention is not None:
             top = self.attention(top)
-        logits = self._readout(top)  # (B, T, V)
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE_INDEX)
-        return logits, loss
+        if targets is None:
+            return self._readout(top), None  # (B, T, V)
+        scored = targets != IGNORE_INDEX  # (B, T)
+        logits = self._readout(top[scored])  # (N, V)
+        return logits, F.cross_entropy(logits.float(), targets[scored])
 
     def init_state(self, batch_size: int, device="cpu") -> State:
         c = self.config

@@ -25,9 +25,11 @@ def test_forward_shapes_and_loss(kw):
     assert logits.shape == (3, 7, V) and loss is None
     targets = ids.clone()
     targets[:, :2] = IGNORE_INDEX
-    _, loss = model(ids, targets)
+    scored_logits, loss = model(ids, targets)
     expected = torch.nn.functional.cross_entropy(logits[:, 2:].reshape(-1, V), ids[:, 2:].reshape(-1))
     assert torch.allclose(loss, expected, atol=1e-6)
+    # with targets the output layer runs only where the loss is taken, row by row the same logits
+    assert torch.allclose(scored_logits, logits[:, 2:].reshape(-1, V), atol=1e-6)
 
 
 def test_classic_config_is_exactly_the_neural_poet_model():
