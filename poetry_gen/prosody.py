@@ -148,11 +148,6 @@ def fits(ch: str, tone: Optional[str]) -> bool:
     return tone is None or not t or tone in t
 
 
-def rhyme_group_names() -> tuple:
-    """The group names `--rhyme` accepts (in simplified form; traditional ones are accepted too)."""
-    return PING_GROUPS
-
-
 def validate_rhyme_group(name: str) -> str:
     """The 平声 group a user named ('阳', '陽', '阳韵'), or PoetryGenError."""
     head = to_simplified(name.strip().removesuffix("韵").removesuffix("韻"))
@@ -176,23 +171,12 @@ _OTHER = {PING: ZE, ZE: PING}
 
 
 @dataclass(frozen=True)
-class Slot:
-    tone: Optional[str]  # "平", "仄", or None (free)
-    rhyme: bool  # the line end that must rhyme
-
-
-@dataclass(frozen=True)
 class Template:
     """One tone pattern of a form: for each line a string over 平/仄/中, and the lines that rhyme."""
 
     name: str  # e.g. 仄起首句入韵
     lines: tuple  # ('中仄中平平', '中平中仄平', ...)
     rhymes: tuple  # 0-based indices of the lines whose last character rhymes
-
-    def slot(self, line: int, pos: int) -> Slot:
-        """Requirement at 0-based (line, position): the tone (None where free) and whether it rhymes."""
-        mark = self.lines[line][pos]
-        return Slot(None if mark == EITHER else mark, pos == len(self.lines[line]) - 1 and line in self.rhymes)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "lines": list(self.lines), "rhymes": list(self.rhymes)}
