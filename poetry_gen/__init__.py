@@ -12,8 +12,8 @@ __version__ = "0.1.0"
 __all__ = ["PoetryGenError", "load_generator", "__version__"]
 
 
-def load_generator(path=None, device=None):
+def load_generator(path=None, device=None, threads=None):
     """Load a trained model for writing poems; `path=None` loads the default model shipped in checkpoints/."""
     from .generator import load_generator as _load
 
-    return _load(path=path, device=device)
+    return _load(path=path, device=device, threads=threads)

@@ -297,11 +297,7 @@ def _generate(args) -> int:
         check_path(args.attention_map)  # a wrong suffix fails now, not after the poems are written
     options = dict(num=args.num, seed=args.seed, temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, prefix=args.prefix, rhyme=args.rhyme, tones=args.tones, theme=args.theme)
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    gen = load_generator(args.checkpoint, device=args.device)
+    gen = load_generator(args.checkpoint, device=args.device, threads=args.threads)
     if args.acrostic is not None:
         poems = gen.acrostic(args.acrostic, form=args.form, chars=args.chars, **options)
     else:

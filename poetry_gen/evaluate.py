@@ -13,10 +13,8 @@ from typing import Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .data import Batch, Poems, eval_batches, load_poems
-from .model import IGNORE_INDEX
 from .vocab import Vocab
 
 
@@ -40,10 +38,9 @@ def batches_nll(model, batches: list[Batch], device="cpu") -> tuple[float, int]:
     total = torch.zeros((), dtype=torch.float64, device=device)
     count = 0
     for batch in batches:
-        logits, _ = model(batch.ids.to(device, non_blocking=True))  # (B, T, V)
-        nll = F.cross_entropy(logits.flatten(0, 1).float(), batch.targets.to(device, non_blocking=True).flatten(),
-                              ignore_index=IGNORE_INDEX, reduction="sum")
-        total += nll.double()
+        # the model's own loss: the output layer runs only on the scored positions
+        _, loss = model(batch.ids.to(device, non_blocking=True), batch.targets.to(device, non_blocking=True))
+        total += loss.double() * batch.scored
         count += batch.scored
     model.train(was_training)
     return total.item(), count

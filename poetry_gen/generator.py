@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from pathlib import Path
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Optional, Union
 
 from .errors import PoetryGenError
@@ -378,13 +378,18 @@ def _default_checkpoint():
         yield path
 
 
-def load_generator(path=None, device=None) -> Generator:
+def load_generator(path=None, device=None, threads: Optional[int] = None) -> Generator:
     """A Generator for the checkpoint at `path` (None: the default model shipped with poetry_gen), on
-    `device` ("cpu", "cuda"; None or "auto": CUDA when available, else the CPU)."""
+    `device` ("cpu", "cuda"; None or "auto": CUDA when available, else the CPU). `threads`: CPU threads
+    for torch (None: torch's choice; on a busy machine 1 is often fastest)."""
+    import torch
+
     from .checkpoint import load_checkpoint
     from .theme import stored_theme_words
     from .train import resolve_device
 
+    if threads:
+        torch.set_num_threads(threads)
     device = resolve_device("auto" if device is None else str(device))
     if path is None:
         with _default_checkpoint() as default:

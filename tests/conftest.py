@@ -184,3 +184,19 @@ def _tiny_checkpoint(path, vocab, train_state=None, **config):
 def tiny_checkpoint():
     """tiny_checkpoint(path, vocab, train_state=None, **config) -> path: writes a small random model."""
     return _tiny_checkpoint
+
+
+@pytest.fixture(scope="module")
+def checkpoint(built_corpus, tmp_path_factory):
+    """A small random model over the fixture corpus's vocabulary (a module may override it)."""
+    from poetry_gen.corpus import load_vocab
+
+    return _tiny_checkpoint(tmp_path_factory.mktemp("random_model") / "model.pt", load_vocab(built_corpus))
+
+
+@pytest.fixture(scope="module")
+def gen(checkpoint):
+    """A Generator of `checkpoint`, on the CPU."""
+    from poetry_gen import load_generator
+
+    return load_generator(checkpoint, device="cpu")

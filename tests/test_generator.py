@@ -10,21 +10,10 @@ import torch
 
 from poetry_gen import load_generator, prosody
 from poetry_gen.cli import main
-from poetry_gen.corpus import load_vocab
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.forms import FORMS
 from poetry_gen.generator import NO_DEFAULT_MODEL, Poem
 from poetry_gen.text import is_hanzi, split_lines, to_traditional
-
-
-@pytest.fixture(scope="module")
-def checkpoint(built_corpus, tmp_path_factory, tiny_checkpoint):
-    return tiny_checkpoint(tmp_path_factory.mktemp("generator") / "model.pt", load_vocab(built_corpus))
-
-
-@pytest.fixture(scope="module")
-def gen(checkpoint):
-    return load_generator(checkpoint, device="cpu")
 
 
 @pytest.fixture(scope="module")

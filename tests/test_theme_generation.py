@@ -20,16 +20,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 REQUEST = "写一首关于秋天思乡的七言绝句"  # → keywords 秋 (for 秋天), 思乡; form 七绝
 
 
-@pytest.fixture(scope="module")
-def checkpoint(built_corpus, tmp_path_factory, tiny_checkpoint):
-    return tiny_checkpoint(tmp_path_factory.mktemp("theme_gen") / "model.pt", load_vocab(built_corpus))
-
-
-@pytest.fixture(scope="module")
-def gen(checkpoint):
-    return load_generator(checkpoint, device="cpu")
-
-
 def run_cli(capsys, *args) -> tuple:
     code = main(["generate", *args])
     out, err = capsys.readouterr()
