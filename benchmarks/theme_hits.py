@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from poetry_gen import load_generator
+from poetry_gen.files import write_text_atomic
 from poetry_gen.theme import parse_theme
 
 THEMES = Path(__file__).with_name("themes.txt")
@@ -76,7 +77,7 @@ def main(argv=None) -> int:
     for cond in ("on", "off"):
         print(f"conditioning {cond:<5}{report['word_hit'][cond]:>10.1%}{report['char_hit'][cond]:>10.1%}")
     if args.json:
-        Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        write_text_atomic(args.json, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     return 0
 
 

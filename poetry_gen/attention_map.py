@@ -16,14 +16,13 @@ drawn from (data-weights), so tests and readers can check the picture against th
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
 
 from .errors import PoetryGenError
+from .files import write_text_atomic
 from .text import LINE_MARKS
 
 CELL = 20  # px per grid cell
@@ -92,7 +91,7 @@ def write_attention_map(path, tokens: list, weights, poem_start: int) -> Path:
                f'<body>\n{svg}</body>\n</html>\n')
     else:
         svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg
-    _write_atomic(path, svg)
+    write_text_atomic(path, svg)
     return path
 
 
@@ -162,17 +161,3 @@ def _svg(tokens: list, rows: np.ndarray, poem_start: int, heads) -> str:
                f'the {TOP_K} largest weights of each row. Hover a cell for its weight.</text>\n')
     out.append("</svg>\n")
     return "".join(out)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename it over `path`. Not tempfile.mkstemp: a
-    picture to share gets the usual permissions (umask), not mkstemp's owner-only 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -201,7 +201,8 @@ def time_generation(gen, repeats: int) -> tuple[float, float]:
 
 
 def _describe(config) -> str:
-    attention = "no attention" if config.attention == "none" else f"attention ×{config.attention_heads}"
+    attention = ("no attention" if config.attention == "none" else
+                 f"attention ×{config.attention_heads} ({config.attention_combine}, {config.attention_values} values)")
     return (f"embed {config.embed_dim}, hidden {config.hidden_dim}, {config.num_layers} layers, {attention}"
             + (f", dropout {config.dropout:g}" if config.dropout else "") + (", tied" if config.tie_weights else ""))
 

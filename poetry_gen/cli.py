@@ -58,6 +58,7 @@ def _corpus_build(args) -> int:
 _TRAIN_FIXED_OPTIONS = {
     "embed_dim": "--embed", "hidden_dim": "--hidden", "num_layers": "--layers", "dropout": "--dropout",
     "attention": "--attention", "attention_heads": "--heads", "attention_span": "--span",
+    "attention_combine": "--combine", "attention_values": "--values",
     "tie_weights": "--tie", "batch_size": "--batch-size", "batch_tokens": "--batch-tokens",
     "keyword_rate": "--keyword-rate", "seed": "--seed", "lr": "--lr", "min_lr_ratio": "--min-lr-ratio",
     "warmup_steps": "--warmup", "weight_decay": "--weight-decay", "grad_clip": "--clip",
@@ -82,7 +83,8 @@ def _add_train(sub) -> None:
                        help="continue a run exactly: from CKPT, or without a value from the --out run's .last.pt "
                             "(model, data and optimisation settings come from the checkpoint)")
     model = train.add_argument_group("model (default: embed 256, hidden 512, 2 layers, dropout 0.25, causal "
-                                     "attention with 4 heads over the whole past, untied)")
+                                     "attention with 4 heads over the whole past reading the characters' "
+                                     "embeddings, added to the LSTM's output; untied)")
     model.add_argument("--embed", type=int, metavar="N", help="embedding size")
     model.add_argument("--hidden", type=int, metavar="N", help="LSTM hidden size")
     model.add_argument("--layers", type=int, metavar="N", help="LSTM layers")
@@ -91,6 +93,12 @@ def _add_train(sub) -> None:
                        help="none + --embed 128 --hidden 256 --layers 2 --dropout 0 is the classic Neural Poet model")
     model.add_argument("--heads", type=int, metavar="N", help="attention heads")
     model.add_argument("--span", type=int, metavar="N", help="attend to the last N positions only (0: all)")
+    model.add_argument("--combine", choices=["residual", "luong"],
+                       help="how the attention's context joins the LSTM's output: added to it (residual, starting "
+                            "at zero) or tanh(W[h; context]) (Luong et al. 2015)")
+    model.add_argument("--values", choices=["embedding", "hidden"],
+                       help="what the attention reads at the positions it weights: the characters' embeddings or "
+                            "the LSTM's hidden states")
     model.add_argument("--tie", action="store_true", default=None, help="tie the output layer to the embedding")
     optim = train.add_argument_group("data and optimisation (default: batch 128 poems, keyword rate 0.3, seed 0, "
                                      "AdamW lr 2e-3 with 200 warmup steps and cosine decay to 0.1×, weight "

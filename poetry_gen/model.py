@@ -1,15 +1,16 @@
 """The language model: characters → embedding → multi-layer LSTM → attention over the LSTM's own past
 hidden states → next-character logits.
 
-    ids (B,T) ─ Embedding ─ dropout ─ LSTM × num_layers ─ h (B,T,H) ─┬───────────────┐
-                                                                       │ causal multi-head attention
-                                                                       │ over h_1..h_t (Luong et al.
-                                                                       │ 2015, "general" → scaled dot)
-                                                                       ▼               ▼
-                                                          ã_t = tanh(W_c [h_t ; context_t])
-                                                                  ─ dropout ─ (W_p, when tied) ─ Linear → logits
+    ids (B,T) ─ Embedding ─ x ─ dropout ─ LSTM × num_layers ─ h (B,T,H)
+                            │                                  │ queries and keys
+                            └── values (values="embedding") ──►├─► causal multi-head attention
+                                 or from h (values="hidden")   │   over positions ≤ t → context_t
+                                                               ▼
+              combine="residual":  ã_t = h_t + W_o context_t          (W_o starts at 0)
+              combine="luong":     ã_t = tanh(W_c [h_t ; context_t])  (Luong et al. 2015)
+                                   ─ dropout ─ (W_p, when tied) ─ Linear → logits
 
-`attention="none"` skips the middle column: with embed 128, hidden 256, 2 layers, no dropout and no
+`attention="none"` skips the attention (ã_t = h_t): with embed 128, hidden 256, 2 layers, no dropout and no
 tying this is exactly the classic "Neural Poet" model (chenyuntc/pytorch-book chapter 9):
 Embedding(V,128) → LSTM(128,256,2) → Linear(256,V), and nothing else.
 
@@ -28,6 +29,8 @@ import torch.nn.functional as F
 
 IGNORE_INDEX = -100  # target value that takes no part in the loss (prefix and padding positions)
 ATTENTION_TYPES = ("none", "causal")
+ATTENTION_COMBINES = ("luong", "residual")
+ATTENTION_VALUES = ("hidden", "embedding")
 
 
 @dataclass
@@ -41,10 +44,16 @@ class ModelConfig:
     attention_heads: int = 4
     attention_span: int = 0  # how many of the latest hidden states (incl. the current one) a position sees; 0 = all
     tie_weights: bool = False  # output layer shares the embedding matrix (Press & Wolf 2017)
+    # How the attention's context joins the hidden state, and what it reads (see CausalSelfAttention).
+    # These defaults are the design before they were options, so older checkpoints load as they were.
+    attention_combine: str = "luong"  # "luong" | "residual"
+    attention_values: str = "hidden"  # "hidden" | "embedding"
 
     def __post_init__(self):
-        if self.attention not in ATTENTION_TYPES:
-            raise ValueError(f"attention must be one of {ATTENTION_TYPES}, not {self.attention!r}")
+        for name, allowed in (("attention", ATTENTION_TYPES), ("attention_combine", ATTENTION_COMBINES),
+                              ("attention_values", ATTENTION_VALUES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
         if self.attention != "none" and self.hidden_dim % self.attention_heads:
             raise ValueError(f"hidden_dim {self.hidden_dim} is not divisible by {self.attention_heads} heads")
         if self.attention_span < 0:
@@ -65,20 +74,47 @@ class State(NamedTuple):
 
 
 class CausalSelfAttention(nn.Module):
-    """Multi-head scaled dot-product attention of each position over the hidden states at positions ≤ t
-    (or the last `span` of them), combined with the current hidden state as in Luong et al. 2015:
-    ã_t = tanh(W_c [h_t ; context_t])."""
+    """Multi-head scaled dot-product attention of each position over the positions ≤ t (or the last
+    `span` of them). Queries and keys come from the LSTM's hidden states; the values from the hidden
+    states too, or (values="embedding") from the embeddings of the characters read there, so that a
+    position can look up which character stood where — the one at the same place in the line before,
+    for a parallel couplet — instead of a summary of everything read up to it. The context is combined
+    with the current hidden state h_t as
 
-    def __init__(self, hidden_dim: int, heads: int, span: int):
+        combine="luong":     ã_t = tanh(W_c [h_t ; context_t])     (Luong et al. 2015)
+        combine="residual":  ã_t = h_t + W_o context_t, W_o = 0 at the start, so that training starts
+                             from the plain LSTM's output and adds to it only what helps."""
+
+    def __init__(self, config: "ModelConfig"):
         super().__init__()
-        self.heads, self.span = heads, span
-        self.qkv = nn.Linear(hidden_dim, 3 * hidden_dim)
-        self.combine = nn.Linear(2 * hidden_dim, hidden_dim)
+        H = config.hidden_dim
+        self.heads, self.span = config.attention_heads, config.attention_span
+        self.residual = config.attention_combine == "residual"
+        if config.attention_values == "hidden":
+            self.qkv = nn.Linear(H, 3 * H)  # one matrix product for all three
+            self.value = None
+        else:
+            self.qk = nn.Linear(H, 2 * H)
+            self.value = nn.Linear(config.embed_dim, H)
+        if self.residual:
+            self.out = nn.Linear(H, H)
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
+        else:
+            self.combine = nn.Linear(2 * H, H)
 
-    def _split(self, h: torch.Tensor):
-        B, T, H = h.shape
-        q, k, v = self.qkv(h).split(H, dim=-1)  # 3 × (B, T, H)
-        return [x.view(B, T, self.heads, H // self.heads).transpose(1, 2) for x in (q, k, v)]  # (B, heads, T, d)
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, H = x.shape
+        return x.view(B, T, self.heads, H // self.heads).transpose(1, 2)  # (B, heads, T, d)
+
+    def _project(self, h: torch.Tensor, x: torch.Tensor):
+        """Queries, keys and values, each (B, heads, T, d), of hidden states h (B,T,H) and embeddings x (B,T,E)."""
+        H = h.shape[-1]
+        if self.value is None:
+            q, k, v = self.qkv(h).split(H, dim=-1)
+        else:
+            (q, k), v = self.qk(h).split(H, dim=-1), self.value(x)
+        return self._heads(q), self._heads(k), self._heads(v)
 
     def _band(self, T: int, device) -> torch.Tensor:
         """(T, T) bool: True where position i may attend to position j (causal, within the span)."""
@@ -92,26 +128,28 @@ class CausalSelfAttention(nn.Module):
     def _out(self, h: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         B, heads, T, d = context.shape
         context = context.transpose(1, 2).reshape(B, T, heads * d)  # (B, T, H)
+        if self.residual:
+            return h + self.out(context)  # (B, T, H)
         return torch.tanh(self.combine(torch.cat([h, context], dim=-1)))  # (B, T, H)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        q, k, v = self._split(h)
+    def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self._project(h, x)
         if self.span and self.span < h.shape[1]:
             context = F.scaled_dot_product_attention(q, k, v, attn_mask=self._band(h.shape[1], h.device))
         else:  # is_causal lets the GPU use its fused (flash) kernels
             context = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         return self._out(h, context)
 
-    def weights(self, h: torch.Tensor) -> torch.Tensor:
+    def weights(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """(B, heads, T, T) attention weights the forward pass uses; zero outside the causal band."""
-        q, k, _ = self._split(h)
+        q, k, _ = self._project(h, x)
         scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, heads, T, T)
         scores = scores.masked_fill(~self._band(h.shape[1], h.device), float("-inf"))
         return scores.softmax(dim=-1)
 
-    def step(self, h: torch.Tensor, keys: torch.Tensor, values: torch.Tensor):
-        """One position: h (B,1,H) and the cached keys/values of the positions before it."""
-        q, k, v = self._split(h)  # (B, heads, 1, d)
+    def step(self, h: torch.Tensor, x: torch.Tensor, keys: torch.Tensor, values: torch.Tensor):
+        """One position: h (B,1,H), x (B,1,E) and the cached keys/values of the positions before it."""
+        q, k, v = self._project(h, x)  # (B, heads, 1, d)
         keys, values = torch.cat([keys, k], dim=2), torch.cat([values, v], dim=2)
         if self.span:  # positions older than the span can never be attended to again
             keys, values = keys[:, :, -self.span:], values[:, :, -self.span:]
@@ -127,8 +165,7 @@ class PoetryLM(nn.Module):
         self.embed = nn.Embedding(c.vocab_size, c.embed_dim)
         self.lstm = nn.LSTM(c.embed_dim, c.hidden_dim, c.num_layers, batch_first=True,
                             dropout=c.dropout if c.num_layers > 1 else 0.0)
-        self.attention = (CausalSelfAttention(c.hidden_dim, c.attention_heads, c.attention_span)
-                          if c.attention == "causal" else None)
+        self.attention = CausalSelfAttention(c) if c.attention == "causal" else None
         # Tying needs the output layer's input to have the embedding's width, hence a projection first.
         self.project = nn.Linear(c.hidden_dim, c.embed_dim) if c.tie_weights else None
         self.head = nn.Linear(c.embed_dim if c.tie_weights else c.hidden_dim, c.vocab_size)
@@ -149,7 +186,7 @@ class PoetryLM(nn.Module):
         x = F.dropout(self.embed(ids), self.config.dropout, self.training)  # (B, T, E)
         top, _ = self.lstm(x)  # (B, T, H)
         if self.attention is not None:
-            top = self.attention(top)
+            top = self.attention(top, x)
         if targets is None:
             return self._readout(top), None  # (B, T, V)
         scored = targets != IGNORE_INDEX  # (B, T)
@@ -172,7 +209,7 @@ class PoetryLM(nn.Module):
         top, (h, c) = self.lstm(x, (state.h, state.c))  # (B, 1, H)
         keys, values = state.keys, state.values
         if self.attention is not None:
-            top, keys, values = self.attention.step(top, keys, values)
+            top, keys, values = self.attention.step(top, x, keys, values)
         return self._readout(top)[:, 0], State(h, c, keys, values)
 
     @torch.no_grad()
@@ -180,5 +217,6 @@ class PoetryLM(nn.Module):
         """(B, heads, T, T) attention of every position over the positions before it, or None."""
         if self.attention is None:
             return None
-        top, _ = self.lstm(self.embed(ids))
-        return self.attention.weights(top)
+        x = self.embed(ids)
+        top, _ = self.lstm(x)
+        return self.attention.weights(top, x)

@@ -48,6 +48,8 @@ class TrainConfig:
     attention_heads: int = 4
     attention_span: int = 0
     tie_weights: bool = False
+    attention_combine: str = "residual"  # measured against "luong" and "hidden": see checkpoints/README.md
+    attention_values: str = "embedding"
     # data
     batch_size: int = 128  # poems per global batch (split over the processes of a distributed run)
     batch_tokens: int = 0  # cap on a global batch's padded tokens (long poems come fewer a batch);
@@ -76,8 +78,8 @@ class TrainConfig:
     local_rank: int = 0
 
     def model_config(self, vocab_size: int) -> ModelConfig:
-        return ModelConfig(vocab_size, self.embed_dim, self.hidden_dim, self.num_layers, self.dropout,
-                           self.attention, self.attention_heads, self.attention_span, self.tie_weights)
+        model_fields = {f.name for f in fields(ModelConfig)} - {"vocab_size"}
+        return ModelConfig(vocab_size, **{name: getattr(self, name) for name in model_fields})
 
 
 RUN_FIELDS = ("data", "out", "epochs", "max_steps", "max_minutes", "eval_interval", "log_interval", "resume",
@@ -224,8 +226,10 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
                                  f"{last_checkpoint_path(config.resume)} instead")
         run = {name: getattr(config, name) for name in RUN_FIELDS}
         known = {f.name for f in fields(TrainConfig)}
-        config = replace(TrainConfig(**{k: v for k, v in saved["train_state"]["train_config"].items()
-                                        if k in known}), **run)
+        # The model's own config has the last word on the model: a run saved before an option existed
+        # lacks it in its train config, and ModelConfig's default is what that run built.
+        stored = saved["train_state"]["train_config"] | asdict(ModelConfig(**saved["config"]))
+        config = replace(TrainConfig(**{k: v for k, v in stored.items() if k in known}), **run)
     amp = default_amp(device) if config.amp is None else config.amp
     is_main = config.rank == 0
     out, last = Path(config.out), last_checkpoint_path(config.out)

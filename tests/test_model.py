@@ -10,11 +10,16 @@ def tiny(**kw):
     base = dict(vocab_size=V, embed_dim=16, hidden_dim=24, num_layers=2, attention_heads=4)
     base.update(kw)
     torch.manual_seed(0)
-    return PoetryLM(ModelConfig(**base)).eval()
+    model = PoetryLM(ModelConfig(**base)).eval()
+    if model.config.attention_combine == "residual":  # it starts at zero: give the attention a say
+        torch.nn.init.normal_(model.attention.out.weight, std=0.3)
+    return model
 
 
+RESIDUAL = dict(attention_combine="residual", attention_values="embedding")
 ATTENTIONS = [dict(attention="none"), dict(attention="causal"), dict(attention="causal", attention_span=3),
-              dict(attention="causal", tie_weights=True)]
+              dict(attention="causal", tie_weights=True), RESIDUAL, dict(RESIDUAL, attention_span=3),
+              dict(attention_combine="residual"), dict(attention_values="embedding")]
 
 
 @pytest.mark.parametrize("kw", ATTENTIONS)
@@ -89,9 +94,10 @@ def test_state_reorder_follows_rows():
     assert torch.allclose(logits, full[:, -1], atol=1e-5)
 
 
+@pytest.mark.parametrize("kw", [{}, dict(RESIDUAL)])
 @pytest.mark.parametrize("span", [0, 2])
-def test_attention_weights_are_causal_distributions(span):
-    model = tiny(attention_span=span)
+def test_attention_weights_are_causal_distributions(span, kw):
+    model = tiny(attention_span=span, **kw)
     weights = model.attention_weights(torch.randint(0, V, (2, 6)))
     assert weights.shape == (2, 4, 6, 6)
     assert torch.allclose(weights.sum(-1), torch.ones(2, 4, 6))
@@ -101,13 +107,23 @@ def test_attention_weights_are_causal_distributions(span):
     assert tiny(attention="none").attention_weights(torch.zeros(1, 3, dtype=torch.long)) is None
 
 
-def test_attention_weights_are_the_ones_forward_uses():
-    model = tiny()
-    attn = model.attention
-    h = torch.randn(2, 6, 24)
-    _, _, v = attn._split(h)
-    context = attn.weights(h) @ v  # (B, heads, T, d)
-    assert torch.allclose(attn._out(h, context), attn(h), atol=1e-6)
+@pytest.mark.parametrize("kw", ATTENTIONS[1:])
+def test_attention_weights_are_the_ones_forward_uses(kw):
+    attn = tiny(**kw).attention
+    h, x = torch.randn(2, 6, 24), torch.randn(2, 6, 16)
+    _, _, v = attn._project(h, x)
+    context = attn.weights(h, x) @ v  # (B, heads, T, d)
+    assert torch.allclose(attn._out(h, context), attn(h, x), atol=1e-6)
+
+
+def test_residual_attention_starts_as_the_model_without_attention():
+    """W_o = 0 at the start: the untrained model's outputs are the plain LSTM's, whatever the values."""
+    torch.manual_seed(0)
+    with_attention = PoetryLM(ModelConfig(V, 16, 24, 2, attention_heads=4, **RESIDUAL)).eval()
+    without = PoetryLM(ModelConfig(V, 16, 24, 2, attention="none")).eval()
+    without.load_state_dict({k: v for k, v in with_attention.state_dict().items() if not k.startswith("attention.")})
+    ids = torch.randint(0, V, (2, 7))
+    assert torch.equal(with_attention(ids)[0], without(ids)[0])
 
 
 def test_overfitting_a_tiny_batch_lowers_the_loss():
@@ -131,6 +147,10 @@ def test_bad_config_is_refused():
         ModelConfig(vocab_size=10, attention="channel")
     with pytest.raises(ValueError):
         ModelConfig(vocab_size=10, hidden_dim=10, attention_heads=4)
+    with pytest.raises(ValueError, match="attention_combine"):
+        ModelConfig(vocab_size=10, attention_combine="gated")
+    with pytest.raises(ValueError, match="attention_values"):
+        ModelConfig(vocab_size=10, attention_values="keys")
 
 
 @pytest.mark.cuda

@@ -104,6 +104,20 @@ def test_resume_refuses_model_options_and_best_checkpoints(built_corpus, tmp_pat
         train(config(built_corpus, tmp_path, resume=str(best)))
 
 
+def test_a_run_saved_before_the_attention_options_existed_resumes_as_it_was(built_corpus, tmp_path):
+    cfg = config(built_corpus, tmp_path, max_steps=2, attention_combine="luong", attention_values="hidden")
+    last = last_checkpoint_path(train(cfg))
+    old = torch.load(last, weights_only=True)
+    for stored in (old["config"], old["train_state"]["train_config"]):  # as such a file stores them
+        del stored["attention_combine"], stored["attention_values"]
+    torch.save(old, last)
+    resumed = train(config(built_corpus, tmp_path, resume=str(last), max_steps=4,
+                           attention_combine="residual", attention_values="embedding"))
+    ckpt = load_checkpoint(last_checkpoint_path(resumed))
+    assert ckpt.train_state["step"] == 4
+    assert (ckpt.config.attention_combine, ckpt.config.attention_values) == ("luong", "hidden")
+
+
 def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(built_corpus, tmp_path, monkeypatch):
     real = train_module.train_step
     calls = []

@@ -1,0 +1,190 @@
+"""The model card's ablation table (issue 5): train variants of one recipe side by side, evaluate each
+on the test split (all of it, and the poems that share no line with the train split), in float32 and
+as stored in float16, and write the table.
+
+    python -m benchmarks.ablation --data corpus/tang --out runs/ablation --preset shipped --device cuda \
+                                  --parallel 4
+    python -m benchmarks.ablation --data corpus/tang --out runs/ablation-cpu --preset cpu --parallel 2 \
+                                  --threads 1 [--only none "luong, hidden values"]
+
+Every variant is `poetry-gen train` with the preset's base options and its own (later options win), so
+each row of the table is one command a user can rerun. A variant whose run has finished is not trained
+again; an interrupted one resumes from its .last.pt. The table: OUT/ablation.md and OUT/ablation.json.
+Train time is wall time, so compare times only between runs that ran side by side.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from poetry_gen.files import write_text_atomic
+from poetry_gen.train import RUN_FIELDS
+
+# The shipped recipe is `poetry-gen train`'s defaults for 8 epochs; the classic configuration is the
+# book's model and optimiser (Adam 1e-3, no schedule, no clipping, no dropout) for its 20 epochs.
+CLASSIC = ["--attention", "none", "--embed", "128", "--hidden", "256", "--layers", "2", "--dropout", "0",
+           "--lr", "1e-3", "--min-lr-ratio", "1", "--warmup", "0", "--weight-decay", "0", "--clip", "0",
+           "--keyword-rate", "0"]
+PRESETS = {
+    "shipped": {
+        "base": ["--epochs", "8"],
+        "variants": {  # the most telling first: `--only` a prefix of them when time is short
+            "default": [],
+            "none": ["--attention", "none"],
+            "luong, hidden values": ["--combine", "luong", "--values", "hidden"],  # the design before
+            "classic, 20 epochs": CLASSIC + ["--epochs", "20"],
+            "no keywords": ["--keyword-rate", "0"],
+            "none, 10 epochs": ["--attention", "none", "--epochs", "10"],  # for equal time, if it is ~25% faster
+            "residual, hidden values": ["--values", "hidden"],
+            "tied": ["--tie"],
+            "dropout 0.1": ["--dropout", "0.1"],
+            "dropout 0.4": ["--dropout", "0.4"],
+            "embed 384, hidden 768": ["--embed", "384", "--hidden", "768"],
+            "span 32": ["--span", "32"],
+            "constant lr": ["--min-lr-ratio", "1"],
+            "4 epochs": ["--epochs", "4"],
+            "12 epochs": ["--epochs", "12"],
+        },
+    },
+    # A scale that trains in minutes on two CPU cores (two runs side by side, one thread each), to compare
+    # attention designs there. "equal time": --attention none is ~10% faster a step on this CPU, so it gets
+    # 442 steps for the attention runs' 400.
+    "cpu": {
+        "base": ["--embed", "192", "--hidden", "384", "--dropout", "0.1", "--tie", "--batch-size", "64",
+                 "--keyword-rate", "0", "--lr", "3e-3", "--warmup", "50", "--max-steps", "400",
+                 "--eval-interval", "100"],
+        "variants": {
+            "none": ["--attention", "none"],
+            "none, seed 1": ["--attention", "none", "--seed", "1"],
+            "none, equal time": ["--attention", "none", "--max-steps", "442"],
+            "luong, hidden values": ["--combine", "luong", "--values", "hidden"],
+            "residual, hidden values": ["--combine", "residual", "--values", "hidden"],
+            "residual, embedding values": ["--combine", "residual", "--values", "embedding"],
+            "residual, embedding values, seed 1": ["--combine", "residual", "--values", "embedding", "--seed", "1"],
+            "luong, embedding values": ["--combine", "luong", "--values", "embedding"],
+            "residual, embedding values, keywords": ["--combine", "residual", "--values", "embedding",
+                                                     "--keyword-rate", "0.3"],
+            "none, 1,320 steps": ["--attention", "none", "--max-steps", "1320", "--eval-interval", "220"],
+            "residual, embedding values, 1,200 steps": ["--combine", "residual", "--values", "embedding",
+                                                        "--max-steps", "1200", "--eval-interval", "200"],
+        },
+    },
+}
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name).strip("-")
+
+
+def run_options(options: list) -> list:
+    """The options a resumed run still takes (it keeps its checkpoint's model, data and optimisation)."""
+    run_flags = {"--" + field.replace("_", "-") for field in RUN_FIELDS}
+    kept, keep = [], False
+    for token in options:
+        if token.startswith("--"):
+            keep = token in run_flags
+        if keep:
+            kept.append(token)
+    return kept
+
+
+def train_command(data: str, run_dir: Path, options: list, device: str, threads: int) -> list:
+    resume = (run_dir / "model.last.pt").is_file()
+    command = [sys.executable, "-m", "poetry_gen", "train", "--data", data, "--out", str(run_dir / "model.pt"),
+               "--device", device, "--no-progress", *(run_options(options) + ["--resume"] if resume else options)]
+    if threads:
+        command += ["--threads", str(threads)]
+    return command
+
+
+def finished(run_dir: Path) -> bool:
+    return (run_dir / "done.json").is_file()
+
+
+def train_variant(data: str, run_dir: Path, options: list, device: str, threads: int) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    command = train_command(data, run_dir, options, device, threads)
+    with open(run_dir / "train.log", "a", encoding="utf-8") as log:
+        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
+    if code == 0:
+        write_text_atomic(run_dir / "done.json", json.dumps({"command": command[1:]}))
+
+
+def measure(data: str, run_dir: Path, device: str) -> dict:
+    """Training numbers from metrics.jsonl and test perplexities of the best checkpoint, as trained and
+    as exported in float16 (the shipped storage)."""
+    import torch
+
+    from poetry_gen.checkpoint import export_checkpoint, load_checkpoint
+    from poetry_gen.evaluate import evaluate_split
+
+    metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    best = min(metrics, key=lambda m: m["val_ppl"])
+    row = {"steps": metrics[-1]["step"], "train_s": metrics[-1]["elapsed_s"], "best_val_ppl": best["val_ppl"],
+           "best_step": best["step"]}
+    half = run_dir / "model.half.pt"
+    export_checkpoint(run_dir / "model.pt", half, half=True)
+    for label, path in (("", run_dir / "model.pt"), ("half_", half)):
+        ckpt = load_checkpoint(path, device=device)
+        whole, novel = evaluate_split(ckpt.model, ckpt.vocab, data, "test", device=device)
+        row |= {f"{label}test_ppl": whole.ppl, f"{label}novel_ppl": novel.ppl if novel else math.nan}
+    row["parameters"] = sum(p.numel() for p in ckpt.model.parameters())
+    row["half_mb"] = half.stat().st_size / 1e6
+    del ckpt
+    torch.cuda.empty_cache() if torch.cuda.is_available() else None
+    return row
+
+
+def table(rows: list) -> str:
+    lines = ["| variant | options | parameters | steps | train s | best val ppl (step) | test ppl | novel ppl "
+             "| test ppl, float16 |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['variant']} | `{' '.join(r['options']) or '(recipe)'}` | {r['parameters'] / 1e6:.1f} M "
+                     f"| {r['steps']:,} | {r['train_s']:,.0f} | {r['best_val_ppl']:.1f} ({r['best_step']:,}) "
+                     f"| {r['test_ppl']:.1f} | {r['novel_ppl']:.1f} | {r['half_test_ppl']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="a built corpus")
+    parser.add_argument("--out", required=True, help="directory for the runs and the table")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="shipped")
+    parser.add_argument("--only", nargs="+", metavar="VARIANT", help="these variants (default: all)")
+    parser.add_argument("--parallel", type=int, default=1, help="runs at once (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads a run (default: torch's choice)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    args = parser.parse_args(argv)
+
+    preset = PRESETS[args.preset]
+    names = args.only or list(preset["variants"])
+    unknown = sorted(set(names) - set(preset["variants"]))
+    if unknown:
+        parser.error(f"no variant {unknown[0]!r} in preset {args.preset} (variants: {', '.join(preset['variants'])})")
+    out = Path(args.out)
+    runs = {name: (out / slug(name), preset["base"] + preset["variants"][name]) for name in names}
+    todo = [(name, run) for name, run in runs.items() if not finished(run[0])]
+    with ThreadPoolExecutor(max(args.parallel, 1)) as pool:
+        for _ in pool.map(lambda item: train_variant(args.data, *item[1], args.device, args.threads), todo):
+            pass
+    rows = []
+    for name, (run_dir, options) in runs.items():
+        if not finished(run_dir):
+            print(f"{name}: training did not finish, see {run_dir / 'train.log'}", file=sys.stderr)
+            continue
+        rows.append({"variant": name, "options": preset["variants"][name]} | measure(args.data, run_dir, args.device))
+    write_text_atomic(out / "ablation.json", json.dumps({"preset": args.preset, "base": preset["base"],
+                                                         "rows": rows}, ensure_ascii=False, indent=1))
+    write_text_atomic(out / "ablation.md", f"base options: `{' '.join(preset['base'])}`\n\n" + table(rows))
+    print(table(rows))
+    return 0 if len(rows) == len(runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
