@@ -22,6 +22,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import write_text_atomic
 from poetry_gen.train import RUN_FIELDS
 
@@ -178,7 +179,10 @@ def main(argv=None) -> int:
         if not finished(run_dir):
             print(f"{name}: training did not finish, see {run_dir / 'train.log'}", file=sys.stderr)
             continue
-        rows.append({"variant": name, "options": preset["variants"][name]} | measure(args.data, run_dir, args.device))
+        try:
+            rows.append({"variant": name, "options": preset["variants"][name]} | measure(args.data, run_dir, args.device))
+        except PoetryGenError as err:
+            print(f"{name}: {err}", file=sys.stderr)
     write_text_atomic(out / "ablation.json", json.dumps({"preset": args.preset, "base": preset["base"],
                                                          "rows": rows}, ensure_ascii=False, indent=1))
     write_text_atomic(out / "ablation.md", f"base options: `{' '.join(preset['base'])}`\n\n" + table(rows))
