@@ -26,10 +26,15 @@ def tables(vocab) -> VocabTables:
 
 
 def random_model(vocab, seed=0, attention="causal"):
+    """attention: "none", "causal" (the Luong design) or "residual" (residual, embedding values)."""
     torch.manual_seed(seed)
-    config = ModelConfig(len(vocab), embed_dim=24, hidden_dim=32, num_layers=1, attention=attention,
-                         attention_heads=2)
-    return PoetryLM(config).eval()
+    design = dict(attention="causal", attention_combine="residual", attention_values="embedding") \
+        if attention == "residual" else dict(attention=attention)
+    model = PoetryLM(ModelConfig(len(vocab), embed_dim=24, hidden_dim=32, num_layers=1, attention_heads=2,
+                                 **design)).eval()
+    if attention == "residual":  # its output matrix starts at zero: give the attention a say
+        torch.nn.init.normal_(model.attention.out.weight, std=0.3)
+    return model
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +73,7 @@ def test_shape_heads_and_termination_over_many_seeds(model, vocab, tables, chars
             assert [text[i * (chars + 1)] for i in range(lines)] == [vocab.itos[h] for h in heads]
 
 
-@pytest.mark.parametrize("attention", ["none", "causal"])
+@pytest.mark.parametrize("attention", ["none", "causal", "residual"])
 def test_greedy_is_the_argmax_path_of_the_full_forward_pass(vocab, tables, attention):
     """temperature 0 = at each position the likeliest allowed character after the repeat penalty,
     computed here from scratch with `forward` (not the incremental state the decoder uses)."""
