@@ -119,8 +119,6 @@ def train_variant(data: str, run_dir: Path, options: list, device: str, threads:
 def measure(data: str, run_dir: Path, device: str) -> dict:
     """Training numbers from metrics.jsonl and test perplexities of the best checkpoint, as trained and
     as exported in float16 (the shipped storage)."""
-    import torch
-
     from poetry_gen.checkpoint import export_checkpoint, load_checkpoint
     from poetry_gen.evaluate import evaluate_split
 
@@ -136,8 +134,6 @@ def measure(data: str, run_dir: Path, device: str) -> dict:
         row |= {f"{label}test_ppl": whole.ppl, f"{label}novel_ppl": novel.ppl if novel else math.nan}
     row["parameters"] = sum(p.numel() for p in ckpt.model.parameters())
     row["half_mb"] = half.stat().st_size / 1e6
-    del ckpt
-    torch.cuda.empty_cache() if torch.cuda.is_available() else None
     return row
 
 
