@@ -58,3 +58,14 @@ def test_an_unknown_variant_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         ablation.main(["--data", "corpus", "--out", str(tmp_path), "--preset", "cpu", "--only", "huge"])
     assert exit_info.value.code == 2 and "no variant 'huge'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preset", sorted(ablation.PRESETS))
+def test_every_variant_of_the_presets_is_a_valid_train_command(preset):
+    from poetry_gen.cli import build_parser
+
+    parser = build_parser()
+    for options in ablation.PRESETS[preset]["variants"].values():
+        args = parser.parse_args(["train", "--data", "corpus", "--out", "model.pt",
+                                  *ablation.PRESETS[preset]["base"], *options])
+        assert args.func.__name__ == "_train"
