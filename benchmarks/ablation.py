@@ -166,12 +166,12 @@ def main(argv=None) -> int:
         parser.error(f"no variant {unknown[0]!r} in preset {args.preset} (variants: {', '.join(preset['variants'])})")
     out = Path(args.out)
     runs = {name: (out / slug(name), preset["base"] + preset["variants"][name]) for name in names}
-    todo = [(name, run) for name, run in runs.items() if not finished(run[0])]
+    todo = [run for run in runs.values() if not finished(run[0])]
     with ThreadPoolExecutor(max(args.parallel, 1)) as pool:
-        for _ in pool.map(lambda item: train_variant(args.data, *item[1], args.device, args.threads), todo):
+        for _ in pool.map(lambda run: train_variant(args.data, *run, args.device, args.threads), todo):
             pass
     rows = []
-    for name, (run_dir, options) in runs.items():
+    for name, (run_dir, _) in runs.items():
         if not finished(run_dir):
             print(f"{name}: training did not finish, see {run_dir / 'train.log'}", file=sys.stderr)
             continue

@@ -249,8 +249,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
                           keyword_rate=config.keyword_rate)
 
     torch.manual_seed(config.seed)
-    model_config = ModelConfig(**saved["config"]) if saved else config.model_config(len(vocab))
-    model = PoetryLM(model_config).to(device)
+    model = PoetryLM(config.model_config(len(vocab))).to(device)  # a resumed run's: see above
     optimizer = make_optimizer(model, config.lr, config.weight_decay, device)
     if saved:
         model.load_state_dict(saved["state_dict"])
@@ -282,7 +281,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
             state[THEME_WORDS_KEY] = theme_words
         if with_optimizer:
             state["optimizer"] = optimizer.state_dict()
-        save_checkpoint(path, model=model, config=model_config, vocab=vocab, train_state=state)
+        save_checkpoint(path, model=model, config=model.config, vocab=vocab, train_state=state)
 
     def evaluate_and_save(train_loss: Optional[float]):
         """Validation perplexity, a metrics line, the resumable checkpoint and (if better) the best one."""
