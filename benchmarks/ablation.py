@@ -9,7 +9,8 @@ as stored in float16, and write the table.
 
 Every variant is `poetry-gen train` with the preset's base options and its own (later options win), so
 each row of the table is one command a user can rerun. A variant whose run has finished is not trained
-again; an interrupted one resumes from its .last.pt. The table: OUT/ablation.md and OUT/ablation.json.
+again; an interrupted one resumes from its .last.pt. The table, OUT/ablation.md and OUT/ablation.json,
+holds every finished variant of the preset, also those `--only` left out, each measured once (RUN/row.json).
 Train time is wall time, so compare times only between runs that ran side by side.
 """
 from __future__ import annotations
@@ -137,6 +138,16 @@ def measure(data: str, run_dir: Path, device: str) -> dict:
     return row
 
 
+def measured(data: str, run_dir: Path, device: str) -> dict:
+    """measure(), kept beside the run so that a table of many long runs evaluates each of them once."""
+    cache = run_dir / "row.json"
+    if cache.is_file() and cache.stat().st_mtime >= (run_dir / "model.pt").stat().st_mtime:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    row = measure(data, run_dir, device)
+    write_text_atomic(cache, json.dumps(row))
+    return row
+
+
 def table(rows: list) -> str:
     lines = ["| variant | options | parameters | steps | train s | best val ppl (step) | test ppl | novel ppl "
              "| test ppl, float16 |",
@@ -170,20 +181,24 @@ def main(argv=None) -> int:
     with ThreadPoolExecutor(max(args.parallel, 1)) as pool:
         for _ in pool.map(lambda run: train_variant(args.data, *run, args.device, args.threads), todo):
             pass
-    rows = []
-    for name, (run_dir, _) in runs.items():
+    rows, failed = [], []
+    for name, options in preset["variants"].items():
+        run_dir = out / slug(name)
         if not finished(run_dir):
-            print(f"{name}: training did not finish, see {run_dir / 'train.log'}", file=sys.stderr)
+            if name in runs:
+                print(f"{name}: training did not finish, see {run_dir / 'train.log'}", file=sys.stderr)
+                failed.append(name)
             continue
         try:
-            rows.append({"variant": name, "options": preset["variants"][name]} | measure(args.data, run_dir, args.device))
+            rows.append({"variant": name, "options": options} | measured(args.data, run_dir, args.device))
         except PoetryGenError as err:
             print(f"{name}: {err}", file=sys.stderr)
+            failed.append(name)
     write_text_atomic(out / "ablation.json", json.dumps({"preset": args.preset, "base": preset["base"],
                                                          "rows": rows}, ensure_ascii=False, indent=1))
     write_text_atomic(out / "ablation.md", f"base options: `{' '.join(preset['base'])}`\n\n" + table(rows))
     print(table(rows))
-    return 0 if len(rows) == len(runs) else 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

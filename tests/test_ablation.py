@@ -48,6 +48,21 @@ def test_a_finished_variant_is_not_trained_again(runs, built_corpus):
     assert metrics.read_text(encoding="utf-8") == before
 
 
+def test_the_table_keeps_the_variants_only_left_out_and_measures_each_run_once(runs, built_corpus):
+    _, out = runs
+
+    def measure_again(*args):
+        raise AssertionError("a measured run was evaluated again")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(ablation.PRESETS, "tiny", TINY)
+        mp.setattr(ablation, "measure", measure_again)
+        assert ablation.main(["--data", str(built_corpus), "--out", str(out), "--preset", "tiny",
+                              "--only", "attention"]) == 0
+    rows = json.loads((out / "ablation.json").read_text(encoding="utf-8"))["rows"]
+    assert [row["variant"] for row in rows] == ["attention", "no attention"]
+
+
 def test_a_resumed_run_is_given_only_the_options_a_resumed_run_takes(tmp_path):
     (tmp_path / "model.last.pt").write_bytes(b"")
     command = ablation.train_command("corpus", tmp_path, ["--tie", "--epochs", "3", "--lr", "1e-3"], "cpu", 1)
