@@ -176,14 +176,15 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"no variant {unknown[0]!r} in preset {args.preset} (variants: {', '.join(preset['variants'])})")
     out = Path(args.out)
-    runs = {name: (out / slug(name), preset["base"] + preset["variants"][name]) for name in names}
+    run_dirs = {name: out / slug(name) for name in preset["variants"]}
+    runs = {name: (run_dirs[name], preset["base"] + preset["variants"][name]) for name in names}
     todo = [run for run in runs.values() if not finished(run[0])]
     with ThreadPoolExecutor(max(args.parallel, 1)) as pool:
         for _ in pool.map(lambda run: train_variant(args.data, *run, args.device, args.threads), todo):
             pass
     rows, failed = [], []
     for name, options in preset["variants"].items():
-        run_dir = out / slug(name)
+        run_dir = run_dirs[name]
         if not finished(run_dir):
             if name in runs:
                 print(f"{name}: training did not finish, see {run_dir / 'train.log'}", file=sys.stderr)
