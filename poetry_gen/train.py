@@ -383,14 +383,19 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
             sync(False, False)
             evaluate_now()
     bar.close()
+    if interrupted and is_main:
+        if not _all_finite(model):
+            raise PoetryGenError(f"training diverged at step {progress.step}; the last good checkpoint "
+                                 f"{last} is kept")
+        save(last, with_optimizer=True)
+        print(f"interrupted at step {progress.step}; resumable checkpoint written: {last} "
+              f"(continue with --resume {last})")
+    if config.world_size > 1:
+        import torch.distributed as dist
+
+        # Rank 0 evaluates and saves last; a process that tears gloo down meanwhile can abort (SIGABRT).
+        dist.barrier()
     if interrupted:
-        if is_main:
-            if not _all_finite(model):
-                raise PoetryGenError(f"training diverged at step {progress.step}; the last good checkpoint "
-                                     f"{last} is kept")
-            save(last, with_optimizer=True)
-            print(f"interrupted at step {progress.step}; resumable checkpoint written: {last} "
-                  f"(continue with --resume {last})")
         raise KeyboardInterrupt
     return out
 
