@@ -27,8 +27,9 @@ from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import write_text_atomic
 from poetry_gen.train import RUN_FIELDS
 
-# The shipped recipe is `poetry-gen train`'s defaults for 8 epochs; the classic configuration is the
-# book's model and optimiser (Adam 1e-3, no schedule, no clipping, no dropout) for its 20 epochs.
+# The base recipe is `poetry-gen train`'s defaults for 8 epochs (the shipped model is its "12 epochs" row);
+# the classic configuration is the book's model and optimiser (Adam 1e-3, no schedule, no clipping, no
+# dropout) for its 20 epochs.
 CLASSIC = ["--attention", "none", "--embed", "128", "--hidden", "256", "--layers", "2", "--dropout", "0",
            "--lr", "1e-3", "--min-lr-ratio", "1", "--warmup", "0", "--weight-decay", "0", "--clip", "0",
            "--keyword-rate", "0"]

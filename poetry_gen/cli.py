@@ -115,7 +115,7 @@ def _add_train(sub) -> None:
     optim.add_argument("--warmup", type=int, metavar="STEPS")
     optim.add_argument("--weight-decay", type=float, metavar="W")
     optim.add_argument("--clip", type=float, metavar="NORM", help="gradient norm clipping (0: off)")
-    run = train.add_argument_group("run (default: 10 epochs, validation every 500 steps, device auto)")
+    run = train.add_argument_group("run (default: 12 epochs, validation every 500 steps, device auto)")
     run.add_argument("--epochs", type=int)
     run.add_argument("--max-steps", type=int, metavar="N", help="stop at global step N (also sets the LR schedule)")
     run.add_argument("--max-minutes", type=float, metavar="M", help="stop after M minutes (resumable)")

@@ -63,7 +63,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     # run control: a resumed run takes these from its caller and everything above from the checkpoint
-    epochs: int = 10
+    epochs: int = 12  # the shipped model's length: the ablation found 12 epochs 8% better than 8
     max_steps: int = 0  # stop at this global step; 0 = no limit
     max_minutes: float = 0.0  # stop after this much wall time (a resumed run counts the earlier time); 0 = no limit
     eval_interval: int = 500  # steps between validations and checkpoints (also at every epoch end)
