@@ -393,7 +393,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
     if config.world_size > 1:
         import torch.distributed as dist
 
-        # Rank 0 evaluates and saves last; a process that tears gloo down meanwhile can abort (SIGABRT).
+        # Rank 0 evaluates and saves last; a process that tears its group down meanwhile can abort (gloo: SIGABRT).
         dist.barrier()
     if interrupted:
         raise KeyboardInterrupt
