@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Optional
 
 import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from .checkpoint import read_checkpoint, save_checkpoint
@@ -203,8 +205,6 @@ def train(config: TrainConfig) -> Path:
         torch.set_float32_matmul_precision("high")  # TF32 products: float32 training at tensor-core speed
     distributed = config.world_size > 1
     if distributed:
-        import torch.distributed as dist
-
         if device.type == "cuda":
             torch.cuda.set_device(device)
         if not dist.is_initialized():
@@ -261,8 +261,6 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
     saved = None  # the optimizer state now lives in the optimizer
     train_model = model
     if config.world_size > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
         train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     metrics_path = out.parent / "metrics.jsonl"
@@ -321,8 +319,6 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
         stats = torch.stack([window.nll, window.tensor(window.count), window.tensor(interrupt),
                              window.tensor(timeout)])
         if config.world_size > 1:
-            import torch.distributed as dist
-
             dist.all_reduce(stats)
         nll, count, interrupts, timeouts = stats.tolist()
         if not math.isfinite(nll):
@@ -391,8 +387,6 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
         print(f"interrupted at step {progress.step}; resumable checkpoint written: {last} "
               f"(continue with --resume {last})")
     if config.world_size > 1:
-        import torch.distributed as dist
-
         # Rank 0 evaluates and saves last; a process that tears its group down meanwhile can abort (gloo: SIGABRT).
         dist.barrier()
     if interrupted:
