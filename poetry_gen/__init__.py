@@ -12,8 +12,10 @@ __version__ = "0.1.0"
 __all__ = ["PoetryGenError", "load_generator", "__version__"]
 
 
-def load_generator(path=None, device=None, threads=None):
-    """Load a trained model for writing poems; `path=None` loads the default model shipped in checkpoints/."""
+def load_generator(path=None, device=None, threads=None, cache_dir=None):
+    """Load a trained model for writing poems; `path=None` loads the default model shipped in checkpoints/.
+    `cache_dir` (e.g. "~/.cache/poetry_gen"): keep what is computed once per model there, so that the next
+    load is fast."""
     from .generator import load_generator as _load
 
-    return _load(path=path, device=device, threads=threads)
+    return _load(path=path, device=device, threads=threads, cache_dir=cache_dir)

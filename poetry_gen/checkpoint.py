@@ -64,8 +64,9 @@ def save_checkpoint(path, *, model, config, vocab: Vocab, train_state: dict, hal
     }, path)
 
 
-def read_checkpoint(path) -> dict:
-    """The raw checkpoint dict, checked to be one of ours of this format version."""
+def read_checkpoint(path, mmap: bool = False) -> dict:
+    """The raw checkpoint dict, checked to be one of ours of this format version. `mmap`: the tensors
+    are mapped from the file rather than read (faster; copy them before the file may be replaced)."""
     import torch
 
     path = Path(path)
@@ -74,7 +75,7 @@ def read_checkpoint(path) -> dict:
     if not zipfile.is_zipfile(path):  # torch.save writes a zip archive whose directory sits at the very end
         raise PoetryGenError(f"{path} is not a poetry-gen checkpoint (truncated, or not written by torch.save)")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        data = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError, OSError):
         raise PoetryGenError(f"{path} is not a poetry-gen checkpoint (corrupt, or holds objects other than "
                              f"tensors and plain data)") from None
@@ -93,7 +94,7 @@ def load_checkpoint(path, device="cpu") -> Checkpoint:
     """The model (eval mode, float32, on `device`), its config, vocabulary and training state."""
     from .model import ModelConfig, PoetryLM
 
-    data = read_checkpoint(path)
+    data = read_checkpoint(path, mmap=True)  # load_state_dict copies the weights out of the mapped file
     try:
         config = ModelConfig(**data["config"])
         model = PoetryLM(config)

@@ -288,9 +288,15 @@ def _add_generate(sub) -> None:
                           "candidate (a model with attention only)")
     gen.add_argument("--checkpoint", metavar="CKPT", help="the model (default: the one shipped with poetry_gen)")
     gen.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    gen.add_argument("--threads", type=int, metavar="N",
-                     help="CPU threads for torch (default: torch's choice; 1 is fastest on a busy machine)")
+    gen.add_argument("--threads", type=int, default=1, metavar="N",
+                     help="CPU threads for torch (default: 1; one poem's steps are too small to share, and on a "
+                          "busy machine more threads wait on each other; 0: torch's choice)")
     gen.set_defaults(func=_generate, rhyme=True)
+
+
+def user_cache_dir() -> str:
+    """Where the CLI keeps what is computed once per model (poetry_gen/cache.py), as XDG says."""
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "poetry_gen")
 
 
 def _generate(args) -> int:
@@ -305,7 +311,7 @@ def _generate(args) -> int:
         check_path(args.attention_map)  # a wrong suffix fails now, not after the poems are written
     options = dict(num=args.num, seed=args.seed, temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, prefix=args.prefix, rhyme=args.rhyme, tones=args.tones, theme=args.theme)
-    gen = load_generator(args.checkpoint, device=args.device, threads=args.threads)
+    gen = load_generator(args.checkpoint, device=args.device, threads=args.threads, cache_dir=user_cache_dir())
     if args.acrostic is not None:
         poems = gen.acrostic(args.acrostic, form=args.form, chars=args.chars, **options)
     else:

@@ -17,6 +17,7 @@ import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Optional, Union
 
@@ -172,12 +173,22 @@ def _check_start(lines: list, ends: list, form: Form) -> None:
 class Generator:
     """A model (switched to eval mode) with its vocabulary, ready to write poems (see `load_generator`)."""
 
-    def __init__(self, model, vocab, device="cpu", attested_words=None):
+    def __init__(self, model, vocab, device="cpu", train_state: Optional[dict] = None, cache_dir=None):
+        """`train_state`: the checkpoint's (its attested words map themes); `cache_dir`: where the vocabulary's
+        tables are kept between runs (cache.py; None: computed every time)."""
         from .sampler import VocabTables  # torch loads here, not when the CLI reads the defaults
 
         self.model, self.vocab, self.device = model.eval(), vocab, device
-        self.attested_words = attested_words  # theme.stored_theme_words of the checkpoint, or None
-        self.tables = VocabTables(vocab, device)
+        self.train_state = train_state or {}
+        self.tables = VocabTables(vocab, device, cache_dir)
+
+    @cached_property
+    def attested_words(self) -> Optional[frozenset]:
+        """The words poets used (theme.stored_theme_words of the checkpoint), read when a theme first needs
+        them; None for a checkpoint without them."""
+        from .theme import stored_theme_words
+
+        return stored_theme_words(self.train_state)
 
     def acrostic(self, heads: str, form=None, num: int = 1, seed: Optional[int] = None, *,
                  chars: Optional[int] = None, temperature: float = SamplingOptions.temperature,
@@ -378,14 +389,14 @@ def _default_checkpoint():
         yield path
 
 
-def load_generator(path=None, device=None, threads: Optional[int] = None) -> Generator:
+def load_generator(path=None, device=None, threads: Optional[int] = None, cache_dir=None) -> Generator:
     """A Generator for the checkpoint at `path` (None: the default model shipped with poetry_gen), on
     `device` ("cpu", "cuda"; None or "auto": CUDA when available, else the CPU). `threads`: CPU threads
-    for torch (None: torch's choice; on a busy machine 1 is often fastest)."""
+    for torch (None: torch's choice; on a busy machine 1 is often fastest). `cache_dir`: where what is
+    computed once per model is kept between runs (the CLI uses $XDG_CACHE_HOME/poetry_gen); None: nowhere."""
     import torch
 
     from .checkpoint import load_checkpoint
-    from .theme import stored_theme_words
     from .train import resolve_device
 
     if threads:
@@ -396,4 +407,4 @@ def load_generator(path=None, device=None, threads: Optional[int] = None) -> Gen
             ckpt = load_checkpoint(default, device)
     else:
         ckpt = load_checkpoint(path, device)
-    return Generator(ckpt.model, ckpt.vocab, device, stored_theme_words(ckpt.train_state))
+    return Generator(ckpt.model, ckpt.vocab, device, ckpt.train_state, cache_dir)

@@ -78,6 +78,15 @@ def _table_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))).joinpath(*_TABLE_FILE)
 
 
+def readings_stamp() -> str:
+    """A fingerprint of what `lookup` answers from (this module's code, the 平水韵 table, the installed
+    pypinyin: sizes and modification times), so that a cache of readings knows when it is stale."""
+    from .cache import file_stamp, key_of
+
+    pinyin = importlib.util.find_spec("pypinyin")  # its __init__.py, which holds its version
+    return key_of([file_stamp(__file__), file_stamp(_table_path()), file_stamp(pinyin.origin) if pinyin and pinyin.origin else ""])
+
+
 @lru_cache(maxsize=None)
 def _table() -> dict:
     """char (traditional and simplified) → (tones, groups), built once: ~8,500 characters, ~0.2 s."""

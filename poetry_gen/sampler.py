@@ -99,35 +99,24 @@ class Sample:
 
 
 class VocabTables:
-    """Per-vocabulary tensors the masks are built from, made once per model and device."""
+    """Per-vocabulary tensors the masks are built from, made once per model and device: computed from
+    the 平水韵 readings of every vocabulary character (about a second, most of it pypinyin for the
+    characters the table lacks), or read from `cache_dir` where an earlier run left them (cache.py)."""
 
-    def __init__(self, vocab: Vocab, device="cpu"):
+    def __init__(self, vocab: Vocab, device="cpu", cache_dir=None):
         from . import prosody  # the rhyme table loads only with a generator, not with the package
+        from .cache import cached, file_stamp, key_of
 
         self.vocab = vocab
-        tokens = vocab.itos
-        special = set(vocab.special_ids)
-        self.is_char = torch.tensor([i not in special and len(t) == 1 and is_hanzi(t)
-                                     for i, t in enumerate(tokens)], device=device)  # (V,)
         missing = [m for m in (COMMA, PERIOD) if m not in vocab]
         if missing:
             raise PoetryGenError(f"the model's vocabulary lacks the line mark {missing[0]}, so it cannot write poems")
         self.marks = {m: vocab.stoi[m] for m in (COMMA, PERIOD)}
-        readings = [prosody.lookup(t) if ok else None for t, ok in zip(tokens, self.is_char.tolist())]
-        # A character of unknown tone fits either tone, as in prosody.fits (the checker agrees).
-        self.fits_ping = torch.tensor([r is not None and (not r.tones or prosody.PING in r.tones)
-                                       for r in readings], device=device)  # (V,)
-        self.fits_ze = torch.tensor([r is not None and (not r.tones or prosody.ZE in r.tones)
-                                     for r in readings], device=device)  # (V,)
-        names = sorted({g for r in readings if r for g in r.groups})
-        self.group_index = {g: i for i, g in enumerate(names)}
-        groups = torch.zeros(len(tokens), len(names), dtype=torch.bool)
-        for i, r in enumerate(readings):
-            for g in r.groups if r else ():
-                groups[i, self.group_index[g]] = True
-        self.groups = groups.to(device)  # (V, G)
-        ping = torch.tensor([g in prosody.PING_GROUPS for g in names], dtype=torch.bool)
-        self.ping_rhyme = (groups & ping).any(1).to(device)  # (V,) has a 平声 rhyme reading
+        key = key_of([prosody.readings_stamp(), file_stamp(__file__), *vocab.itos])
+        data = cached(cache_dir, f"vocab-tables-{key[:16]}", key, lambda: _compute_tables(vocab))
+        self.is_char, self.fits_ping, self.fits_ze, self.groups, self.ping_rhyme = (
+            data[name].to(device) for name in ("is_char", "fits_ping", "fits_ze", "groups", "ping_rhyme"))
+        self.group_index = {g: i for i, g in enumerate(data["group_names"])}
 
     def group_mask(self, groups) -> torch.Tensor:
         """(G,) bool of the named groups (those no vocabulary character has are left out)."""
@@ -136,6 +125,26 @@ class VocabTables:
             if g in self.group_index:
                 mask[self.group_index[g]] = True
         return mask
+
+
+def _compute_tables(vocab: Vocab) -> dict:
+    """VocabTables' tensors on the CPU: (V,) bool is_char, fits_ping, fits_ze, ping_rhyme; (V, G) bool
+    groups over `group_names`, the rhyme groups some vocabulary character has."""
+    from . import prosody
+
+    is_char = [i >= len(vocab.special_ids) and len(t) == 1 and is_hanzi(t) for i, t in enumerate(vocab.itos)]
+    readings = [prosody.lookup(t) if ok else None for t, ok in zip(vocab.itos, is_char)]
+    names = sorted({g for r in readings if r for g in r.groups})
+    index = {g: i for i, g in enumerate(names)}
+    cells = [(i, index[g]) for i, r in enumerate(readings) if r for g in r.groups]
+    groups = torch.zeros(len(vocab), len(names), dtype=torch.bool)
+    groups[[i for i, _ in cells], [j for _, j in cells]] = True
+    ping = torch.tensor([g in prosody.PING_GROUPS for g in names], dtype=torch.bool)
+    # A character of unknown tone fits either tone, as in prosody.fits (the checker agrees).
+    fits = lambda tone: torch.tensor([r is not None and (not r.tones or tone in r.tones)  # noqa: E731
+                                      for r in readings])
+    return {"is_char": torch.tensor(is_char), "fits_ping": fits(prosody.PING), "fits_ze": fits(prosody.ZE),
+            "groups": groups, "ping_rhyme": (groups & ping).any(1), "group_names": names}
 
 
 def _restrict(allowed: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,12 @@ import torch
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """The CLI keeps its cache under $XDG_CACHE_HOME: the tests' is their own, not the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg_cache"))
+
+
 class Poem(NamedTuple):
     file: str  # the poet.*.json file that holds it (under dist/quantangshi/)
     author: str

@@ -147,6 +147,14 @@ def test_perplexity(gen, train_poems):
     assert gen.perplexity(to_traditional(train_poems[0])).ppl == pytest.approx(gen.perplexity(train_poems[0]).ppl)
 
 
+def test_a_cached_generator_writes_the_same_poems(gen, checkpoint, tmp_path):
+    expected = [p.text for p in gen.acrostic("春风山月", num=4, seed=3)]
+    for _ in range(2):  # computes and stores the vocabulary's tables, then reads them
+        cached = load_generator(checkpoint, device="cpu", cache_dir=tmp_path)
+        assert [p.text for p in cached.acrostic("春风山月", num=4, seed=3)] == expected
+    assert len(list(tmp_path.iterdir())) == 1
+
+
 def test_without_a_default_model_the_message_says_what_to_do(monkeypatch, tmp_path, capsys):
     import importlib.resources
 
