@@ -21,11 +21,12 @@ import math
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 from pathlib import Path
 
+from poetry_gen.config import RunConfig, flag
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import write_text_atomic
-from poetry_gen.train import RUN_FIELDS
 
 # The base recipe is `poetry-gen train`'s defaults for 8 epochs (the shipped model is its "12 epochs" row);
 # the classic configuration is the book's model and optimiser (Adam 1e-3, no schedule, no clipping, no
@@ -86,7 +87,7 @@ def slug(name: str) -> str:
 
 def run_options(options: list) -> list:
     """The options a resumed run still takes (it keeps its checkpoint's model, data and optimisation)."""
-    run_flags = {"--" + field.replace("_", "-") for field in RUN_FIELDS}
+    run_flags = {flag(f) for f in fields(RunConfig)}
     kept, keep = [], False
     for token in options:
         if token.startswith("--"):

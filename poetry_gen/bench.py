@@ -22,8 +22,7 @@ all alike:
 
 A row's throughput is the median over repeats; its ratio to the baseline (the classic recipe, or the
 classic row without it) is the median over repeats of the ratio within each repeat, since the rows of
-one repeat ran in the same seconds. torch loads only when a benchmark runs, so the CLI can read the
-defaults below cheaply.
+one repeat ran in the same seconds.
 """
 from __future__ import annotations
 
@@ -32,6 +31,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
 
+from .config import BenchOptions, ModelConfig
 from .errors import PoetryGenError
 
 HEADS = "春夏秋冬"  # the acrostic whose latency is measured
@@ -42,30 +42,6 @@ PADDED_LENGTH = 125  # the classic recipe's sequence length
 LR = 1e-3  # the step's cost does not depend on it
 REAL_CHARS = ("real characters: poem characters incl. punctuation, excl. BOS, EOS, keyword prefixes and padding "
               "(what training counts as chars_seen)")
-
-
-@dataclass(frozen=True)
-class BenchOptions:
-    data: str
-    checkpoint: Optional[str] = None  # None: the shipped model if installed (else train's default config, no generation)
-    repeats: int = 3
-    steps: int = 5  # timed training steps per row and repeat
-    warmup: int = 2  # untimed steps per row before the first repeat
-    batch_size: int = 128
-    classic_recipe: bool = False
-    device: str = "auto"
-    amp: Optional[bool] = None  # bf16 autocast of the project rows; None: train.default_amp(device)
-    threads: int = 0  # torch CPU threads; 0: torch's default
-    seed: int = 0
-    progress: bool = False
-
-    def check(self) -> "BenchOptions":
-        for name in ("repeats", "steps", "batch_size"):
-            if getattr(self, name) < 1:
-                raise PoetryGenError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
-        if self.warmup < 0 or self.threads < 0:
-            raise PoetryGenError("warmup and threads must be 0 or more")
-        return self
 
 
 @dataclass
@@ -226,10 +202,8 @@ def run_bench(options: BenchOptions) -> BenchResult:
     from tqdm import tqdm
 
     from .data import load_poems, make_batch, padded_batch, plan_epoch
-    from .model import ModelConfig
-    from .train import TrainConfig, default_amp, resolve_device
+    from .device import default_amp, resolve_device
 
-    options.check()
     device = resolve_device(options.device)
     if options.threads:
         torch.set_num_threads(options.threads)
@@ -245,7 +219,7 @@ def run_bench(options: BenchOptions) -> BenchResult:
     vocab_size = len(poems.vocab)
     gen = _load_generator(options, device, notes)
     if gen is None:
-        default = TrainConfig(data=options.data, out="").model_config(vocab_size)
+        default = ModelConfig(vocab_size)
         default_name = "train.py's defaults"
     else:
         default = replace(gen.model.config, vocab_size=vocab_size)

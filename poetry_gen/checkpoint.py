@@ -1,11 +1,17 @@
 """Checkpoints: one plain dict per file, loadable with `torch.load(weights_only=True)` so that opening
 a checkpoint never runs code from it.
 
-    {"format_version": 1,
+    {"format_version": 2,
      "config": asdict(ModelConfig),      # rebuilds the model
      "state_dict": {...},                # float32, or float16 when saved with half=True (for shipping)
      "vocab": [tokens],                  # Vocab.to_list(); the model is useless without its vocabulary
-     "train_state": {...}}               # step, epoch, val_ppl, train config, optimizer (resumable files)
+     "theme_words": str | None,          # the corpus's attested words, for themes (theme.py)
+     "train_state": {...}}               # step, epoch, val_ppl, optim_config, run_config,
+                                         # optimizer (resumable files)
+
+A file of an older format version is upgraded on reading (`UPGRADES`), so every checkpoint written
+since version 1 loads; a stored config that lacks a field newer than it means the field's `absent`
+value (config.from_stored).
 """
 from __future__ import annotations
 
@@ -13,28 +19,32 @@ import os
 import pickle
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Optional
 
+import torch
+
+from .config import ModelConfig, OptimConfig, RunConfig, from_stored
 from .errors import PoetryGenError
+from .model import PoetryLM
 from .vocab import Vocab
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
 class Checkpoint:
-    model: "PoetryLM"  # noqa: F821  (eval mode, float32)
-    config: "ModelConfig"  # noqa: F821
+    model: PoetryLM  # eval mode, float32
+    config: ModelConfig
     vocab: Vocab
     train_state: dict
+    theme_words: Optional[str] = None  # theme.corpus_theme_words of the training corpus
 
 
 def atomic_save(obj, path) -> None:
     """torch.save to a temporary file beside `path`, then rename it over `path`: a reader (or a crash)
     never sees a half-written file."""
-    import torch
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
@@ -49,7 +59,8 @@ def atomic_save(obj, path) -> None:
         raise
 
 
-def save_checkpoint(path, *, model, config, vocab: Vocab, train_state: dict, half: bool = False) -> None:
+def save_checkpoint(path, *, model: PoetryLM, vocab: Vocab, train_state: dict, theme_words: Optional[str] = None,
+                    half: bool = False) -> None:
     """Write a checkpoint atomically. `half=True` stores floating-point weights as float16 (half the
     size, for shipping); `load_checkpoint` turns them back into float32."""
     state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -57,18 +68,33 @@ def save_checkpoint(path, *, model, config, vocab: Vocab, train_state: dict, hal
         state_dict = {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
     atomic_save({
         "format_version": FORMAT_VERSION,
-        "config": asdict(config),
+        "config": asdict(model.config),
         "state_dict": state_dict,
         "vocab": vocab.to_list(),
+        "theme_words": theme_words,
         "train_state": train_state,
     }, path)
 
 
-def read_checkpoint(path, mmap: bool = False) -> dict:
-    """The raw checkpoint dict, checked to be one of ours of this format version. `mmap`: the tensors
-    are mapped from the file rather than read (faster; copy them before the file may be replaced)."""
-    import torch
+def _from_version_1(data: dict) -> dict:
+    """Version 1 kept the theme words in train_state and one flat train_config of model, optimisation
+    and run fields together."""
+    state = dict(data["train_state"])
+    data["theme_words"] = state.pop("theme_words", None)
+    flat = state.pop("train_config", None)
+    if flat is not None:
+        for key, part in (("optim_config", OptimConfig), ("run_config", RunConfig)):
+            state[key] = {f.name: flat[f.name] for f in fields(part) if f.name in flat}
+    data["train_state"] = state
+    return data
 
+
+UPGRADES = {1: _from_version_1}  # format version → the step to the next version
+
+
+def read_checkpoint(path, mmap: bool = False) -> dict:
+    """The raw checkpoint dict, checked to be one of ours and upgraded to this format version. `mmap`: the
+    tensors are mapped from the file rather than read (faster; copy them before the file may be replaced)."""
     path = Path(path)
     if not path.is_file():
         raise PoetryGenError(f"no checkpoint at {path}")
@@ -81,40 +107,39 @@ def read_checkpoint(path, mmap: bool = False) -> dict:
                              f"tensors and plain data)") from None
     if not isinstance(data, dict) or "format_version" not in data:
         raise PoetryGenError(f"{path} is not a poetry-gen checkpoint")
-    if data["format_version"] != FORMAT_VERSION:
-        raise PoetryGenError(f"{path} has checkpoint format version {data['format_version']}; this poetry-gen "
-                             f"reads version {FORMAT_VERSION}")
+    version = data["format_version"]
+    if version not in UPGRADES and version != FORMAT_VERSION:
+        raise PoetryGenError(f"{path} has checkpoint format version {version}; this poetry-gen "
+                             f"reads versions 1 to {FORMAT_VERSION}")
     missing = {"config", "state_dict", "vocab", "train_state"} - data.keys()
     if missing:
         raise PoetryGenError(f"{path} is not a complete poetry-gen checkpoint (missing {', '.join(sorted(missing))})")
+    while version in UPGRADES:
+        data = UPGRADES[version](data)
+        version = data["format_version"] = version + 1
     return data
 
 
 def load_checkpoint(path, device="cpu") -> Checkpoint:
-    """The model (eval mode, float32, on `device`), its config, vocabulary and training state."""
-    from .model import ModelConfig, PoetryLM
-
+    """The model (eval mode, float32, on `device`), its config, vocabulary, training state and theme words."""
     data = read_checkpoint(path, mmap=True)  # load_state_dict copies the weights out of the mapped file
     try:
-        config = ModelConfig(**data["config"])
+        config = from_stored(ModelConfig, data["config"])
         model = PoetryLM(config)
         model.load_state_dict(data["state_dict"])  # copy_ casts float16 weights back to float32
         vocab = Vocab(data["vocab"])
-    except (TypeError, ValueError, RuntimeError) as err:
+    except (TypeError, ValueError, RuntimeError, PoetryGenError) as err:
         raise PoetryGenError(f"{path} does not hold a model this poetry-gen can build: "
                              f"{str(err).splitlines()[0][:200]}") from None
-    return Checkpoint(model.to(device).eval(), config, vocab, data["train_state"])
+    return Checkpoint(model.to(device).eval(), config, vocab, data["train_state"], data["theme_words"])
 
 
-def export_checkpoint(src, dst, *, half: bool = True, theme_words: str | None = None) -> dict:
+def export_checkpoint(src, dst, *, half: bool = True, theme_words: Optional[str] = None) -> dict:
     """A copy of checkpoint `src` fit to ship: without the optimizer state (training-only, as large as
-    the model), float16 weights when `half`, and, when given, the corpus's attested words that theme
-    mapping uses (theme.corpus_theme_words). Returns the written train_state."""
+    the model), float16 weights when `half`, and the corpus's attested words that theme mapping uses
+    (theme.corpus_theme_words): `theme_words` when given, else the source's. Returns the written train_state."""
     ckpt = load_checkpoint(src)
     state = {k: v for k, v in ckpt.train_state.items() if k != "optimizer"}
-    if theme_words is not None:
-        from .theme import CHECKPOINT_KEY
-
-        state[CHECKPOINT_KEY] = theme_words
-    save_checkpoint(dst, model=ckpt.model, config=ckpt.config, vocab=ckpt.vocab, train_state=state, half=half)
+    save_checkpoint(dst, model=ckpt.model, vocab=ckpt.vocab, train_state=state, half=half,
+                    theme_words=ckpt.theme_words if theme_words is None else theme_words)
     return state

@@ -13,8 +13,37 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import typing
+from dataclasses import MISSING, fields
 
+from .config import (DEVICES, BenchOptions, ModelConfig, OptimConfig, RunConfig, SamplingOptions, TrainConfig,
+                     flag)
 from .errors import PoetryGenError
+
+
+def _add_fields(parser, config_class, *, only=None, skip=()) -> None:
+    """One option per command-line field of `config_class` (config.option): dest, help, flag and
+    default all come from the field. An option not given stays out of the parsed namespace, so that
+    `_given` picks only what the user said and the dataclass supplies every default."""
+    kinds = typing.get_type_hints(config_class)
+    for f in fields(config_class):
+        if not f.metadata["cli"] or f.name in skip or (only is not None and f.name not in only):
+            continue
+        kind, settings, text = kinds[f.name], dict(f.metadata["argparse"]), f.metadata["help"]
+        if kind is bool:
+            settings["action"] = "store_false" if f.default else "store_true"
+        elif kind == typing.Optional[bool]:
+            settings["action"] = argparse.BooleanOptionalAction
+        else:
+            settings["type"] = (typing.get_args(kind) or (kind,))[0]  # Optional[int] → int
+            if f.default not in (None, MISSING):
+                text += f" (default: {f.default})"
+        parser.add_argument(flag(f), dest=f.name, default=argparse.SUPPRESS, help=text, **settings)
+
+
+def _given(args, config_class) -> dict:
+    """The fields of `config_class` set on the parsed command line `args`."""
+    return {f.name: getattr(args, f.name) for f in fields(config_class) if hasattr(args, f.name)}
 
 
 # --- corpus -----------------------------------------------------------------------------------
@@ -53,23 +82,6 @@ def _corpus_build(args) -> int:
 
 # --- train ------------------------------------------------------------------------------------
 
-# TrainConfig field ← option; options left out keep TrainConfig's defaults (kept in one place, and
-# building the parser never imports torch). A resumed run takes the FIXED ones from its checkpoint.
-_TRAIN_FIXED_OPTIONS = {
-    "embed_dim": "--embed", "hidden_dim": "--hidden", "num_layers": "--layers", "dropout": "--dropout",
-    "attention": "--attention", "attention_heads": "--heads", "attention_span": "--span",
-    "attention_combine": "--combine", "attention_values": "--values",
-    "tie_weights": "--tie", "batch_size": "--batch-size", "batch_tokens": "--batch-tokens",
-    "keyword_rate": "--keyword-rate", "seed": "--seed", "lr": "--lr", "min_lr_ratio": "--min-lr-ratio",
-    "warmup_steps": "--warmup", "weight_decay": "--weight-decay", "grad_clip": "--clip",
-}
-_TRAIN_RUN_OPTIONS = {
-    "epochs": "--epochs", "max_steps": "--max-steps", "max_minutes": "--max-minutes",
-    "eval_interval": "--eval-interval", "log_interval": "--log-interval", "device": "--device", "amp": "--amp",
-    "threads": "--threads",
-}
-
-
 def _add_train(sub) -> None:
     train = sub.add_parser(
         "train", help="train a model on a built corpus",
@@ -77,56 +89,15 @@ def _add_train(sub) -> None:
                     "validation perplexity), CKPT's resumable companion (model.pt → model.last.pt, written at "
                     "every validation and on Ctrl-C) and metrics.jsonl beside CKPT. Under torchrun every "
                     "process trains on its share of each global batch (DistributedDataParallel).")
-    train.add_argument("--data", required=True, metavar="DIR", help="a built corpus (poetry-gen corpus build)")
-    train.add_argument("--out", required=True, metavar="CKPT", help="where the best model goes, e.g. runs/a/model.pt")
+    _add_fields(train, RunConfig, only=("data", "out"))
     train.add_argument("--resume", nargs="?", const=True, metavar="CKPT",
                        help="continue a run exactly: from CKPT, or without a value from the --out run's .last.pt "
                             "(model, data and optimisation settings come from the checkpoint)")
-    model = train.add_argument_group("model (default: embed 256, hidden 512, 2 layers, dropout 0.25, causal "
-                                     "attention with 4 heads over the whole past reading the characters' "
-                                     "embeddings, added to the LSTM's output; untied)")
-    model.add_argument("--embed", type=int, metavar="N", help="embedding size")
-    model.add_argument("--hidden", type=int, metavar="N", help="LSTM hidden size")
-    model.add_argument("--layers", type=int, metavar="N", help="LSTM layers")
-    model.add_argument("--dropout", type=float, metavar="P")
-    model.add_argument("--attention", choices=["none", "causal"],
-                       help="none + --embed 128 --hidden 256 --layers 2 --dropout 0 is the classic Neural Poet model")
-    model.add_argument("--heads", type=int, metavar="N", help="attention heads")
-    model.add_argument("--span", type=int, metavar="N", help="attend to the last N positions only (0: all)")
-    model.add_argument("--combine", choices=["residual", "luong"],
-                       help="how the attention's context joins the LSTM's output: added to it (residual, starting "
-                            "at zero) or tanh(W[h; context]) (Luong et al. 2015)")
-    model.add_argument("--values", choices=["embedding", "hidden"],
-                       help="what the attention reads at the positions it weights: the characters' embeddings or "
-                            "the LSTM's hidden states")
-    model.add_argument("--tie", action="store_true", default=None, help="tie the output layer to the embedding")
-    optim = train.add_argument_group("data and optimisation (default: batch 128 poems, keyword rate 0.3, seed 0, "
-                                     "AdamW lr 2e-3 with 200 warmup steps and cosine decay to 0.1×, weight "
-                                     "decay 0.01, gradient clipping at 1.0)")
-    optim.add_argument("--batch-size", type=int, metavar="N", help="poems per global batch (over all processes)")
-    optim.add_argument("--batch-tokens", type=int, metavar="N",
-                       help="cap a batch at N padded tokens, so that long poems come fewer a batch "
-                            "(default: 128 a poem)")
-    optim.add_argument("--keyword-rate", type=float, metavar="P",
-                       help="fraction of poems trained with a keyword prefix (theme conditioning); 0 turns it off")
-    optim.add_argument("--seed", type=int)
-    optim.add_argument("--lr", type=float, help="peak learning rate")
-    optim.add_argument("--min-lr-ratio", type=float, metavar="R", help="final learning rate / peak")
-    optim.add_argument("--warmup", type=int, metavar="STEPS")
-    optim.add_argument("--weight-decay", type=float, metavar="W")
-    optim.add_argument("--clip", type=float, metavar="NORM", help="gradient norm clipping (0: off)")
-    run = train.add_argument_group("run (default: 12 epochs, validation every 500 steps, device auto)")
-    run.add_argument("--epochs", type=int)
-    run.add_argument("--max-steps", type=int, metavar="N", help="stop at global step N (also sets the LR schedule)")
-    run.add_argument("--max-minutes", type=float, metavar="M", help="stop after M minutes (resumable)")
-    run.add_argument("--eval-interval", type=int, metavar="STEPS", help="validate and checkpoint every STEPS steps")
-    run.add_argument("--log-interval", type=int, metavar="STEPS", help="progress-bar update interval")
-    run.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    run.add_argument("--amp", action=argparse.BooleanOptionalAction,
-                     help="bf16 autocast (default: on for CPUs with native bf16 instructions, where it is "
-                          "faster; off on GPUs, which train in float32 with TF32)")
-    run.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: torch's choice)")
-    run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    _add_fields(train.add_argument_group("model"), ModelConfig)
+    _add_fields(train.add_argument_group("data and optimisation",
+                                         "AdamW with linear warmup, then cosine decay to lr × min-lr-ratio"),
+                OptimConfig)
+    _add_fields(train.add_argument_group("run"), RunConfig, skip=("data", "out"))
     train.set_defaults(func=_train)
 
 
@@ -138,21 +109,18 @@ def distributed_env(environ=None) -> dict:
 
 
 def _train(args) -> int:
-    from .train import TrainConfig, last_checkpoint_path, train
+    from .train import last_checkpoint_path, train
 
-    chosen = lambda options: {f: getattr(args, o[2:].replace("-", "_"))  # noqa: E731
-                              for f, o in options.items() if getattr(args, o[2:].replace("-", "_")) is not None}
-    fixed_options, run_options = chosen(_TRAIN_FIXED_OPTIONS), chosen(_TRAIN_RUN_OPTIONS)
-    resume = None
+    fixed = _given(args, ModelConfig) | _given(args, OptimConfig)
+    run = _given(args, RunConfig)
     if args.resume:
-        if fixed_options:
-            given = ", ".join(_TRAIN_FIXED_OPTIONS[f] for f in fixed_options)
+        if fixed:
+            given = ", ".join(flag(f) for f in fields(ModelConfig) + fields(OptimConfig) if f.name in fixed)
             raise PoetryGenError(f"{given}: a resumed run keeps its checkpoint's model, data and optimisation settings")
-        resume = str(last_checkpoint_path(args.out)) if args.resume is True else args.resume
-    config = TrainConfig(data=args.data, out=args.out, resume=resume, progress=args.progress,
-                         **fixed_options, **run_options, **distributed_env())
+        run["resume"] = str(last_checkpoint_path(args.out)) if args.resume is True else args.resume
+    config = TrainConfig.from_options(**fixed, **run, **distributed_env())
     best = train(config)
-    if config.rank == 0:
+    if config.run.rank == 0:
         print(f"best model: {best}\nresumable: {last_checkpoint_path(best)}")
     return 0
 
@@ -170,7 +138,7 @@ def _add_eval(sub) -> None:
                         help="one poem per line, simplified or traditional (normalised like the corpus)")
     source.add_argument("--data", metavar="DIR", help="a built corpus")
     ev.add_argument("--split", default="test", choices=["train", "val", "test"], help="split of --data (default: test)")
-    ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ev.add_argument("--device", default="auto", choices=DEVICES)
     ev.add_argument("--json", action="store_true", help="print the result as JSON")
     ev.set_defaults(func=_eval)
 
@@ -179,8 +147,8 @@ def _eval(args) -> int:
     import json
 
     from .checkpoint import load_checkpoint
+    from .device import resolve_device
     from .evaluate import evaluate_split, perplexity
-    from .train import resolve_device
 
     device = resolve_device(args.device)
     ckpt = load_checkpoint(args.checkpoint, device=device)
@@ -234,9 +202,8 @@ def _export(args) -> int:
 # --- generate ---------------------------------------------------------------------------------
 
 def _add_generate(sub) -> None:
-    from .generator import FREE_LINES, SamplingOptions
+    from .generator import FREE_LINES
 
-    defaults = SamplingOptions()
     gen = sub.add_parser(
         "generate", help="write poems: acrostic, continuing a start, or from scratch",
         description="Write poems with a trained model, in the shape asked for (by construction: every line "
@@ -247,10 +214,7 @@ def _add_generate(sub) -> None:
     what.add_argument("--acrostic", metavar="HEADS",
                       help="藏头诗: one line per head character, beginning with it (4 heads: a 绝句, 8: a 律诗)")
     what.add_argument("--start", metavar="TEXT", help="continue TEXT (kept in the poem; it may end mid-line)")
-    gen.add_argument("--theme", metavar="TEXT",
-                     help="write on a theme: a request (写一首关于秋天思乡的七言绝句) or words (秋 思乡 明月); "
-                          "its keywords condition the poem, a form it names is used unless --form, --chars or "
-                          "--lines says otherwise; goes with --acrostic and --start, not with --prefix")
+    _add_fields(gen, SamplingOptions, only=("theme",))
     shape = gen.add_argument_group("shape (default: 七绝, or as the start text implies; an acrostic has one "
                                    "line per head, of 7 characters)")
     shape.add_argument("--form", metavar="{五绝,七绝,五律,七律}")
@@ -258,26 +222,15 @@ def _add_generate(sub) -> None:
     shape.add_argument("--lines", type=int, metavar="N",
                        help=f"lines, with --chars (without it the model ends the poem, after "
                             f"{FREE_LINES[0]} to {FREE_LINES[1]} lines)")
-    sampling = gen.add_argument_group("sampling")
-    sampling.add_argument("--num", type=int, default=1, metavar="N", help="candidates, written as one batch "
-                          "and sorted by the model's mean log-probability (default: 1)")
-    sampling.add_argument("--seed", type=int, help="the same seed and options write the same poems")
-    sampling.add_argument("--temperature", type=float, default=defaults.temperature, metavar="T",
-                          help=f"0: always the likeliest character (default: {defaults.temperature})")
-    sampling.add_argument("--top-k", type=int, default=defaults.top_k, metavar="K",
-                          help=f"draw among the K likeliest characters only; 0: all (default: {defaults.top_k})")
-    sampling.add_argument("--top-p", type=float, default=defaults.top_p, metavar="P",
-                          help=f"draw among the likeliest characters holding probability P (default: {defaults.top_p})")
-    sampling.add_argument("--prefix", metavar="TEXT", help="prime the model with TEXT (not part of the poem)")
+    _add_fields(gen.add_argument_group("sampling"), SamplingOptions, skip=("theme", "tones"))
     control = gen.add_argument_group("rhyme and tones (平水韵; tones for 五绝 七绝 五律 七律)")
     rhyme = control.add_mutually_exclusive_group()
-    rhyme.add_argument("--rhyme", metavar="GROUP",
+    rhyme.add_argument("--rhyme", default=argparse.SUPPRESS, metavar="GROUP",
                        help="rhyme the even lines in this 平声 group, e.g. 东 or 阳 (default: a group the "
                             "model picks, or the start text's)")
-    rhyme.add_argument("--no-rhyme", dest="rhyme", action="store_false", help="do not control the rhyme")
-    control.add_argument("--tones", choices=["strict", "soft", "off"], default="soft",
-                         help="keep the key positions (2, 4, 6, line end) to a tone template: soft "
-                              "down-weights characters that break it, strict forbids them (default: soft)")
+    rhyme.add_argument("--no-rhyme", dest="rhyme", action="store_false", default=argparse.SUPPRESS,
+                       help="do not control the rhyme")
+    _add_fields(control, SamplingOptions, only=("tones",))
     out = gen.add_argument_group("output")
     out.add_argument("--traditional", action="store_true", help="print traditional characters (OpenCC s2t)")
     out.add_argument("--json", action="store_true",
@@ -287,11 +240,11 @@ def _add_generate(sub) -> None:
                      help="also draw which earlier characters the model attended to while writing the best "
                           "candidate (a model with attention only)")
     gen.add_argument("--checkpoint", metavar="CKPT", help="the model (default: the one shipped with poetry_gen)")
-    gen.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    gen.add_argument("--device", default="auto", choices=DEVICES)
     gen.add_argument("--threads", type=int, default=1, metavar="N",
                      help="CPU threads for torch (default: 1; one poem's steps are too small to share, and on a "
                           "busy machine more threads wait on each other; 0: torch's choice)")
-    gen.set_defaults(func=_generate, rhyme=True)
+    gen.set_defaults(func=_generate)
 
 
 def user_cache_dir() -> str:
@@ -309,13 +262,12 @@ def _generate(args) -> int:
         raise PoetryGenError("--lines does not go with --acrostic: an acrostic has one line per head")
     if args.attention_map:
         check_path(args.attention_map)  # a wrong suffix fails now, not after the poems are written
-    options = dict(num=args.num, seed=args.seed, temperature=args.temperature, top_k=args.top_k,
-                   top_p=args.top_p, prefix=args.prefix, rhyme=args.rhyme, tones=args.tones, theme=args.theme)
+    options = SamplingOptions(**_given(args, SamplingOptions))
     gen = load_generator(args.checkpoint, device=args.device, threads=args.threads, cache_dir=user_cache_dir())
     if args.acrostic is not None:
-        poems = gen.acrostic(args.acrostic, form=args.form, chars=args.chars, **options)
+        poems = gen.acrostic(args.acrostic, form=args.form, chars=args.chars, options=options)
     else:
-        poems = gen.generate(start=args.start, form=args.form, chars=args.chars, lines=args.lines, **options)
+        poems = gen.generate(start=args.start, form=args.form, chars=args.chars, lines=args.lines, options=options)
     if args.attention_map:
         gen.attention_map(poems[0], args.attention_map)
     if args.traditional:
@@ -387,9 +339,8 @@ def _score(args) -> int:
 # --- bench ------------------------------------------------------------------------------------
 
 def _add_bench(sub) -> None:
-    from .bench import CANDIDATES, FORM, HEADS, BenchOptions
+    from .bench import CANDIDATES, FORM, HEADS
 
-    defaults = BenchOptions(data="")
     bench = sub.add_parser(
         "bench", help="measure how fast this machine trains and writes poems",
         description="Training throughput in real characters per second (poem characters with punctuation; not "
@@ -398,25 +349,7 @@ def _add_bench(sub) -> None:
                     "project's length-bucketed batches, and with --classic-recipe of the classic model trained "
                     "the classic way; the rows train on the same poems and take turns step by step. Then the "
                     f"latency of one {FORM} acrostic {HEADS} and of {CANDIDATES} candidates. Medians over repeats.")
-    bench.add_argument("--data", required=True, metavar="DIR", help="a built corpus: its train split's poems are timed")
-    bench.add_argument("--checkpoint", metavar="CKPT",
-                       help="the default row trains this model's architecture, and it writes the timed poems "
-                            "(default: the shipped model; without one, train's default model and no generation)")
-    bench.add_argument("--repeats", type=int, default=defaults.repeats, metavar="N",
-                       help=f"timed rounds, each of --steps steps per row (default: {defaults.repeats})")
-    bench.add_argument("--steps", type=int, default=defaults.steps, metavar="N",
-                       help=f"training steps per row and repeat, each on its own batch (default: {defaults.steps})")
-    bench.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="N",
-                       help=f"poems per batch (default: {defaults.batch_size})")
-    bench.add_argument("--classic-recipe", action="store_true",
-                       help="add the classic recipe row: every poem padded to 125 tokens, padding in the loss, "
-                            "float32; the ratios then compare with it")
-    bench.add_argument("--device", default=defaults.device, choices=["auto", "cpu", "cuda"])
-    bench.add_argument("--amp", action=argparse.BooleanOptionalAction,
-                       help="bf16 autocast for the project's rows (default: as train does on this device); the "
-                            "classic recipe always trains in float32")
-    bench.add_argument("--threads", type=int, default=defaults.threads, metavar="N",
-                       help="CPU threads for torch (default: torch's choice)")
+    _add_fields(bench, BenchOptions)
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     bench.set_defaults(func=_bench)
 
@@ -424,12 +357,9 @@ def _add_bench(sub) -> None:
 def _bench(args) -> int:
     import json
 
-    from .bench import BenchOptions, format_table, run_bench
+    from .bench import format_table, run_bench
 
-    result = run_bench(BenchOptions(
-        data=args.data, checkpoint=args.checkpoint, repeats=args.repeats, steps=args.steps,
-        batch_size=args.batch_size, classic_recipe=args.classic_recipe, device=args.device, amp=args.amp,
-        threads=args.threads, progress=sys.stderr.isatty()))
+    result = run_bench(BenchOptions(**_given(args, BenchOptions), progress=sys.stderr.isatty()))
     print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1) if args.json else format_table(result))
     return 0
 

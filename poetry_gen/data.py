@@ -29,8 +29,7 @@ import numpy as np
 import torch
 
 from .errors import PoetryGenError
-from .model import IGNORE_INDEX
-from .vocab import Vocab
+from .vocab import IGNORE_INDEX, Vocab
 
 CHUNK_BATCHES = 50  # batches per sorted chunk: enough to find rows of similar length, few enough to stay random
 

@@ -9,7 +9,6 @@
 
 Every mistake in a request (unknown form, characters the model does not know, a start text that does
 not fit the form, ...) raises PoetryGenError with a one-line message; the CLI prints the same message.
-torch loads only when a generator is made, so the CLI can read the defaults below cheaply.
 """
 from __future__ import annotations
 
@@ -19,40 +18,19 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional
 
+from .config import SamplingOptions
 from .errors import PoetryGenError
 from .forms import FORMS, PERIOD, Form, form_for
 from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified, to_traditional
 
 CHARS = (5, 7)
 MAX_LINES = 64  # the most lines a poem may be asked for
-MAX_NUM = 4096  # the most candidates one call writes (one batch)
 FREE_LINES = (2, 16)  # a poem of free length (`chars` without `lines`) ends after 2 to 16 lines
-TONES = ("soft", "strict", "off")
 NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "
                     "`poetry-gen train --data DIR --out CKPT` and pass it with --checkpoint CKPT "
                     "(in Python: load_generator(path))")
-
-
-@dataclass(frozen=True)
-class SamplingOptions:
-    temperature: float = 0.8  # 0 always takes the likeliest character
-    top_k: int = 0  # draw only among the k likeliest characters; 0 = no limit
-    top_p: float = 0.9  # draw only among the likeliest characters that together have probability p; 1 = all
-    repeat_penalty: float = 1.0  # subtracted from the logit of a character already in the poem
-    tone_penalty: float = 3.0  # tones="soft": subtracted from the logit of a character breaking the template
-
-    def check(self) -> "SamplingOptions":
-        if not self.temperature >= 0:
-            raise PoetryGenError(f"temperature must be 0 or more, not {self.temperature:g}")
-        if self.top_k < 0:
-            raise PoetryGenError(f"top-k must be 0 (no limit) or more, not {self.top_k}")
-        if not 0 < self.top_p <= 1:
-            raise PoetryGenError(f"top-p must be in (0, 1], not {self.top_p:g}")
-        if not (self.repeat_penalty >= 0 and self.tone_penalty >= 0):
-            raise PoetryGenError("penalties must be 0 or more")
-        return self
 
 
 @dataclass
@@ -173,34 +151,31 @@ def _check_start(lines: list, ends: list, form: Form) -> None:
 class Generator:
     """A model (switched to eval mode) with its vocabulary, ready to write poems (see `load_generator`)."""
 
-    def __init__(self, model, vocab, device="cpu", train_state: Optional[dict] = None, cache_dir=None):
-        """`train_state`: the checkpoint's (its attested words map themes); `cache_dir`: where the vocabulary's
+    def __init__(self, model, vocab, device="cpu", theme_words: Optional[str] = None, cache_dir=None):
+        """`theme_words`: the checkpoint's (its attested words map themes); `cache_dir`: where the vocabulary's
         tables are kept between runs (cache.py; None: computed every time)."""
         from .sampler import VocabTables  # torch loads here, not when the CLI reads the defaults
 
         self.model, self.vocab, self.device = model.eval(), vocab, device
-        self.train_state = train_state or {}
+        self.theme_words = theme_words
         self.tables = VocabTables(vocab, device, cache_dir)
 
     @cached_property
     def attested_words(self) -> Optional[frozenset]:
-        """The words poets used (theme.stored_theme_words of the checkpoint), read when a theme first needs
-        them; None for a checkpoint without them."""
-        from .theme import stored_theme_words
+        """The words poets used (theme.attested_words of the checkpoint's theme words), read when a theme
+        first needs them; None for a checkpoint without them."""
+        from .theme import attested_words
 
-        return stored_theme_words(self.train_state)
+        return attested_words(self.theme_words)
 
-    def acrostic(self, heads: str, form=None, num: int = 1, seed: Optional[int] = None, *,
-                 chars: Optional[int] = None, temperature: float = SamplingOptions.temperature,
-                 top_k: int = SamplingOptions.top_k, top_p: float = SamplingOptions.top_p,
-                 repeat_penalty: float = SamplingOptions.repeat_penalty,
-                 tone_penalty: float = SamplingOptions.tone_penalty, prefix: Optional[str] = None,
-                 rhyme: Union[bool, str] = True, tones: str = "soft", theme: Optional[str] = None) -> list:
+    def acrostic(self, heads: str, form=None, *, chars: Optional[int] = None,
+                 options: Optional[SamplingOptions] = None, **overrides) -> list:
         """藏头诗: one line per head character, beginning with it. 4 heads make a 绝句, 8 a 律诗, other
         counts that many lines; lines have 7 characters unless `form` or `chars` says otherwise. With
-        fewer heads than the form's lines, the lines after the last head are free. `theme`: as for
-        `generate`."""
-        theme = self._theme(theme, prefix)
+        fewer heads than the form's lines, the lines after the last head are free. `options` and
+        `overrides`: as for `generate`."""
+        options = _with(options, overrides)
+        theme = self._theme(options.theme, options.prefix)
         if theme and theme["form"] and form is None and chars is None:
             form = theme["form"]
         text = re.sub(f"[{LINE_MARKS}]", "", _hanzi_text(heads, "acrostic"))  # 春,夏,秋,冬 is fine too
@@ -213,16 +188,10 @@ class Generator:
                 raise PoetryGenError(f"{len(text)} acrostic heads, but a {shape.name} has only {shape.lines} lines")
         else:
             shape = form_for(_check_chars(7 if chars is None else chars), _check_lines(len(text)))
-        plan = _Plan(shape, [], list(text))
-        return self._write(plan, num, seed, SamplingOptions(temperature, top_k, top_p, repeat_penalty,
-                                                            tone_penalty), prefix, rhyme, tones, theme)
+        return self._write(_Plan(shape, [], list(text)), options, theme)
 
     def generate(self, start: Optional[str] = None, form=None, chars: Optional[int] = None,
-                 lines: Optional[int] = None, num: int = 1, seed: Optional[int] = None, *,
-                 temperature: float = SamplingOptions.temperature, top_k: int = SamplingOptions.top_k,
-                 top_p: float = SamplingOptions.top_p, repeat_penalty: float = SamplingOptions.repeat_penalty,
-                 tone_penalty: float = SamplingOptions.tone_penalty, prefix: Optional[str] = None,
-                 rhyme: Union[bool, str] = True, tones: str = "soft", theme: Optional[str] = None) -> list:
+                 lines: Optional[int] = None, *, options: Optional[SamplingOptions] = None, **overrides) -> list:
         """A poem from scratch, or continuing `start` (kept in the poem as given; it may end mid-line).
 
         The shape: `form`; or `chars` (5 or 7) with `lines`; or `chars` alone for a free number of lines
@@ -230,11 +199,15 @@ class Generator:
         theme names, else a 绝句 (a 律诗 when the start text holds 4 whole lines or more) of the start
         text's line length, else a 七绝.
 
+        `options`: a SamplingOptions (num, seed, temperature, ..., rhyme, tones, theme; its defaults when
+        None), with `overrides` (any of its fields by name) replacing its values: `num=3, seed=1`.
+
         `theme`: a request in plain Chinese (写一首关于秋天思乡的诗) or words (秋 思乡 明月). Its keywords
         (theme.parse_theme; each Poem's `theme` says which were used) go before the poem as the model
         was trained with them, `kw <sep> kw <sep>`; not together with `prefix`, which it replaces.
         """
-        theme = self._theme(theme, prefix)
+        options = _with(options, overrides)
+        theme = self._theme(options.theme, options.prefix)
         if theme and theme["form"] and form is None and chars is None and lines is None:
             form = theme["form"]
         given, ends = [], []
@@ -257,8 +230,7 @@ class Generator:
                 shape = form_for(n, 4 if whole < 4 else 8)
         if given:
             _check_start(given, ends, shape)
-        return self._write(_Plan(shape, given, []), num, seed, SamplingOptions(
-            temperature, top_k, top_p, repeat_penalty, tone_penalty), prefix, rhyme, tones, theme)
+        return self._write(_Plan(shape, given, []), options, theme)
 
     def attention_map(self, poem: Poem, path) -> Path:
         """Draw which earlier tokens (the theme's keywords or the priming text, earlier lines) the model
@@ -304,8 +276,6 @@ class Generator:
 
         if rhyme is False:
             return None
-        if not (rhyme is True or isinstance(rhyme, str)):
-            raise PoetryGenError(f"rhyme is True, False or a 平声 group such as 东, not {rhyme!r}")
         named = prosody.validate_rhyme_group(rhyme) if isinstance(rhyme, str) else None
         groups = frozenset([named] if named else prosody.PING_GROUPS)
         if named and not bool((self.tables.groups[:, self.tables.group_mask([named])].any(1)
@@ -329,21 +299,14 @@ class Generator:
                 groups &= own
         return groups
 
-    def _write(self, plan: _Plan, num, seed, options: SamplingOptions, prefix, rhyme, tones, theme) -> list:
+    def _write(self, plan: _Plan, options: SamplingOptions, theme) -> list:
         import torch
 
         from . import prosody
         from .sampler import Controls, Layout, decode
         from .theme import keyword_prefix_ids
 
-        options.check()
-        if not (isinstance(num, int) and 1 <= num <= MAX_NUM):
-            raise PoetryGenError(f"num must be a whole number from 1 to {MAX_NUM}, not {num}")
-        if seed is not None and not (isinstance(seed, int) and 0 <= seed < 2 ** 64):
-            raise PoetryGenError(f"a seed is a whole number from 0 to 2**64 - 1, not {seed}")
-        if tones not in TONES:
-            raise PoetryGenError(f"tones must be one of {', '.join(TONES)}, not {tones!r}")
-        form = plan.form
+        form, prefix, tones = plan.form, options.prefix, options.tones
         if theme:
             prompt = keyword_prefix_ids(theme["keywords_used"], self.vocab)
         else:
@@ -359,11 +322,11 @@ class Generator:
         else:
             layout = Layout(C, form.lines, fixed)
         templates = tuple(prosody.templates(form.name)) if form.name and tones != "off" else ()
-        controls = Controls(self._rhyme(rhyme, plan.given, layout), templates, tones)
+        controls = Controls(self._rhyme(options.rhyme, plan.given, layout), templates, tones)
 
-        seed = secrets.randbits(31) if seed is None else seed
+        seed = secrets.randbits(31) if options.seed is None else options.seed
         generator = torch.Generator(self.device).manual_seed(seed)
-        samples = decode(self.model, self.tables, layout, options, num=num, controls=controls,
+        samples = decode(self.model, self.tables, layout, options, num=options.num, controls=controls,
                          generator=generator, prompt=prompt)
         poems = []
         for sample in samples:
@@ -372,6 +335,11 @@ class Generator:
             poems.append(Poem(text, poem_lines, form_for(C, len(poem_lines)).name, sample.score, seed,
                               theme, tuple(prompt), tuple(sample.ids)))
         return poems
+
+
+def _with(options: Optional[SamplingOptions], overrides: dict) -> SamplingOptions:
+    """`options` (or the defaults) with the fields named in `overrides` replaced."""
+    return replace(options or SamplingOptions(), **overrides)
 
 
 @contextmanager
@@ -397,7 +365,7 @@ def load_generator(path=None, device=None, threads: Optional[int] = None, cache_
     import torch
 
     from .checkpoint import load_checkpoint
-    from .train import resolve_device
+    from .device import resolve_device
 
     if threads:
         torch.set_num_threads(threads)
@@ -407,4 +375,4 @@ def load_generator(path=None, device=None, threads: Optional[int] = None, cache_
             ckpt = load_checkpoint(default, device)
     else:
         ckpt = load_checkpoint(path, device)
-    return Generator(ckpt.model, ckpt.vocab, device, ckpt.train_state, cache_dir)
+    return Generator(ckpt.model, ckpt.vocab, device, ckpt.theme_words, cache_dir)

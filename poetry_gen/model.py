@@ -20,44 +20,14 @@ outputs at real positions.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-IGNORE_INDEX = -100  # target value that takes no part in the loss (prefix and padding positions)
-ATTENTION_TYPES = ("none", "causal")
-ATTENTION_COMBINES = ("luong", "residual")
-ATTENTION_VALUES = ("hidden", "embedding")
-
-
-@dataclass
-class ModelConfig:
-    vocab_size: int
-    embed_dim: int = 256
-    hidden_dim: int = 512
-    num_layers: int = 2
-    dropout: float = 0.0
-    attention: str = "causal"  # "none" | "causal"
-    attention_heads: int = 4
-    attention_span: int = 0  # how many of the latest hidden states (incl. the current one) a position sees; 0 = all
-    tie_weights: bool = False  # output layer shares the embedding matrix (Press & Wolf 2017)
-    # How the attention's context joins the hidden state, and what it reads (see CausalSelfAttention).
-    # These defaults are the design before they were options, so older checkpoints load as they were.
-    attention_combine: str = "luong"  # "luong" | "residual"
-    attention_values: str = "hidden"  # "hidden" | "embedding"
-
-    def __post_init__(self):
-        for name, allowed in (("attention", ATTENTION_TYPES), ("attention_combine", ATTENTION_COMBINES),
-                              ("attention_values", ATTENTION_VALUES)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
-        if self.attention != "none" and self.hidden_dim % self.attention_heads:
-            raise ValueError(f"hidden_dim {self.hidden_dim} is not divisible by {self.attention_heads} heads")
-        if self.attention_span < 0:
-            raise ValueError("attention_span must be >= 0")
+from .config import ModelConfig
+from .vocab import IGNORE_INDEX
 
 
 class State(NamedTuple):
@@ -85,7 +55,7 @@ class CausalSelfAttention(nn.Module):
         combine="residual":  ã_t = h_t + W_o context_t, W_o = 0 at the start, so that training starts
                              from the plain LSTM's output and adds to it only what helps."""
 
-    def __init__(self, config: "ModelConfig"):
+    def __init__(self, config: ModelConfig):
         super().__init__()
         H = config.hidden_dim
         self.heads, self.span = config.attention_heads, config.attention_span

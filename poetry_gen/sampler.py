@@ -48,6 +48,7 @@ from typing import Optional, Sequence
 
 import torch
 
+from .config import SamplingOptions
 from .errors import PoetryGenError
 from .forms import COMMA, PERIOD
 from .text import is_hanzi
@@ -180,7 +181,8 @@ class _Decoder:
     """Per-row bookkeeping of one `decode` call: the tokens so far, which characters occurred, the
     rhyme-group set and the template breaks."""
 
-    def __init__(self, tables: VocabTables, layout: Layout, controls: Controls, options, batch: int, device):
+    def __init__(self, tables: VocabTables, layout: Layout, controls: Controls, options: SamplingOptions,
+                 batch: int, device):
         self.t, self.layout, self.controls, self.options = tables, layout, controls, options
         C = layout.chars
         self.tokens = torch.full((batch, layout.length), tables.vocab.pad_id, dtype=torch.long, device=device)
@@ -319,11 +321,12 @@ class _Decoder:
 
 
 @torch.no_grad()
-def decode(model, tables: VocabTables, layout: Layout, options, *, num: int = 1, controls: Controls = Controls(),
+def decode(model, tables: VocabTables, layout: Layout, options: SamplingOptions, *, num: int = 1,
+           controls: Controls = Controls(),
            generator: Optional[torch.Generator] = None, prompt: Sequence[int] = ()) -> list:
     """Write `num` poems of `layout` in one batch; Samples best score first.
 
-    `options`: temperature, top_k, top_p, repeat_penalty, tone_penalty (generator.SamplingOptions).
+    `options`: its temperature, top_k, top_p, repeat_penalty and tone_penalty are used here.
 
     `prompt`: token ids fed after <bos> and before the poem (never part of it): the priming prefix
     text, or theme keywords as `kw <sep> kw <sep>`.

@@ -1,6 +1,6 @@
 """Themes: a request in plain Chinese → the form it names and the keywords a poem is conditioned on.
 
-    >>> parse_theme("写一首关于秋天思乡的七言绝句", vocab, stored_theme_words(ckpt.train_state))
+    >>> parse_theme("写一首关于秋天思乡的七言绝句", vocab, attested_words(ckpt.theme_words))
     Theme(keywords_in=['秋天', '思乡'], keywords_used=['秋', '思乡'], form='七绝')
     >>> keyword_prefix_ids(['秋', '思乡'], vocab)       # fed after <bos>, before the poem
     [秋, <sep>, 思, 乡, <sep>]                          # (as ids)
@@ -31,8 +31,8 @@ it is a word Tang poets wrote. A request is reduced to such words in three steps
 
 "Attested" needs counts over the training poems: `word_counts` computes them (characters and
 2-character sequences, per poem), and training stores the attested ones (`corpus_theme_words`, ~36k
-words, 0.2 MB for the Tang collection) in the checkpoint, so a generator needs nothing but its
-checkpoint (`stored_theme_words`). Without them (a checkpoint trained before) every word whose
+words, 0.2 MB for the Tang collection) in the checkpoint's "theme_words", so a generator needs nothing
+but its checkpoint (`attested_words`). Without them (a checkpoint trained before) every word whose
 characters the vocabulary has counts as attested, and only the table maps anything.
 """
 from __future__ import annotations
@@ -49,7 +49,6 @@ from .errors import PoetryGenError
 from .text import is_hanzi, normalize
 from .vocab import Vocab
 
-CHECKPOINT_KEY = "theme_words"  # the train_state entry of a checkpoint that holds `corpus_theme_words`
 MAX_KEYWORDS = 3  # corpus.py stores up to 3 keywords per training poem, so prefixes never held more
 ATTESTED_SHARE = 1 / 5000  # a word in at least this share of the training poems is one poets used
 MIN_ATTESTED = 3  # ... and in at least this many (a small corpus must not make every typo attested)
@@ -119,7 +118,7 @@ class Theme:
 
 def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] = None) -> Theme:
     """The form and keywords of a theme request (module doc). `attested_words`: the words poets used
-    (`stored_theme_words` of the checkpoint, or a `word_counts` dict), or None."""
+    (`attested_words` of the checkpoint's theme words, or a `word_counts` dict), or None."""
     if not isinstance(request, str) or not request.strip():
         raise PoetryGenError("the theme is empty: give a request such as 写一首关于秋天思乡的诗, or words such "
                              "as 秋 思乡 明月")
@@ -172,17 +171,16 @@ def word_counts(poems: Iterable[str]) -> dict:
 
 def corpus_theme_words(directory) -> str:
     """The attested words of a built corpus's train split (`word_counts`), most frequent first, joined
-    by spaces: what training stores as train_state[CHECKPOINT_KEY]. One string loads at once, where a
+    by spaces: what a checkpoint stores as its "theme_words". One string loads at once, where a
     dict of 36k entries takes a quarter of a second through torch.load(weights_only=True)."""
     from .corpus import load_poems
 
     return " ".join(word_counts(load_poems(directory, "train")))
 
 
-def stored_theme_words(train_state: dict) -> Optional[frozenset]:
-    """The attested words a checkpoint's training state holds, or None if it was trained without."""
-    words = train_state.get(CHECKPOINT_KEY)
-    return None if words is None else frozenset(words.split())
+def attested_words(theme_words: Optional[str]) -> Optional[frozenset]:
+    """The words of a checkpoint's "theme_words" (`corpus_theme_words`), or None if it was trained without."""
+    return None if theme_words is None else frozenset(theme_words.split())
 
 
 # --- internals ------------------------------------------------------------------------------------

@@ -30,62 +30,13 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from .checkpoint import read_checkpoint, save_checkpoint
+from .config import ModelConfig, OptimConfig, TrainConfig, from_stored
 from .data import Batch, eval_batches, load_poems, make_batch, plan_epoch
+from .device import default_amp, resolve_device
 from .errors import PoetryGenError
 from .evaluate import batches_nll
-from .model import ModelConfig, PoetryLM
-from .theme import CHECKPOINT_KEY as THEME_WORDS_KEY, corpus_theme_words
-
-
-@dataclass
-class TrainConfig:
-    data: str
-    out: str
-    # model (see ModelConfig)
-    embed_dim: int = 256
-    hidden_dim: int = 512
-    num_layers: int = 2
-    dropout: float = 0.25
-    attention: str = "causal"
-    attention_heads: int = 4
-    attention_span: int = 0
-    tie_weights: bool = False
-    attention_combine: str = "residual"  # measured against "luong" and "hidden": see checkpoints/README.md
-    attention_values: str = "embedding"
-    # data
-    batch_size: int = 128  # poems per global batch (split over the processes of a distributed run)
-    batch_tokens: int = 0  # cap on a global batch's padded tokens (long poems come fewer a batch);
-    #                        0 = batch_size × 128
-    keyword_rate: float = 0.3  # fraction of poems trained with a keyword prefix (theme conditioning)
-    seed: int = 0
-    # optimisation: AdamW, linear warmup then cosine decay to lr * min_lr_ratio
-    lr: float = 2e-3
-    min_lr_ratio: float = 0.1
-    warmup_steps: int = 200
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
-    # run control: a resumed run takes these from its caller and everything above from the checkpoint
-    epochs: int = 12  # the shipped model's length: the ablation found 12 epochs 8% better than 8
-    max_steps: int = 0  # stop at this global step; 0 = no limit
-    max_minutes: float = 0.0  # stop after this much wall time (a resumed run counts the earlier time); 0 = no limit
-    eval_interval: int = 500  # steps between validations and checkpoints (also at every epoch end)
-    log_interval: int = 20  # steps between progress updates (the only host syncs on a GPU)
-    resume: Optional[str] = None  # a resumable checkpoint (OUT.last.pt) to continue from
-    device: str = "auto"  # auto | cpu | cuda
-    amp: Optional[bool] = None  # bf16 autocast; None = default_amp(device)
-    threads: int = 0  # torch CPU threads; 0 = torch's default
-    progress: bool = True
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    def model_config(self, vocab_size: int) -> ModelConfig:
-        model_fields = {f.name for f in fields(ModelConfig)} - {"vocab_size"}
-        return ModelConfig(vocab_size, **{name: getattr(self, name) for name in model_fields})
-
-
-RUN_FIELDS = ("data", "out", "epochs", "max_steps", "max_minutes", "eval_interval", "log_interval", "resume",
-              "device", "amp", "threads", "progress", "rank", "world_size", "local_rank")
+from .model import PoetryLM
+from .theme import corpus_theme_words
 
 
 def last_checkpoint_path(out) -> Path:
@@ -94,30 +45,7 @@ def last_checkpoint_path(out) -> Path:
     return out.with_name(out.stem + ".last.pt")
 
 
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda":
-        if not torch.cuda.is_available():
-            raise PoetryGenError("--device cuda was asked for, but torch sees no CUDA GPU")
-        return torch.device("cuda", local_rank)
-    if name == "cpu":
-        return torch.device("cpu")
-    raise PoetryGenError(f"unknown device {name!r} (use auto, cpu or cuda)")
-
-
-def default_amp(device: torch.device) -> bool:
-    """Whether bf16 autocast is the faster choice, as measured on this project's model: on CPUs with
-    native bf16 instructions (avx512_bf16, AMX) training ran 1.5× faster with the same loss and gradients
-    (cosine 0.9996); on an H200 it was slower than float32 (cuDNN's bf16 LSTM), so GPUs train in
-    float32 with TF32 matrix products unless asked."""
-    if device.type != "cpu":
-        return False
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private torch.cpu helpers: may vanish
-    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
-
-
-def lr_at(step: int, config: TrainConfig, total_steps: int) -> float:
+def lr_at(step: int, config: OptimConfig, total_steps: int) -> float:
     """Linear warmup over warmup_steps, then cosine decay to lr * min_lr_ratio at total_steps."""
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
@@ -197,19 +125,20 @@ def _all_finite(model) -> bool:
 
 
 def train(config: TrainConfig) -> Path:
-    """Train as `config` says; returns the path of the best checkpoint (config.out)."""
-    device = resolve_device(config.device, config.local_rank)
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    """Train as `config` says; returns the path of the best checkpoint (config.run.out)."""
+    run = config.run
+    device = resolve_device(run.device, run.local_rank)
+    if run.threads:
+        torch.set_num_threads(run.threads)
     if device.type == "cuda":
         torch.set_float32_matmul_precision("high")  # TF32 products: float32 training at tensor-core speed
-    distributed = config.world_size > 1
+    distributed = run.world_size > 1
     if distributed:
         if device.type == "cuda":
             torch.cuda.set_device(device)
         if not dist.is_initialized():
-            dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=config.rank,
-                                    world_size=config.world_size)
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=run.rank,
+                                    world_size=run.world_size)
     try:
         return _train(config, device)
     finally:
@@ -218,68 +147,64 @@ def train(config: TrainConfig) -> Path:
 
 
 def _train(config: TrainConfig, device: torch.device) -> Path:
-    saved = None
-    if config.resume:
-        saved = read_checkpoint(config.resume)
+    run, saved = config.run, None
+    if run.resume:
+        saved = read_checkpoint(run.resume)
         if "optimizer" not in saved["train_state"]:
-            raise PoetryGenError(f"{config.resume} holds no optimizer state; resume from "
-                                 f"{last_checkpoint_path(config.resume)} instead")
-        run = {name: getattr(config, name) for name in RUN_FIELDS}
-        known = {f.name for f in fields(TrainConfig)}
-        # The model's own config has the last word on the model: a run saved before an option existed
-        # lacks it in its train config, and ModelConfig's default is what that run built.
-        stored = saved["train_state"]["train_config"] | asdict(ModelConfig(**saved["config"]))
-        config = replace(TrainConfig(**{k: v for k, v in stored.items() if k in known}), **run)
-    amp = default_amp(device) if config.amp is None else config.amp
-    is_main = config.rank == 0
-    out, last = Path(config.out), last_checkpoint_path(config.out)
+            raise PoetryGenError(f"{run.resume} holds no optimizer state; resume from "
+                                 f"{last_checkpoint_path(run.resume)} instead")
+        config = TrainConfig(from_stored(ModelConfig, saved["config"]),
+                             from_stored(OptimConfig, saved["train_state"]["optim_config"]), run)
+    optim = config.optim
+    amp = default_amp(device) if run.amp is None else run.amp
+    is_main = run.rank == 0
+    out, last = Path(run.out), last_checkpoint_path(run.out)
 
-    train_poems = load_poems(config.data, "train", with_keywords=config.keyword_rate > 0)
-    val_poems = load_poems(config.data, "val")
+    train_poems = load_poems(run.data, "train", with_keywords=optim.keyword_rate > 0)
+    val_poems = load_poems(run.data, "val")
     vocab = train_poems.vocab
     if len(train_poems) == 0:
-        raise PoetryGenError(f"{config.data} has no training poems")
+        raise PoetryGenError(f"{run.data} has no training poems")
     if saved is not None and saved["vocab"] != vocab.to_list():
-        raise PoetryGenError(f"{config.data} has another vocabulary than {config.resume} was trained with")
+        raise PoetryGenError(f"{run.data} has another vocabulary than {run.resume} was trained with")
     val_batches = eval_batches(val_poems)
 
     def plan(epoch):
-        return plan_epoch(train_poems, seed=config.seed, epoch=epoch, batch_size=config.batch_size,
-                          batch_tokens=config.batch_tokens or config.batch_size * 128,
-                          keyword_rate=config.keyword_rate)
+        return plan_epoch(train_poems, seed=optim.seed, epoch=epoch, batch_size=optim.batch_size,
+                          batch_tokens=optim.batch_tokens or optim.batch_size * 128,
+                          keyword_rate=optim.keyword_rate)
 
-    torch.manual_seed(config.seed)
-    model = PoetryLM(config.model_config(len(vocab))).to(device)  # a resumed run's: see above
-    optimizer = make_optimizer(model, config.lr, config.weight_decay, device)
+    torch.manual_seed(optim.seed)
+    model = PoetryLM(replace(config.model, vocab_size=len(vocab))).to(device)
+    optimizer = make_optimizer(model, optim.lr, optim.weight_decay, device)
     if saved:
         model.load_state_dict(saved["state_dict"])
         optimizer.load_state_dict(saved["train_state"]["optimizer"])
         progress = _Progress(**{f.name: saved["train_state"][f.name] for f in fields(_Progress)})
     else:
-        steps = len(plan(0).batches) * config.epochs
-        progress = _Progress(schedule_steps=min(steps, config.max_steps) if config.max_steps else steps)
+        steps = len(plan(0).batches) * run.epochs
+        progress = _Progress(schedule_steps=min(steps, run.max_steps) if run.max_steps else steps)
     saved = None  # the optimizer state now lives in the optimizer
     train_model = model
-    if config.world_size > 1:
+    if run.world_size > 1:
         train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     metrics_path = out.parent / "metrics.jsonl"
     if is_main:
         out.parent.mkdir(parents=True, exist_ok=True)
-        if not config.resume:
+        if not run.resume:
             metrics_path.write_text("")
 
     # The corpus's attested words travel in the checkpoint so that generation can map a theme's
     # modern words to classical ones without the corpus (see theme.py).
-    theme_words = corpus_theme_words(config.data) if is_main and config.keyword_rate > 0 else None
+    theme_words = corpus_theme_words(run.data) if is_main and optim.keyword_rate > 0 else None
 
     def save(path, with_optimizer: bool):
-        state = asdict(progress) | {"train_config": asdict(config), "world_size": config.world_size}
-        if theme_words is not None:
-            state[THEME_WORDS_KEY] = theme_words
+        state = asdict(progress) | {"optim_config": asdict(optim), "run_config": asdict(run),
+                                    "world_size": run.world_size}
         if with_optimizer:
             state["optimizer"] = optimizer.state_dict()
-        save_checkpoint(path, model=model, config=model.config, vocab=vocab, train_state=state)
+        save_checkpoint(path, model=model, vocab=vocab, train_state=state, theme_words=theme_words)
 
     def evaluate_and_save(train_loss: Optional[float]):
         """Validation perplexity, a metrics line, the resumable checkpoint and (if better) the best one."""
@@ -296,7 +221,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
             progress.best_val_ppl = val_ppl
         record = {"step": progress.step, "epoch": progress.epoch, "elapsed_s": round(progress.elapsed_s, 1),
                   "chars_seen": progress.chars_seen, "train_loss": train_loss, "val_ppl": val_ppl,
-                  "lr": lr_at(progress.step - 1, config, progress.schedule_steps)}
+                  "lr": lr_at(progress.step - 1, optim, progress.schedule_steps)}
         with open(metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
         save(last, with_optimizer=True)
@@ -307,7 +232,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
                   f"val ppl {shown(val_ppl)}" + (" (best, saved)" if improved else
                                                  f" (best {shown(progress.best_val_ppl)})"))
 
-    bar = tqdm(total=progress.schedule_steps, initial=progress.step, disable=not (config.progress and is_main),
+    bar = tqdm(total=progress.schedule_steps, initial=progress.step, disable=not (run.progress and is_main),
                unit="step", dynamic_ncols=True)
     window = _LossWindow(device)
     eval_nll, eval_count = 0.0, 0  # training loss since the last evaluation, for metrics.jsonl
@@ -318,7 +243,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
         nonlocal eval_nll, eval_count
         stats = torch.stack([window.nll, window.tensor(window.count), window.tensor(interrupt),
                              window.tensor(timeout)])
-        if config.world_size > 1:
+        if run.world_size > 1:
             dist.all_reduce(stats)
         nll, count, interrupts, timeouts = stats.tolist()
         if not math.isfinite(nll):
@@ -327,7 +252,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
         eval_nll, eval_count = eval_nll + nll, eval_count + int(count)
         chars_s = window.chars / max(time.perf_counter() - window.since, 1e-9)
         bar.set_postfix(loss=f"{nll / max(count, 1):.3f}", chars_s=f"{chars_s:,.0f}",
-                        lr=f"{lr_at(progress.step - 1, config, progress.schedule_steps):.2e}")
+                        lr=f"{lr_at(progress.step - 1, optim, progress.schedule_steps):.2e}")
         window.reset()
         return interrupts > 0, timeouts > 0
 
@@ -338,17 +263,17 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
         eval_nll, eval_count = 0.0, 0
 
     start, elapsed_before = time.perf_counter(), progress.elapsed_s
-    last_eval_step = progress.step if config.resume else -1
+    last_eval_step = progress.step if run.resume else -1
     interrupted = False
     model.train()
     with _StopRequest() as signals:
-        current = plan(progress.epoch) if progress.epoch < config.epochs else None
-        while progress.epoch < config.epochs and not (config.max_steps and progress.step >= config.max_steps):
+        current = plan(progress.epoch) if progress.epoch < run.epochs else None
+        while progress.epoch < run.epochs and not (run.max_steps and progress.step >= run.max_steps):
             batch = make_batch(train_poems, current.batches[progress.batch_index], current.prefixes,
-                               config.rank, config.world_size)
-            torch.manual_seed(hash((config.seed, progress.step, config.rank)))  # dropout masks: exact on resume
-            loss = train_step(train_model, optimizer, batch, device, amp=amp, grad_clip=config.grad_clip,
-                              lr=lr_at(progress.step, config, progress.schedule_steps), world_size=config.world_size)
+                               run.rank, run.world_size)
+            torch.manual_seed(hash((optim.seed, progress.step, run.rank)))  # dropout masks: exact on resume
+            loss = train_step(train_model, optimizer, batch, device, amp=amp, grad_clip=optim.grad_clip,
+                              lr=lr_at(progress.step, optim, progress.schedule_steps), world_size=run.world_size)
             window.add(loss, batch)
             progress.step += 1
             progress.batch_index += 1
@@ -359,12 +284,12 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
                 progress.epoch, progress.batch_index = progress.epoch + 1, 0
             bar.update(1)
 
-            at_eval = epoch_done or progress.step % config.eval_interval == 0
-            timeout = bool(config.max_minutes and progress.elapsed_s >= 60 * config.max_minutes)
+            at_eval = epoch_done or progress.step % run.eval_interval == 0
+            timeout = bool(run.max_minutes and progress.elapsed_s >= 60 * run.max_minutes)
             # Every process must take part in each sync, so a distributed run only syncs on steps all of
             # them know about; a single process also syncs as soon as it wants to stop.
-            wants_stop = config.world_size == 1 and (signals.requested or timeout)
-            if at_eval or progress.step % config.log_interval == 0 or wants_stop:
+            wants_stop = run.world_size == 1 and (signals.requested or timeout)
+            if at_eval or progress.step % run.log_interval == 0 or wants_stop:
                 interrupted, timed_out = sync(signals.requested, timeout)
                 if interrupted:
                     break
@@ -373,7 +298,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
                     last_eval_step = progress.step
                 if timed_out:
                     break
-            if epoch_done and progress.epoch < config.epochs:
+            if epoch_done and progress.epoch < run.epochs:
                 current = plan(progress.epoch)
         if not interrupted and last_eval_step != progress.step:
             sync(False, False)
@@ -386,7 +311,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
         save(last, with_optimizer=True)
         print(f"interrupted at step {progress.step}; resumable checkpoint written: {last} "
               f"(continue with --resume {last})")
-    if config.world_size > 1:
+    if run.world_size > 1:
         # Rank 0 evaluates and saves last; a process that tears its group down meanwhile can abort (gloo: SIGABRT).
         dist.barrier()
     if interrupted:

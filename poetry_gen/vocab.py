@@ -7,6 +7,7 @@ from typing import Iterable
 
 PAD, BOS, EOS, UNK, SEP = "<pad>", "<bos>", "<eos>", "<unk>", "<sep>"
 SPECIALS = (PAD, BOS, EOS, UNK, SEP)  # SEP ends the keyword prefix of a theme-conditioned poem
+IGNORE_INDEX = -100  # a target id that takes no part in the loss (prefix and padding positions)
 
 
 class Vocab:

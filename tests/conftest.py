@@ -174,7 +174,7 @@ def built_corpus(poem_source, tmp_path_factory) -> Path:
     return out
 
 
-def _tiny_checkpoint(path, vocab, train_state=None, **config):
+def _tiny_checkpoint(path, vocab, train_state=None, theme_words=None, **config):
     """A checkpoint of a small model with fixed random weights over `vocab`."""
     from poetry_gen.checkpoint import save_checkpoint
     from poetry_gen.model import ModelConfig, PoetryLM
@@ -182,14 +182,32 @@ def _tiny_checkpoint(path, vocab, train_state=None, **config):
     torch.manual_seed(0)
     config = ModelConfig(len(vocab), **{"embed_dim": 24, "hidden_dim": 32, "num_layers": 1,
                                         "attention_heads": 2, **config})
-    save_checkpoint(path, model=PoetryLM(config), config=config, vocab=vocab, train_state=train_state or {})
+    save_checkpoint(path, model=PoetryLM(config), vocab=vocab, train_state=train_state or {}, theme_words=theme_words)
     return path
 
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint():
-    """tiny_checkpoint(path, vocab, train_state=None, **config) -> path: writes a small random model."""
+    """tiny_checkpoint(path, vocab, train_state=None, theme_words=None, **config) -> path: writes a small
+    random model."""
     return _tiny_checkpoint
+
+
+def _as_version_1(data: dict) -> dict:
+    """A checkpoint dict laid out as format version 1 wrote it: the theme words and one flat
+    train_config of model, optimisation and run fields inside train_state."""
+    state = dict(data["train_state"])
+    flat = {**data["config"], **state.pop("optim_config", {}), **state.pop("run_config", {})}
+    if data["theme_words"] is not None:
+        state["theme_words"] = data["theme_words"]
+    return {"format_version": 1, "config": dict(data["config"]), "state_dict": data["state_dict"],
+            "vocab": data["vocab"], "train_state": state | {"train_config": flat}}
+
+
+@pytest.fixture(scope="session")
+def as_version_1():
+    """as_version_1(checkpoint dict) -> the same checkpoint laid out as format version 1 wrote it."""
+    return _as_version_1
 
 
 @pytest.fixture(scope="module")

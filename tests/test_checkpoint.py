@@ -14,7 +14,7 @@ def saved(tmp_path, **kw):
     config = ModelConfig(vocab_size=len(VOCAB), embed_dim=16, hidden_dim=32, **kw)
     model = PoetryLM(config).eval()
     path = tmp_path / "model.pt"
-    save_checkpoint(path, model=model, config=config, vocab=VOCAB, train_state={"step": 7})
+    save_checkpoint(path, model=model, vocab=VOCAB, train_state={"step": 7})
     return path, model
 
 
@@ -32,7 +32,7 @@ def test_save_then_load_gives_identical_logits(tmp_path, kw):
 def test_half_checkpoint_is_smaller_and_loads_as_float32(tmp_path):
     path, model = saved(tmp_path)
     half = tmp_path / "half.pt"
-    save_checkpoint(half, model=model, config=model.config, vocab=VOCAB, train_state={}, half=True)
+    save_checkpoint(half, model=model, vocab=VOCAB, train_state={}, half=True)
     assert half.stat().st_size < 0.6 * path.stat().st_size
     ckpt = load_checkpoint(half)
     assert all(p.dtype == torch.float32 for p in ckpt.model.parameters())
@@ -92,5 +92,33 @@ def test_failed_write_leaves_the_old_checkpoint(tmp_path):
     path, model = saved(tmp_path)
     before = path.read_bytes()
     with pytest.raises(Exception):
-        save_checkpoint(path, model=model, config=model.config, vocab=VOCAB, train_state={"bad": lambda: 0})
+        save_checkpoint(path, model=model, vocab=VOCAB, train_state={"bad": lambda: 0})
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
+
+
+def test_a_version_1_checkpoint_loads_upgraded(tmp_path, as_version_1):
+    path, model = saved(tmp_path, attention_combine="luong", attention_values="hidden")
+    data = read_checkpoint(path)
+    data["theme_words"] = "春风 明月"
+    data["train_state"] |= {"optim_config": {"lr": 0.5, "seed": 3}, "run_config": {"epochs": 2}}
+    old = as_version_1(data)
+    del old["config"]["attention_combine"], old["config"]["attention_values"]  # saved before these options
+    torch.save(old, path)
+    upgraded = read_checkpoint(path)
+    assert upgraded["format_version"] == FORMAT_VERSION and upgraded["theme_words"] == "春风 明月"
+    assert upgraded["train_state"] == {"step": 7, "optim_config": {"lr": 0.5, "seed": 3}, "run_config": {"epochs": 2}}
+    ckpt = load_checkpoint(path)
+    assert ckpt.config == model.config and ckpt.theme_words == "春风 明月"
+    ids = torch.randint(0, len(VOCAB), (2, 9))
+    assert torch.equal(model(ids)[0], ckpt.model(ids)[0])
+
+
+def test_a_newer_field_missing_from_a_stored_config_takes_its_absent_value():
+    from poetry_gen.config import from_stored
+
+    stored = {"vocab_size": 12, "embed_dim": 8, "hidden_dim": 8}
+    config = from_stored(ModelConfig, stored)
+    assert (config.attention_combine, config.attention_values) == ("luong", "hidden")
+    assert config.dropout == ModelConfig().dropout  # no `absent`: the default
+    with pytest.raises(TypeError):
+        from_stored(ModelConfig, stored | {"a_future_option": 1})

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from poetry_gen import load_generator, prosody
+from poetry_gen.checkpoint import read_checkpoint
 from poetry_gen.cli import main
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.forms import FORMS
@@ -280,3 +281,14 @@ def test_cli_threads(checkpoint, capsys):
         assert torch.get_num_threads() == 1 and len(capsys.readouterr().out.splitlines()) == 2
     finally:
         torch.set_num_threads(threads)
+
+
+def test_a_version_1_checkpoint_writes_the_same_poems(checkpoint, tmp_path, as_version_1):
+    data = read_checkpoint(checkpoint)
+    data["theme_words"] = "秋 思乡 明月"
+    torch.save(data, tmp_path / "v2.pt")
+    torch.save(as_version_1(data), tmp_path / "v1.pt")
+    old, new = (load_generator(tmp_path / name, device="cpu") for name in ("v1.pt", "v2.pt"))
+    for write in (lambda g: g.acrostic("春风山月", num=2, seed=1), lambda g: g.generate(theme="秋天 思乡", seed=2),
+                  lambda g: g.generate(start="床前明月光", form="五绝", seed=3)):
+        assert [p.to_dict() for p in write(old)] == [p.to_dict() for p in write(new)]

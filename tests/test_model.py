@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from poetry_gen.errors import PoetryGenError
 from poetry_gen.model import IGNORE_INDEX, ModelConfig, PoetryLM
 
 V = 40
@@ -11,15 +12,16 @@ def tiny(**kw):
     base.update(kw)
     torch.manual_seed(0)
     model = PoetryLM(ModelConfig(**base)).eval()
-    if model.config.attention_combine == "residual":  # it starts at zero: give the attention a say
+    if model.attention is not None and model.attention.residual:  # it starts at zero: give the attention a say
         torch.nn.init.normal_(model.attention.out.weight, std=0.3)
     return model
 
 
 RESIDUAL = dict(attention_combine="residual", attention_values="embedding")
-ATTENTIONS = [dict(attention="none"), dict(attention="causal"), dict(attention="causal", attention_span=3),
-              dict(attention="causal", tie_weights=True), RESIDUAL, dict(RESIDUAL, attention_span=3),
-              dict(attention_combine="residual"), dict(attention_values="embedding")]
+LUONG = dict(attention_combine="luong", attention_values="hidden")  # the design before these were options
+ATTENTIONS = [dict(attention="none"), dict(LUONG), dict(LUONG, attention_span=3), dict(LUONG, tie_weights=True),
+              RESIDUAL, dict(RESIDUAL, attention_span=3), dict(RESIDUAL, tie_weights=True),
+              dict(attention_combine="luong"), dict(attention_values="hidden")]
 
 
 @pytest.mark.parametrize("kw", ATTENTIONS)
@@ -94,7 +96,7 @@ def test_state_reorder_follows_rows():
     assert torch.allclose(logits, full[:, -1], atol=1e-5)
 
 
-@pytest.mark.parametrize("kw", [{}, dict(RESIDUAL)])
+@pytest.mark.parametrize("kw", [LUONG, RESIDUAL])
 @pytest.mark.parametrize("span", [0, 2])
 def test_attention_weights_are_causal_distributions(span, kw):
     model = tiny(attention_span=span, **kw)
@@ -143,13 +145,13 @@ def test_overfitting_a_tiny_batch_lowers_the_loss():
 
 
 def test_bad_config_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(PoetryGenError):
         ModelConfig(vocab_size=10, attention="channel")
-    with pytest.raises(ValueError):
+    with pytest.raises(PoetryGenError):
         ModelConfig(vocab_size=10, hidden_dim=10, attention_heads=4)
-    with pytest.raises(ValueError, match="attention_combine"):
+    with pytest.raises(PoetryGenError, match="attention_combine"):
         ModelConfig(vocab_size=10, attention_combine="gated")
-    with pytest.raises(ValueError, match="attention_values"):
+    with pytest.raises(PoetryGenError, match="attention_values"):
         ModelConfig(vocab_size=10, attention_values="keys")
 
 

@@ -6,7 +6,7 @@ import torch
 from poetry_gen import prosody
 from poetry_gen.corpus import load_vocab
 from poetry_gen.forms import FORMS
-from poetry_gen.generator import SamplingOptions
+from poetry_gen.config import SamplingOptions
 from poetry_gen.model import ModelConfig, PoetryLM
 from poetry_gen.sampler import Controls, Layout, VocabTables, _candidates, _restrict, decode
 from poetry_gen.text import is_hanzi

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.theme import (CHECKPOINT_KEY, MAX_KEYWORDS, MIN_ATTESTED, MODERN_TO_CLASSICAL, Theme,
-                              corpus_theme_words, keyword_prefix_ids, parse_theme, stored_theme_words,
+from poetry_gen.theme import (MAX_KEYWORDS, MIN_ATTESTED, MODERN_TO_CLASSICAL, Theme,
+                              corpus_theme_words, keyword_prefix_ids, parse_theme, attested_words,
                               word_counts)
 from poetry_gen.vocab import Vocab
 
@@ -139,13 +139,13 @@ def test_theme_words_go_through_a_checkpoint(built_corpus, tmp_path):
     assert stored.split() == list(counts) and counts
     vocab = load_vocab(built_corpus)
     config = ModelConfig(len(vocab), embed_dim=8, hidden_dim=8, num_layers=1, attention="none")
-    save_checkpoint(tmp_path / "m.pt", model=PoetryLM(config), config=config, vocab=vocab,
-                    train_state={"step": 1, CHECKPOINT_KEY: stored})
+    save_checkpoint(tmp_path / "m.pt", model=PoetryLM(config), vocab=vocab, train_state={"step": 1},
+                    theme_words=stored)
     ckpt = load_checkpoint(tmp_path / "m.pt")
-    words = stored_theme_words(ckpt.train_state)
+    words = attested_words(ckpt.theme_words)
     assert words == set(counts)
     assert parse_theme("明月 孤独", vocab, words) == parse_theme("明月 孤独", vocab, counts)
-    assert stored_theme_words({"step": 1}) is None
+    assert attested_words(None) is None
 
 
 def test_benchmark_themes():

@@ -14,7 +14,7 @@ from poetry_gen import load_generator
 from poetry_gen.cli import main
 from poetry_gen.corpus import load_vocab
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.theme import CHECKPOINT_KEY, keyword_prefix_ids
+from poetry_gen.theme import keyword_prefix_ids
 
 SVG = "{http://www.w3.org/2000/svg}"
 REQUEST = "写一首关于秋天思乡的七言绝句"  # → keywords 秋 (for 秋天), 思乡; form 七绝
@@ -120,7 +120,7 @@ def test_theme_errors_on_the_command_line(checkpoint, capsys):
 def test_the_checkpoints_attested_words_map_the_theme(built_corpus, tmp_path, tiny_checkpoint):
     # With stored attested words, 思乡 (not among them) falls apart into its attested characters;
     # without them every word of vocabulary characters is kept whole (previous tests).
-    path = tiny_checkpoint(tmp_path / "words.pt", load_vocab(built_corpus), {CHECKPOINT_KEY: "秋 思 乡 明月"})
+    path = tiny_checkpoint(tmp_path / "words.pt", load_vocab(built_corpus), theme_words="秋 思 乡 明月")
     gen = load_generator(path, device="cpu")
     assert gen.attested_words == frozenset({"秋", "思", "乡", "明月"})
     assert gen.generate(theme="思乡", seed=1)[0].theme["keywords_used"] == ["思", "乡"]

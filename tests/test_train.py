@@ -2,6 +2,7 @@ import json
 import math
 import os
 import signal
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -10,18 +11,19 @@ import poetry_gen.train as train_module
 from poetry_gen.checkpoint import load_checkpoint, read_checkpoint
 from poetry_gen.cli import main
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.train import TrainConfig, last_checkpoint_path, lr_at, train
+from poetry_gen.config import OptimConfig, TrainConfig
+from poetry_gen.train import last_checkpoint_path, lr_at, train
 
 TINY = dict(embed_dim=16, hidden_dim=32, num_layers=2, attention_heads=2, batch_size=8, warmup_steps=3,
             lr=1e-2, progress=False, device="cpu", amp=False)
 
 
 def config(corpus, tmp_path, **kw):
-    return TrainConfig(data=str(corpus), out=str(tmp_path / "run" / "model.pt"), **(TINY | kw))
+    return TrainConfig.from_options(data=str(corpus), out=str(tmp_path / "run" / "model.pt"), **(TINY | kw))
 
 
 def test_lr_warms_up_then_decays_to_the_floor():
-    cfg = TrainConfig(data="", out="", lr=1.0, warmup_steps=10, min_lr_ratio=0.1)
+    cfg = OptimConfig(lr=1.0, warmup_steps=10, min_lr_ratio=0.1)
     lrs = [lr_at(step, cfg, 100) for step in range(120)]
     assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(lrs[9:], lrs[10:]))
@@ -78,7 +80,7 @@ def test_sigint_writes_a_resumable_checkpoint_and_resume_continues_exactly(built
     cfg = config(built_corpus, tmp_path / "b", **kw)
     with pytest.raises(KeyboardInterrupt):
         train(cfg)
-    last = last_checkpoint_path(cfg.out)
+    last = last_checkpoint_path(cfg.run.out)
     assert read_checkpoint(last)["train_state"]["step"] == 5
     monkeypatch.undo()
     resumed = train(config(built_corpus, tmp_path / "b", resume=str(last), **kw))
@@ -108,8 +110,7 @@ def test_a_run_saved_before_the_attention_options_existed_resumes_as_it_was(buil
     cfg = config(built_corpus, tmp_path, max_steps=2, attention_combine="luong", attention_values="hidden")
     last = last_checkpoint_path(train(cfg))
     old = torch.load(last, weights_only=True)
-    for stored in (old["config"], old["train_state"]["train_config"]):  # as such a file stores them
-        del stored["attention_combine"], stored["attention_values"]
+    del old["config"]["attention_combine"], old["config"]["attention_values"]  # as such a file stores it
     torch.save(old, last)
     resumed = train(config(built_corpus, tmp_path, resume=str(last), max_steps=4,
                            attention_combine="residual", attention_values="embedding"))
@@ -131,8 +132,8 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(built_
     cfg = config(built_corpus, tmp_path, max_steps=20, eval_interval=4, log_interval=2)
     with pytest.raises(PoetryGenError, match="diverged"):
         train(cfg)
-    assert load_checkpoint(cfg.out).train_state["step"] == 4
-    assert read_checkpoint(last_checkpoint_path(cfg.out))["train_state"]["step"] == 4
+    assert load_checkpoint(cfg.run.out).train_state["step"] == 4
+    assert read_checkpoint(last_checkpoint_path(cfg.run.out))["train_state"]["step"] == 4
 
 
 def test_max_minutes_stops_and_saves(built_corpus, tmp_path):
@@ -180,3 +181,17 @@ def test_cuda_training_steps_lower_the_loss(amp):
     losses = [train_module.train_step(model, optimizer, batch, device, lr=1e-2, amp=amp, grad_clip=1.0)
               for _ in range(60)]
     assert torch.isfinite(torch.stack(losses)).all() and losses[-1].item() < 0.5 * losses[0].item()
+
+
+def test_a_version_1_resumable_checkpoint_resumes_exactly(built_corpus, tmp_path, as_version_1):
+    kw = dict(max_steps=4, eval_interval=100, dropout=0.2, keyword_rate=0.5)
+    straight = train(config(built_corpus, tmp_path / "a", **kw))
+    cfg = config(built_corpus, tmp_path / "b", **(kw | {"max_steps": 2}))
+    last = last_checkpoint_path(train(cfg))
+    torch.save(as_version_1(read_checkpoint(last)), last)
+    assert torch.load(last, weights_only=True)["format_version"] == 1
+    resumed = train(config(built_corpus, tmp_path / "b", resume=str(last), **kw))
+    a, b = parameters(last_checkpoint_path(straight)), parameters(last_checkpoint_path(resumed))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    ckpt = load_checkpoint(last)
+    assert ckpt.train_state["optim_config"] == asdict(cfg.optim) and ckpt.theme_words

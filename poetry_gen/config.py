@@ -1,0 +1,243 @@
+"""Every option of poetry_gen, declared once, with its default, its help text and its command-line flag.
+
+    ModelConfig      the network: model.py builds it, every checkpoint stores it
+    OptimConfig      the data and optimisation of a training run: stored, and kept by a resumed run
+    RunConfig        how a training run runs (length, logging, device): a resumed run takes the caller's
+    TrainConfig      the three together: what train.train takes
+    SamplingOptions  how a generator writes poems: Generator.acrostic/generate and `poetry-gen generate`
+    BenchOptions     what `poetry-gen bench` measures
+
+A field's default is the value used when nothing is said, by the library and the command line alike:
+`ModelConfig()` is the model `poetry-gen train` builds. cli.py makes one option per field (argparse
+`dest` = the field's name) from the metadata `option` puts on it, so adding an option means adding a
+field here, and the code that uses it. `validate` (run on construction) raises PoetryGenError with a
+one-line message. This module imports neither torch nor anything else heavy: the CLI reads it to
+build its parser.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any, Optional, Union
+
+from .errors import PoetryGenError
+
+DEVICES = ("auto", "cpu", "cuda")
+ATTENTION_TYPES = ("none", "causal")
+ATTENTION_COMBINES = ("residual", "luong")
+ATTENTION_VALUES = ("embedding", "hidden")
+TONES = ("soft", "strict", "off")
+MAX_NUM = 4096  # the most candidates one call writes (one batch)
+_UNSET = dataclasses.MISSING
+
+
+def option(default=_UNSET, help: str = "", *, flag: Optional[str] = None, absent: Any = _UNSET,
+           cli: bool = True, **argparse_settings):
+    """A config field with what the command line shows of it: `help`, `flag` (default: --field-name) and
+    further argparse settings (choices, metavar, required). `absent`: what a stored config that lacks the
+    field meant, when that differs from `default` (the model built before the option existed).
+    `cli=False`: not a command-line option."""
+    metadata = {"help": help, "flag": flag, "absent": absent, "cli": cli, "argparse": argparse_settings}
+    return field(default=default, metadata=metadata)
+
+
+def flag(f: dataclasses.Field) -> str:
+    """The command-line flag of a config field."""
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def from_stored(cls, stored: dict):
+    """An instance of config class `cls` from a dict a checkpoint stored: fields it lacks take their
+    `absent` value (what was built before the field existed), else the default. Unknown keys (a
+    newer poetry-gen's options) raise TypeError."""
+    missing = {f.name: f.metadata["absent"] for f in fields(cls)
+               if f.name not in stored and f.metadata.get("absent", _UNSET) is not _UNSET}
+    return cls(**stored, **missing)
+
+
+def _one_of(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise PoetryGenError(f"{name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = option(0, "set from the corpus's vocabulary", cli=False)
+    embed_dim: int = option(256, "embedding size", flag="--embed", metavar="N")
+    hidden_dim: int = option(512, "LSTM hidden size", flag="--hidden", metavar="N")
+    num_layers: int = option(2, "LSTM layers", flag="--layers", metavar="N")
+    dropout: float = option(0.25, "dropout on the embeddings, between LSTM layers and before the output layer",
+                            metavar="P")
+    attention: str = option("causal", "causal self-attention over the LSTM's past hidden states, or none (none with "
+                            "--embed 128 --hidden 256 --layers 2 --dropout 0 is the classic Neural Poet model)",
+                            choices=ATTENTION_TYPES)
+    attention_heads: int = option(4, "attention heads", flag="--heads", metavar="N")
+    attention_span: int = option(0, "attend to the last N positions only (0: all)", flag="--span", metavar="N")
+    tie_weights: bool = option(False, "tie the output layer to the embedding (Press & Wolf 2017)", flag="--tie")
+    # Measured against luong and hidden (checkpoints/README.md); models from before these were options
+    # were built luong/hidden, which is what a stored config without them means.
+    attention_combine: str = option("residual", "how the attention's context joins the LSTM's output: added to "
+                                    "it (residual, starting at zero) or tanh(W[h; context]) (Luong et al. 2015)",
+                                    flag="--combine", absent="luong", choices=ATTENTION_COMBINES)
+    attention_values: str = option("embedding", "what the attention reads at the positions it weights: the "
+                                   "characters' embeddings or the LSTM's hidden states", flag="--values",
+                                   absent="hidden", choices=ATTENTION_VALUES)
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> "ModelConfig":
+        _one_of("attention", self.attention, ATTENTION_TYPES)
+        _one_of("attention_combine", self.attention_combine, ATTENTION_COMBINES)
+        _one_of("attention_values", self.attention_values, ATTENTION_VALUES)
+        if self.attention != "none" and self.hidden_dim % self.attention_heads:
+            raise PoetryGenError(f"hidden_dim {self.hidden_dim} is not divisible by {self.attention_heads} "
+                                 f"attention heads")
+        if self.attention_span < 0:
+            raise PoetryGenError(f"attention_span must be 0 (all) or more, not {self.attention_span}")
+        return self
+
+
+@dataclass
+class OptimConfig:
+    """Batches and optimisation: AdamW, linear warmup, then cosine decay to lr × min_lr_ratio."""
+    batch_size: int = option(128, "poems per global batch (over all processes)", metavar="N")
+    batch_tokens: int = option(0, "cap a batch at N padded tokens, so that long poems come fewer a batch "
+                               "(0: 128 a poem)", metavar="N")
+    keyword_rate: float = option(0.3, "fraction of poems trained with a keyword prefix (theme conditioning); "
+                                 "0 turns it off", metavar="P")
+    seed: int = option(0, "seeds the weights, the batches and dropout")
+    lr: float = option(2e-3, "peak learning rate")
+    min_lr_ratio: float = option(0.1, "final learning rate / peak", metavar="R")
+    warmup_steps: int = option(200, "steps of linear warmup", flag="--warmup", metavar="STEPS")
+    weight_decay: float = option(0.01, "AdamW weight decay of the weight matrices", metavar="W")
+    grad_clip: float = option(1.0, "gradient norm clipping (0: off)", flag="--clip", metavar="NORM")
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> "OptimConfig":
+        return self
+
+
+@dataclass
+class RunConfig:
+    """How a run runs; a resumed run takes these from its caller, the model and OptimConfig from its checkpoint."""
+    data: str = option(help="a built corpus (poetry-gen corpus build)", metavar="DIR", required=True)
+    out: str = option(help="where the best model goes, e.g. runs/a/model.pt", metavar="CKPT", required=True)
+    epochs: int = option(12, "passes over the training poems")  # the ablation found 12 epochs 8% better than 8
+    max_steps: int = option(0, "stop at global step N, which also sets the LR schedule (0: no limit)", metavar="N")
+    max_minutes: float = option(0.0, "stop after M minutes of training, resumably; a resumed run counts the "
+                                "earlier time (0: no limit)", metavar="M")
+    eval_interval: int = option(500, "validate and checkpoint every STEPS steps (and at every epoch's end)",
+                                metavar="STEPS")
+    log_interval: int = option(20, "progress-bar update interval (the only host syncs on a GPU)", metavar="STEPS")
+    resume: Optional[str] = option(None, "a resumable checkpoint (OUT.last.pt) to continue from", cli=False)
+    device: str = option("auto", "auto: CUDA when available", choices=DEVICES)
+    amp: Optional[bool] = option(None, "bf16 autocast (default: on for CPUs with native bf16 instructions, where it "
+                                 "is faster; off on GPUs, which train in float32 with TF32)")
+    threads: int = option(0, "CPU threads for torch (0: torch's choice)", metavar="N")
+    progress: bool = option(True, "no progress bar", flag="--no-progress")
+    rank: int = option(0, "this process's rank under torchrun", cli=False)
+    world_size: int = option(1, "processes under torchrun", cli=False)
+    local_rank: int = option(0, "this process's rank on its node under torchrun", cli=False)
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> "RunConfig":
+        _one_of("device", self.device, DEVICES)
+        return self
+
+
+@dataclass
+class TrainConfig:
+    model: ModelConfig
+    optim: OptimConfig
+    run: RunConfig
+
+    @classmethod
+    def from_options(cls, **options) -> "TrainConfig":
+        """A TrainConfig from fields of its three parts by name (options not given keep their defaults)."""
+        parts = [{f.name: options.pop(f.name) for f in fields(part) if f.name in options}
+                 for part in (ModelConfig, OptimConfig, RunConfig)]
+        if options:
+            raise TypeError(f"unknown training options: {', '.join(options)}")
+        return cls(ModelConfig(**parts[0]), OptimConfig(**parts[1]), RunConfig(**parts[2]))
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """How poems are written; the request (heads, start text, form) is given beside them."""
+    num: int = option(1, "candidates, written as one batch and sorted by the model's mean log-probability",
+                      metavar="N")
+    seed: Optional[int] = option(None, "the same seed and options write the same poems (default: a random one)")
+    temperature: float = option(0.8, "0: always the likeliest character", metavar="T")
+    top_k: int = option(0, "draw among the K likeliest characters only; 0: all", metavar="K")
+    top_p: float = option(0.9, "draw among the likeliest characters holding probability P together; 1: all",
+                          metavar="P")
+    repeat_penalty: float = option(1.0, "subtracted from the logit of a character already in the poem", metavar="X")
+    tone_penalty: float = option(3.0, "with --tones soft: subtracted from the logit of a character whose tone "
+                                 "breaks the template", metavar="X")
+    prefix: Optional[str] = option(None, "prime the model with TEXT (not part of the poem)", metavar="TEXT")
+    # True: a 平声 group the model picks (or the start text's); a group's name such as 东; False: free.
+    rhyme: Union[bool, str] = option(True, cli=False)
+    tones: str = option("soft", "keep the key positions (2, 4, 6, line end) to a tone template: soft down-weights "
+                        "characters that break it, strict forbids them", choices=TONES)
+    theme: Optional[str] = option(None, "write on a theme: a request (写一首关于秋天思乡的七言绝句) or words (秋 思乡 "
+                                  "明月); its keywords condition the poem, a form it names is used unless --form, "
+                                  "--chars or --lines says otherwise; goes with --acrostic and --start, not with "
+                                  "--prefix", metavar="TEXT")
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> "SamplingOptions":
+        if not (isinstance(self.num, int) and 1 <= self.num <= MAX_NUM):
+            raise PoetryGenError(f"num must be a whole number from 1 to {MAX_NUM}, not {self.num}")
+        if self.seed is not None and not (isinstance(self.seed, int) and 0 <= self.seed < 2 ** 64):
+            raise PoetryGenError(f"a seed is a whole number from 0 to 2**64 - 1, not {self.seed}")
+        if not self.temperature >= 0:
+            raise PoetryGenError(f"temperature must be 0 or more, not {self.temperature:g}")
+        if self.top_k < 0:
+            raise PoetryGenError(f"top-k must be 0 (no limit) or more, not {self.top_k}")
+        if not 0 < self.top_p <= 1:
+            raise PoetryGenError(f"top-p must be in (0, 1], not {self.top_p:g}")
+        if not (self.repeat_penalty >= 0 and self.tone_penalty >= 0):
+            raise PoetryGenError("penalties must be 0 or more")
+        if not isinstance(self.rhyme, (bool, str)):
+            raise PoetryGenError(f"rhyme is True, False or a 平声 group such as 东, not {self.rhyme!r}")
+        _one_of("tones", self.tones, TONES)
+        return self
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    data: str = option(help="a built corpus: its train split's poems are timed", metavar="DIR", required=True)
+    checkpoint: Optional[str] = option(None, "the default row trains this model's architecture, and it writes the "
+                                       "timed poems (default: the shipped model; without one, train's default "
+                                       "model and no generation)", metavar="CKPT")
+    repeats: int = option(3, "timed rounds, each of --steps steps per row", metavar="N")
+    steps: int = option(5, "training steps per row and repeat, each on its own batch", metavar="N")
+    warmup: int = option(2, "untimed steps per row before the first repeat", metavar="N")
+    batch_size: int = option(128, "poems per batch", metavar="N")
+    classic_recipe: bool = option(False, "add the classic recipe row: every poem padded to 125 tokens, padding in "
+                                  "the loss, float32; the ratios then compare with it")
+    device: str = option("auto", "auto: CUDA when available", choices=DEVICES)
+    amp: Optional[bool] = option(None, "bf16 autocast for the project's rows (default: as train does on this "
+                                 "device); the classic recipe always trains in float32")
+    threads: int = option(0, "CPU threads for torch (0: torch's choice)", metavar="N")
+    seed: int = option(0, "seeds the models and picks the batches")
+    progress: bool = option(False, "a progress bar on stderr", cli=False)
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> "BenchOptions":
+        for name in ("repeats", "steps", "batch_size"):
+            if getattr(self, name) < 1:
+                raise PoetryGenError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
+        if self.warmup < 0 or self.threads < 0:
+            raise PoetryGenError("warmup and threads must be 0 or more")
+        _one_of("device", self.device, DEVICES)
+        return self
