@@ -26,7 +26,7 @@ from pathlib import Path
 
 from poetry_gen.config import RunConfig, flag
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.files import write_text_atomic
+from poetry_gen.files import write_atomic
 
 # The base recipe is `poetry-gen train`'s defaults for 8 epochs (the shipped model is its "12 epochs" row);
 # the classic configuration is the book's model and optimiser (Adam 1e-3, no schedule, no clipping, no
@@ -116,7 +116,7 @@ def train_variant(data: str, run_dir: Path, options: list, device: str, threads:
     with open(run_dir / "train.log", "a", encoding="utf-8") as log:
         code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
     if code == 0:
-        write_text_atomic(run_dir / "done.json", json.dumps({"command": command[1:]}))
+        write_atomic(run_dir / "done.json", json.dumps({"command": command[1:]}))
 
 
 def measure(data: str, run_dir: Path, device: str) -> dict:
@@ -146,7 +146,7 @@ def measured(data: str, run_dir: Path, device: str) -> dict:
     if cache.is_file() and cache.stat().st_mtime >= (run_dir / "model.pt").stat().st_mtime:
         return json.loads(cache.read_text(encoding="utf-8"))
     row = measure(data, run_dir, device)
-    write_text_atomic(cache, json.dumps(row))
+    write_atomic(cache, json.dumps(row))
     return row
 
 
@@ -197,9 +197,9 @@ def main(argv=None) -> int:
         except PoetryGenError as err:
             print(f"{name}: {err}", file=sys.stderr)
             failed.append(name)
-    write_text_atomic(out / "ablation.json", json.dumps({"preset": args.preset, "base": preset["base"],
+    write_atomic(out / "ablation.json", json.dumps({"preset": args.preset, "base": preset["base"],
                                                          "rows": rows}, ensure_ascii=False, indent=1))
-    write_text_atomic(out / "ablation.md", f"base options: `{' '.join(preset['base'])}`\n\n" + table(rows))
+    write_atomic(out / "ablation.md", f"base options: `{' '.join(preset['base'])}`\n\n" + table(rows))
     print(table(rows))
     return 1 if failed else 0
 

@@ -18,7 +18,7 @@ import statistics
 import time
 
 from poetry_gen import load_generator
-from poetry_gen.files import write_text_atomic
+from poetry_gen.files import write_atomic
 from poetry_gen.forms import FORMS
 
 HEAD_POOL = "春夏秋冬山水风月花鸟云雨江河日星松竹梅兰天地人心金玉清明千万青白红长高远古今东西南北朝暮晴雪霜烟"
@@ -53,7 +53,7 @@ def main(argv=None) -> None:
     gen = load_generator(args.checkpoint, device="cpu")
     start = time.perf_counter()
     poems = write_all(gen, args.controls, args.temperature)
-    write_text_atomic(args.out, "".join(p.text + "\n" for p in poems))
+    write_atomic(args.out, "".join(p.text + "\n" for p in poems))
     print(f"{len(poems)} poems in {time.perf_counter() - start:.1f} s; mean log-probability per character "
           f"{statistics.mean(p.score for p in poems):.3f}; written to {args.out}")
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from poetry_gen import load_generator
-from poetry_gen.files import write_text_atomic
+from poetry_gen.files import write_atomic
 from poetry_gen.theme import parse_theme
 
 THEMES = Path(__file__).with_name("themes.txt")
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     for cond in ("on", "off"):
         print(f"conditioning {cond:<5}{report['word_hit'][cond]:>10.1%}{report['char_hit'][cond]:>10.1%}")
     if args.json:
-        write_text_atomic(args.json, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        write_atomic(args.json, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     return 0
 
 

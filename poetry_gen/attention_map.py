@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from .errors import PoetryGenError
-from .files import write_text_atomic
+from .files import write_atomic
 from .text import LINE_MARKS
 
 CELL = 20  # px per grid cell
@@ -91,7 +91,7 @@ def write_attention_map(path, tokens: list, weights, poem_start: int) -> Path:
                f'<body>\n{svg}</body>\n</html>\n')
     else:
         svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg
-    write_text_atomic(path, svg)
+    write_atomic(path, svg)
     return path
 
 

@@ -12,7 +12,9 @@ import hashlib
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from .checkpoint import atomic_save
+import torch
+
+from .files import write_atomic
 
 
 def key_of(parts: Iterable) -> str:
@@ -44,15 +46,13 @@ def cached(cache_dir, name: str, key: str, compute: Callable[[], dict]) -> dict:
         return entry["data"]
     data = compute()
     try:
-        atomic_save({"key": key, "data": data}, path)
+        write_atomic(path, lambda f: torch.save({"key": key, "data": data}, f))
     except OSError:
         pass  # no cache this time; the next run computes again
     return data
 
 
 def _read(path: Path) -> Optional[dict]:
-    import torch
-
     try:
         entry = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # noqa: BLE001  a missing, truncated or foreign file is a cache miss, whatever torch raises

@@ -15,9 +15,7 @@ value (config.from_stored).
 """
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -27,6 +25,7 @@ import torch
 
 from .config import ModelConfig, OptimConfig, RunConfig, from_stored
 from .errors import PoetryGenError
+from .files import write_atomic
 from .model import PoetryLM
 from .vocab import Vocab
 
@@ -42,23 +41,6 @@ class Checkpoint:
     theme_words: Optional[str] = None  # theme.corpus_theme_words of the training corpus
 
 
-def atomic_save(obj, path) -> None:
-    """torch.save to a temporary file beside `path`, then rename it over `path`: a reader (or a crash)
-    never sees a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def save_checkpoint(path, *, model: PoetryLM, vocab: Vocab, train_state: dict, theme_words: Optional[str] = None,
                     half: bool = False) -> None:
     """Write a checkpoint atomically. `half=True` stores floating-point weights as float16 (half the
@@ -66,14 +48,9 @@ def save_checkpoint(path, *, model: PoetryLM, vocab: Vocab, train_state: dict, t
     state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if half:
         state_dict = {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
-    atomic_save({
-        "format_version": FORMAT_VERSION,
-        "config": asdict(model.config),
-        "state_dict": state_dict,
-        "vocab": vocab.to_list(),
-        "theme_words": theme_words,
-        "train_state": train_state,
-    }, path)
+    data = {"format_version": FORMAT_VERSION, "config": asdict(model.config), "state_dict": state_dict,
+            "vocab": vocab.to_list(), "theme_words": theme_words, "train_state": train_state}
+    write_atomic(path, lambda f: torch.save(data, f))
 
 
 def _from_version_1(data: dict) -> dict:

@@ -18,8 +18,6 @@ import json
 import multiprocessing
 import os
 import re
-import secrets
-import shutil
 import sys
 import tarfile
 import zlib
@@ -31,6 +29,7 @@ import numpy as np
 
 from . import text
 from .errors import PoetryGenError
+from .files import replacing_directory
 from .forms import FORMS, detect_form
 from .vocab import Vocab
 
@@ -297,20 +296,13 @@ def _check_replaceable(out: Path) -> None:
 
 def _write_corpus(out: Path, vocab: Vocab, splits: dict[str, list[str]],
                   keywords: Optional[dict[str, list[list[str]]]], stats: dict) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _sibling(out, "tmp")
-    tmp.mkdir()  # not tempfile.mkdtemp: its 0700 mode would become DIR's
-    try:
+    with replacing_directory(out) as tmp:
         for name, poems in splits.items():
             _write_split(tmp, name, poems, vocab)
             if keywords is not None:
                 _write_json(tmp / f"{name}.keywords.json", keywords[name], indent=None)
         _write_json(tmp / "vocab.json", {"format": FORMAT, "tokens": vocab.to_list()})
         _write_json(tmp / "stats.json", stats)
-        _swap_in(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _write_split(directory: Path, name: str, poems: list[str], vocab: Vocab) -> None:
@@ -325,22 +317,6 @@ def _write_split(directory: Path, name: str, poems: list[str], vocab: Vocab) -> 
 
 def _write_json(path: Path, obj, indent: Optional[int] = 1) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=indent) + "\n", encoding="utf-8")
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Two renames: the old DIR steps aside, the new one takes its place, then the old one is deleted."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = _sibling(out, "old")
-    os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old)
-
-
-def _sibling(out: Path, suffix: str) -> Path:
-    """A fresh hidden name next to DIR: on the same file system, so renames between them are atomic."""
-    return out.with_name(f".{out.name}.{secrets.token_hex(4)}.{suffix}")
 
 
 def summary(out_dir, stats: dict) -> str:

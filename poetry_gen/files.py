@@ -1,22 +1,63 @@
-"""Writing text files so that a reader, or an interrupted run, never sees a half-written one."""
+"""Atomic writes of files and directories: a reader, or an interrupted run, never sees a half-written one.
+
+Everything is written under a fresh hidden name beside its target (the same file system, so the final
+rename is atomic) and renamed over the target only when complete; on any error the temporary is
+removed and the target stays as it was. New files and directories get the usual permissions (those
+the umask leaves), never tempfile's owner-only 0600/0700: models, corpora and pictures are for sharing.
+"""
 from __future__ import annotations
 
 import os
-import uuid
+import secrets
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator, Union
 
 
-def write_text_atomic(path, text: str) -> Path:
-    """Write to a temporary file beside `path`, then rename it over `path`. Not tempfile.mkstemp: a
-    file to share gets the usual permissions (umask), not mkstemp's owner-only 0600."""
+def write_atomic(path, content: Union[str, bytes, Callable[[BinaryIO], None]]) -> Path:
+    """Write `content` to `path`: text (UTF-8), bytes, or a function that writes to the open binary
+    file (e.g. `lambda f: torch.save(obj, f)`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = _sibling(path, "tmp")
     try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text)
+        with open(tmp, "xb") as f:
+            if callable(content):
+                content(f)
+            else:
+                f.write(content.encode("utf-8") if isinstance(content, str) else content)
+            f.flush()
+            os.fsync(f.fileno())  # the data is on disk before the rename makes it the file
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+@contextmanager
+def replacing_directory(path) -> Iterator[Path]:
+    """A fresh empty directory beside `path` to fill; when the block ends without an error it takes
+    `path`'s place (the old directory steps aside and is deleted after), otherwise it is deleted."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(path, "tmp")
+    tmp.mkdir()
+    try:
+        yield tmp
+        if path.exists():
+            old = _sibling(path, "old")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    """A fresh hidden name next to `path`, on the same file system."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.{suffix}")

@@ -1,0 +1,65 @@
+import os
+import stat
+
+import pytest
+import torch
+
+from poetry_gen.checkpoint import save_checkpoint
+from poetry_gen.files import replacing_directory, write_atomic
+from poetry_gen.model import ModelConfig, PoetryLM
+from poetry_gen.vocab import SPECIALS, Vocab
+
+
+@pytest.fixture(params=[0o022, 0o077])
+def umask(request):
+    previous = os.umask(request.param)
+    yield request.param
+    os.umask(previous)
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_text_bytes_and_a_writer_function(tmp_path):
+    assert write_atomic(tmp_path / "a" / "t.txt", "春风\n").read_text(encoding="utf-8") == "春风\n"
+    assert write_atomic(tmp_path / "b.bin", b"\x00\x01").read_bytes() == b"\x00\x01"
+    write_atomic(tmp_path / "c.pt", lambda f: torch.save({"x": 1}, f))
+    assert torch.load(tmp_path / "c.pt", weights_only=True) == {"x": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b.bin", "c.pt"]
+
+
+def test_every_kind_of_file_gets_the_umasks_permissions(tmp_path, umask):
+    vocab = Vocab(list(SPECIALS) + list("春风，。"))
+    save_checkpoint(tmp_path / "model.pt", model=PoetryLM(ModelConfig(len(vocab), 8, 8)), vocab=vocab, train_state={})
+    write_atomic(tmp_path / "poem.txt", "春风")
+    with replacing_directory(tmp_path / "corpus") as d:
+        (d / "f").write_text("x")
+    assert mode(tmp_path / "model.pt") == mode(tmp_path / "poem.txt") == 0o666 & ~umask
+    assert mode(tmp_path / "corpus") == 0o777 & ~umask
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = write_atomic(tmp_path / "t.txt", "old")
+
+    def fail(f):
+        f.write(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(path, fail)
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["t.txt"]
+
+
+def test_a_directory_is_replaced_whole_or_not_at_all(tmp_path):
+    out = tmp_path / "corpus"
+    with replacing_directory(out) as d:
+        (d / "old.txt").write_text("1")
+    with pytest.raises(RuntimeError):
+        with replacing_directory(out) as d:
+            (d / "new.txt").write_text("2")
+            raise RuntimeError("interrupted")
+    assert [p.name for p in out.iterdir()] == ["old.txt"]
+    with replacing_directory(out) as d:
+        (d / "new.txt").write_text("2")
+    assert [p.name for p in out.iterdir()] == ["new.txt"] and [p.name for p in tmp_path.iterdir()] == ["corpus"]
