@@ -20,6 +20,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
+import torch
 
 from .errors import PoetryGenError
 from .files import write_atomic
@@ -53,8 +54,6 @@ def check_path(path) -> Path:
 def write_poem_attention(path, model, vocab, prompt: list, poem: list) -> Path:
     """The attention map of `model` writing `poem` (token ids) after <bos> and `prompt` (token ids: the
     theme's `kw <sep>` prefix, or priming text), as the sampler fed them."""
-    import torch
-
     path = check_path(path)
     ids = [vocab.bos_id, *prompt, *poem]
     device = next(model.parameters()).device

@@ -31,12 +31,17 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
 
-from .config import BenchOptions, ModelConfig
-from .errors import PoetryGenError
+import torch
+from tqdm import tqdm
 
-HEADS = "春夏秋冬"  # the acrostic whose latency is measured
-FORM = "七绝"
-CANDIDATES = 64
+from .config import BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, BenchOptions, ModelConfig
+from .data import load_poems, make_batch, padded_batch, plan_epoch
+from .device import default_amp, resolve_device
+from .errors import PoetryGenError
+from .generator import NO_DEFAULT_MODEL, load_generator
+from .model import PoetryLM
+from .train import make_optimizer, train_step
+
 CLASSIC = dict(embed_dim=128, hidden_dim=256, num_layers=2, dropout=0.0, attention="none")
 PADDED_LENGTH = 125  # the classic recipe's sequence length
 LR = 1e-3  # the step's cost does not depend on it
@@ -82,7 +87,7 @@ class Generation:
     device: str
     threads: int
     one_s: float  # median seconds for one acrostic
-    many_s: float  # median seconds for CANDIDATES of them, written as one batch
+    many_s: float  # median seconds for BENCH_CANDIDATES of them, written as one batch
     repeats: int
 
 
@@ -103,7 +108,7 @@ class BenchResult:
         return {"data": self.data, "torch": self.torch_version, "options": asdict(self.options),
                 "real_characters": REAL_CHARS, "baseline": self.baseline, "training": rows,
                 "generation": None if self.generation is None else
-                asdict(self.generation) | {"heads": HEADS, "form": FORM, "candidates": CANDIDATES},
+                asdict(self.generation) | {"heads": BENCH_HEADS, "form": BENCH_FORM, "candidates": BENCH_CANDIDATES},
                 "notes": self.notes}
 
 
@@ -112,21 +117,12 @@ class _Trainer:
     so that the rows can take turns)."""
 
     def __init__(self, config, device, amp: bool, seed: int):
-        import torch
-
-        from .model import PoetryLM
-        from .train import make_optimizer
-
         torch.manual_seed(seed)
         self.device, self.amp = device, amp
         self.model = PoetryLM(config).to(device).train()
         self.optimizer = make_optimizer(self.model, LR, 0.0, device)
 
     def step(self, batch) -> float:
-        import torch
-
-        from .train import train_step
-
         start = time.perf_counter()
         train_step(self.model, self.optimizer, batch, self.device, lr=LR, amp=self.amp, grad_clip=1.0)
         if self.device.type == "cuda":  # the step is queued, not done, until the GPU says so
@@ -163,13 +159,13 @@ def time_interleaved(trainers: list, batches: list, *, steps: int, repeats: int,
 
 
 def time_generation(gen, repeats: int) -> tuple[float, float]:
-    """Median seconds for one acrostic and for CANDIDATES of them, after one untimed call of each."""
+    """Median seconds for one acrostic and for BENCH_CANDIDATES of them, after one untimed call of each."""
     one, many = [], []
     for r in range(-1, repeats):
         start = time.perf_counter()
-        gen.acrostic(HEADS, form=FORM, seed=r + 1)
+        gen.acrostic(BENCH_HEADS, form=BENCH_FORM, seed=r + 1)
         middle = time.perf_counter()
-        gen.acrostic(HEADS, form=FORM, num=CANDIDATES, seed=r + 1)
+        gen.acrostic(BENCH_HEADS, form=BENCH_FORM, num=BENCH_CANDIDATES, seed=r + 1)
         if r >= 0:
             one.append(middle - start)
             many.append(time.perf_counter() - middle)
@@ -185,8 +181,6 @@ def _describe(config) -> str:
 
 def _load_generator(options: BenchOptions, device, notes: list):
     """The generator of the --checkpoint, else of the shipped model; None (with a note) when neither."""
-    from .generator import NO_DEFAULT_MODEL, load_generator
-
     try:
         return load_generator(options.checkpoint, device=device.type)
     except PoetryGenError as err:
@@ -198,12 +192,6 @@ def _load_generator(options: BenchOptions, device, notes: list):
 
 
 def run_bench(options: BenchOptions) -> BenchResult:
-    import torch
-    from tqdm import tqdm
-
-    from .data import load_poems, make_batch, padded_batch, plan_epoch
-    from .device import default_amp, resolve_device
-
     device = resolve_device(options.device)
     if options.threads:
         torch.set_num_threads(options.threads)
@@ -288,8 +276,8 @@ def format_table(result: BenchResult) -> str:
                   f"{'generation':<15} {'median ms':>12}  {'device':<7} {'threads':>7}  "
                   f"(float32; median of {g.repeats} after a warm-up)",
                   f"{'one poem':<15} {1000 * g.one_s:>12,.0f}  {g.device:<7} {g.threads:>7}  "
-                  f"one {FORM} acrostic {HEADS}, written by {g.checkpoint}",
-                  f"{f'{CANDIDATES} candidates':<15} {1000 * g.many_s:>12,.0f}  {g.device:<7} {g.threads:>7}  "
-                  f"{CANDIDATES} of them, written as one batch"]
+                  f"one {BENCH_FORM} acrostic {BENCH_HEADS}, written by {g.checkpoint}",
+                  f"{f'{BENCH_CANDIDATES} candidates':<15} {1000 * g.many_s:>12,.0f}  {g.device:<7} {g.threads:>7}  "
+                  f"{BENCH_CANDIDATES} of them, written as one batch"]
     lines += [f"note: {note}" for note in result.notes]
     return "\n".join(lines)

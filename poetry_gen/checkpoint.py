@@ -38,7 +38,7 @@ class Checkpoint:
     config: ModelConfig
     vocab: Vocab
     train_state: dict
-    theme_words: Optional[str] = None  # theme.corpus_theme_words of the training corpus
+    theme_words: Optional[str] = None  # corpus.load_theme_words of the training corpus
 
 
 def save_checkpoint(path, *, model: PoetryLM, vocab: Vocab, train_state: dict, theme_words: Optional[str] = None,
@@ -114,7 +114,7 @@ def load_checkpoint(path, device="cpu") -> Checkpoint:
 def export_checkpoint(src, dst, *, half: bool = True, theme_words: Optional[str] = None) -> dict:
     """A copy of checkpoint `src` fit to ship: without the optimizer state (training-only, as large as
     the model), float16 weights when `half`, and the corpus's attested words that theme mapping uses
-    (theme.corpus_theme_words): `theme_words` when given, else the source's. Returns the written train_state."""
+    (corpus.load_theme_words): `theme_words` when given, else the source's. Returns the written train_state."""
     ckpt = load_checkpoint(src)
     state = {k: v for k, v in ckpt.train_state.items() if k != "optimizer"}
     save_checkpoint(dst, model=ckpt.model, vocab=ckpt.vocab, train_state=state, half=half,

@@ -16,9 +16,10 @@ import sys
 import typing
 from dataclasses import MISSING, fields
 
-from .config import (DEVICES, BenchOptions, ModelConfig, OptimConfig, RunConfig, SamplingOptions, TrainConfig,
-                     flag)
+from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, DEVICES, BenchOptions, ModelConfig, OptimConfig,
+                     RunConfig, SamplingOptions, TrainConfig, flag)
 from .errors import PoetryGenError
+from .forms import FREE_LINES
 
 
 def _add_fields(parser, config_class, *, only=None, skip=()) -> None:
@@ -191,9 +192,9 @@ def _add_export(sub) -> None:
 
 def _export(args) -> int:
     from .checkpoint import export_checkpoint
-    from .theme import corpus_theme_words
+    from .corpus import load_theme_words
 
-    words = corpus_theme_words(args.data) if args.data else None
+    words = load_theme_words(args.data) if args.data else None
     export_checkpoint(args.checkpoint, args.out, half=args.half, theme_words=words)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB)")
     return 0
@@ -202,8 +203,6 @@ def _export(args) -> int:
 # --- generate ---------------------------------------------------------------------------------
 
 def _add_generate(sub) -> None:
-    from .generator import FREE_LINES
-
     gen = sub.add_parser(
         "generate", help="write poems: acrostic, continuing a start, or from scratch",
         description="Write poems with a trained model, in the shape asked for (by construction: every line "
@@ -339,8 +338,6 @@ def _score(args) -> int:
 # --- bench ------------------------------------------------------------------------------------
 
 def _add_bench(sub) -> None:
-    from .bench import CANDIDATES, FORM, HEADS
-
     bench = sub.add_parser(
         "bench", help="measure how fast this machine trains and writes poems",
         description="Training throughput in real characters per second (poem characters with punctuation; not "
@@ -348,7 +345,7 @@ def _add_bench(sub) -> None:
                     "(embed 128, hidden 256, 2 layers, no attention) and of the default model, both with the "
                     "project's length-bucketed batches, and with --classic-recipe of the classic model trained "
                     "the classic way; the rows train on the same poems and take turns step by step. Then the "
-                    f"latency of one {FORM} acrostic {HEADS} and of {CANDIDATES} candidates. Medians over repeats.")
+                    f"latency of one {BENCH_FORM} acrostic {BENCH_HEADS} and of {BENCH_CANDIDATES} candidates. Medians over repeats.")
     _add_fields(bench, BenchOptions)
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     bench.set_defaults(func=_bench)

@@ -211,6 +211,9 @@ class SamplingOptions:
         return self
 
 
+BENCH_HEADS, BENCH_FORM, BENCH_CANDIDATES = "春夏秋冬", "七绝", 64  # the acrostic whose latency bench measures
+
+
 @dataclass(frozen=True)
 class BenchOptions:
     data: str = option(help="a built corpus: its train split's poems are timed", metavar="DIR", required=True)

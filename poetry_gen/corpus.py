@@ -7,6 +7,8 @@ train/val/test by a fixed hash rule, encoded as character ids. `build_corpus` wr
     {split}.offsets.npy    int64, n_poems + 1 offsets: poem i is ids[offsets[i]:offsets[i + 1]]
     {split}.txt            the cleaned simplified poems, one per line, same order
     {split}.keywords.json  per poem, up to 3 jieba keywords (for theme conditioning); not with keywords=False
+    theme_words.txt        the words poets used (theme.word_counts of train), most frequent first, one line
+                           of space-separated words: training stores it in the checkpoint; not with keywords=False
 
         ids      床 前 明 月 光 ， … 乡 。 白 日 依 … 楼 。 …
         offsets  0                       24                    48 …
@@ -26,16 +28,19 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 import numpy as np
+from tqdm import tqdm
 
 from . import text
 from .errors import PoetryGenError
 from .files import replacing_directory
 from .forms import FORMS, detect_form
+from .theme import word_counts
 from .vocab import Vocab
 
 SPLITS = ("train", "val", "test")
 COLLECTIONS = {"tang": ("tang",), "song": ("song",), "tang+song": ("tang", "song")}
 FORMAT = 1
+THEME_WORDS_FILE = "theme_words.txt"
 _POEM_FILE = re.compile(r"poet\.(tang|song)\.(\d+)\.json")
 _KEYWORD_CHUNK = 500  # poems per task sent to a keyword worker: IPC stays negligible, the last task short
 
@@ -102,8 +107,6 @@ def _directory_poem_files(root: Path, collections) -> list[tuple[str, bytes]]:
 
 def _tarball_poem_files(path: Path, collections, progress: bool) -> list[tuple[str, bytes]]:
     """Read matching members in one streaming pass over the archive, nothing extracted to disk."""
-    from tqdm import tqdm
-
     found = []
     try:
         with open(path, "rb") as raw, tqdm.wrapattr(raw, "read", total=path.stat().st_size, desc="reading",
@@ -118,8 +121,6 @@ def _tarball_poem_files(path: Path, collections, progress: bool) -> list[tuple[s
 
 
 def _parse_poem_files(files: list[tuple[str, bytes]], progress: bool) -> list[str]:
-    from tqdm import tqdm
-
     poems = []
     for name, data in tqdm(files, desc="parsing", unit="file", disable=_no_bar(progress), file=sys.stderr):
         poems.extend(_poems_in(name, data))
@@ -191,7 +192,7 @@ def _check_forms(forms: Optional[Iterable[str]]) -> Optional[list[str]]:
 # --- keywords -------------------------------------------------------------------------------------
 
 def _init_jieba() -> None:
-    import jieba
+    import jieba  # imported here: jieba.analyse loads its dictionaries on import (4 s), for a build only
 
     jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO on every start
     jieba.initialize()
@@ -206,8 +207,6 @@ def _keywords(poem: str) -> list[str]:
 def extract_keywords(poems: list[str], progress: bool = False, chunksize: int = _KEYWORD_CHUNK) -> list[list[str]]:
     """Up to 3 keywords per poem (jieba TF-IDF), in order; one worker process per CPU core when there is
     more than one chunk of poems, since jieba takes ~25 s for the Tang collection on one core."""
-    from tqdm import tqdm
-
     bar = dict(total=len(poems), desc="keywords", unit="poem", disable=_no_bar(progress), file=sys.stderr)
     workers = min(os.cpu_count() or 1, -(-len(poems) // chunksize))
     if workers <= 1:
@@ -254,12 +253,14 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
         "vocab_size": len(vocab),
         "forms": {name: histogram[name] for name in [*FORMS, "other"]},
     }
-    poem_keywords = None
+    poem_keywords = theme_words = None
     if keywords:
         every = extract_keywords([p for name in SPLITS for p in splits[name]], progress)
         bounds = np.cumsum([0] + [len(splits[name]) for name in SPLITS])
         poem_keywords = {name: every[bounds[i]:bounds[i + 1]] for i, name in enumerate(SPLITS)}
-    _write_corpus(out, vocab, splits, poem_keywords, stats)
+        theme_words = list(word_counts(splits["train"]))
+        stats["theme_words"] = len(theme_words)
+    _write_corpus(out, vocab, splits, poem_keywords, theme_words, stats)
     return stats
 
 
@@ -295,12 +296,15 @@ def _check_replaceable(out: Path) -> None:
 
 
 def _write_corpus(out: Path, vocab: Vocab, splits: dict[str, list[str]],
-                  keywords: Optional[dict[str, list[list[str]]]], stats: dict) -> None:
+                  keywords: Optional[dict[str, list[list[str]]]], theme_words: Optional[list[str]],
+                  stats: dict) -> None:
     with replacing_directory(out) as tmp:
         for name, poems in splits.items():
             _write_split(tmp, name, poems, vocab)
             if keywords is not None:
                 _write_json(tmp / f"{name}.keywords.json", keywords[name], indent=None)
+        if theme_words is not None:
+            (tmp / THEME_WORDS_FILE).write_text(" ".join(theme_words) + "\n", encoding="utf-8")
         _write_json(tmp / "vocab.json", {"format": FORMAT, "tokens": vocab.to_list()})
         _write_json(tmp / "stats.json", stats)
 
@@ -329,6 +333,8 @@ def summary(out_dir, stats: dict) -> str:
         rows.append(f"  {name:<6}{s['poems']:>10,}{s['chars']:>12,}{s['unknown']:>9,}")
     rows.append(f"  vocabulary: {stats['vocab_size']:,} tokens (incl. 5 special), from train")
     rows.append("  forms: " + "  ".join(f"{name} {n:,}" for name, n in stats["forms"].items()))
+    if stats.get("theme_words") is not None:
+        rows.append(f"  theme words: {stats['theme_words']:,} attested in train (for --theme)")
     d = stats["dropped"]
     rows.append(f"  dropped: {d['empty']:,} empty, {d['lacuna']:,} with lacunae, {d['non_chinese']:,} "
                 f"non-Chinese, {d['duplicate']:,} duplicates ({d['duplicate_across_splits']:,} across splits), "
@@ -380,6 +386,15 @@ def load_poems(directory, split: str) -> list[str]:
     """The split's cleaned poems as text, in the same order as its ids."""
     _check_split(split)
     return _built_file(directory, f"{split}.txt").read_text(encoding="utf-8").splitlines()
+
+
+def load_theme_words(directory) -> str:
+    """The corpus's theme words (theme_words.txt) as one space-separated string, what a checkpoint stores.
+    A corpus built before corpus build wrote them gets them counted from its train.txt now."""
+    path = Path(directory) / THEME_WORDS_FILE
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    return " ".join(word_counts(load_poems(directory, "train")))
 
 
 def load_keywords(directory, split: str) -> list[list[str]]:

@@ -28,6 +28,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from .corpus import load_keywords, load_split, load_vocab
 from .errors import PoetryGenError
 from .vocab import IGNORE_INDEX, Vocab
 
@@ -61,8 +62,6 @@ class Poems:
 
 
 def load_poems(data_dir, split: str, with_keywords: bool = False) -> Poems:
-    from .corpus import load_keywords, load_split, load_vocab
-
     vocab = load_vocab(data_dir)
     ids, offsets = load_split(data_dir, split)
     keywords = None

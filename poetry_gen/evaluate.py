@@ -14,7 +14,10 @@ from typing import Optional
 import numpy as np
 import torch
 
+from .corpus import load_poems as load_texts
 from .data import Batch, Poems, eval_batches, load_poems
+from .errors import PoetryGenError
+from .text import split_lines
 from .vocab import Vocab
 
 
@@ -59,8 +62,6 @@ def perplexity(model, vocab: Vocab, poems: list[str], device="cpu", batch_size: 
 
 
 def _lines(poem: str) -> list[str]:
-    from .text import split_lines
-
     return [line for line in split_lines(poem)[0] if line]
 
 
@@ -74,9 +75,6 @@ def evaluate_split(model, vocab: Vocab, data_dir, split: str = "test", device="c
                    ) -> tuple[PerplexityResult, Optional[PerplexityResult]]:
     """Perplexity on a built split, and on its poems that share no line with the train split (None when
     the corpus has no train.txt to compare with)."""
-    from .corpus import load_poems as load_texts
-    from .errors import PoetryGenError
-
     poems = load_poems(data_dir, split)
     if poems.vocab.to_list() != vocab.to_list():
         raise PoetryGenError(f"{data_dir} was built with another vocabulary than the checkpoint's")

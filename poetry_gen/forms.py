@@ -10,6 +10,7 @@ from typing import Optional
 
 COMMA = "，"
 PERIOD = "。"
+FREE_LINES = (2, 16)  # a poem of free length (characters per line, no line count) ends after 2 to 16 lines
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,28 @@ from __future__ import annotations
 import re
 import secrets
 from contextlib import contextmanager
+from importlib import resources
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Optional
 
+import torch
+
+from . import prosody
+from .attention_map import write_poem_attention
+from .checkpoint import load_checkpoint
 from .config import SamplingOptions
+from .device import resolve_device
 from .errors import PoetryGenError
-from .forms import FORMS, PERIOD, Form, form_for
+from .evaluate import perplexity
+from .forms import FORMS, FREE_LINES, PERIOD, Form, form_for
+from .sampler import Controls, Layout, VocabTables, decode
+from .theme import keyword_prefix_ids, parse_theme, parse_theme_words
 from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified, to_traditional
 
 CHARS = (5, 7)
 MAX_LINES = 64  # the most lines a poem may be asked for
-FREE_LINES = (2, 16)  # a poem of free length (`chars` without `lines`) ends after 2 to 16 lines
 NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "
                     "`poetry-gen train --data DIR --out CKPT` and pass it with --checkpoint CKPT "
                     "(in Python: load_generator(path))")
@@ -154,19 +163,15 @@ class Generator:
     def __init__(self, model, vocab, device="cpu", theme_words: Optional[str] = None, cache_dir=None):
         """`theme_words`: the checkpoint's (its attested words map themes); `cache_dir`: where the vocabulary's
         tables are kept between runs (cache.py; None: computed every time)."""
-        from .sampler import VocabTables  # torch loads here, not when the CLI reads the defaults
-
         self.model, self.vocab, self.device = model.eval(), vocab, device
         self.theme_words = theme_words
         self.tables = VocabTables(vocab, device, cache_dir)
 
     @cached_property
     def attested_words(self) -> Optional[frozenset]:
-        """The words poets used (theme.attested_words of the checkpoint's theme words), read when a theme
+        """The words poets used (theme.parse_theme_words of the checkpoint's), read when a theme
         first needs them; None for a checkpoint without them."""
-        from .theme import attested_words
-
-        return attested_words(self.theme_words)
+        return parse_theme_words(self.theme_words)
 
     def acrostic(self, heads: str, form=None, *, chars: Optional[int] = None,
                  options: Optional[SamplingOptions] = None, **overrides) -> list:
@@ -236,8 +241,6 @@ class Generator:
         """Draw which earlier tokens (the theme's keywords or the priming text, earlier lines) the model
         attended to while writing `poem` (one this generator wrote) into `path`, a .svg or .html file
         (attention_map.py). The weights are recomputed by the model over the same tokens it read."""
-        from .attention_map import write_poem_attention
-
         if not poem.ids:
             raise PoetryGenError("the attention map is drawn for a poem this generator wrote")
         return write_poem_attention(path, self.model, self.vocab, list(poem.prompt_ids), list(poem.ids))
@@ -245,8 +248,6 @@ class Generator:
     def perplexity(self, poems):
         """evaluate.PerplexityResult (ppl, chars, unknown, ...) of the model on `poems` (str or list of str;
         any script, normalised like the corpus)."""
-        from .evaluate import perplexity
-
         poems = [poems] if isinstance(poems, str) else list(poems)
         return perplexity(self.model, self.vocab, [normalize(p) for p in poems], device=self.device)
 
@@ -254,8 +255,6 @@ class Generator:
 
     def _theme(self, request: Optional[str], prefix: Optional[str]) -> Optional[dict]:
         """Poem.theme of `request`: the request with its parse_theme fields; None without a request."""
-        from .theme import parse_theme
-
         if request is None:
             return None
         if prefix:  # the model was trained on keyword prefixes or none, never with text before them
@@ -272,8 +271,6 @@ class Generator:
     def _rhyme(self, rhyme, given: list, layout) -> Optional[frozenset]:
         """The rhyme groups a row may take before it writes: one named group, or all 30 平声 groups,
         narrowed by the line ends the start text (its lines `given`) fixes."""
-        from . import prosody
-
         if rhyme is False:
             return None
         named = prosody.validate_rhyme_group(rhyme) if isinstance(rhyme, str) else None
@@ -300,12 +297,6 @@ class Generator:
         return groups
 
     def _write(self, plan: _Plan, options: SamplingOptions, theme) -> list:
-        import torch
-
-        from . import prosody
-        from .sampler import Controls, Layout, decode
-        from .theme import keyword_prefix_ids
-
         form, prefix, tones = plan.form, options.prefix, options.tones
         if theme:
             prompt = keyword_prefix_ids(theme["keywords_used"], self.vocab)
@@ -345,8 +336,6 @@ def _with(options: Optional[SamplingOptions], overrides: dict) -> SamplingOption
 @contextmanager
 def _default_checkpoint():
     """Path of the model shipped as package data (poetry_gen/checkpoints/default.pt)."""
-    from importlib import resources
-
     try:
         ref = resources.files("poetry_gen.checkpoints") / "default.pt"
     except ModuleNotFoundError:  # not installed: running from a source checkout
@@ -362,11 +351,6 @@ def load_generator(path=None, device=None, threads: Optional[int] = None, cache_
     `device` ("cpu", "cuda"; None or "auto": CUDA when available, else the CPU). `threads`: CPU threads
     for torch (None: torch's choice; on a busy machine 1 is often fastest). `cache_dir`: where what is
     computed once per model is kept between runs (the CLI uses $XDG_CACHE_HOME/poetry_gen); None: nowhere."""
-    import torch
-
-    from .checkpoint import load_checkpoint
-    from .device import resolve_device
-
     if threads:
         torch.set_num_threads(threads)
     device = resolve_device("auto" if device is None else str(device))

@@ -48,6 +48,8 @@ from typing import Optional, Sequence
 
 import torch
 
+from . import prosody
+from .cache import cached, file_stamp, key_of
 from .config import SamplingOptions
 from .errors import PoetryGenError
 from .forms import COMMA, PERIOD
@@ -105,9 +107,6 @@ class VocabTables:
     characters the table lacks), or read from `cache_dir` where an earlier run left them (cache.py)."""
 
     def __init__(self, vocab: Vocab, device="cpu", cache_dir=None):
-        from . import prosody  # the rhyme table loads only with a generator, not with the package
-        from .cache import cached, file_stamp, key_of
-
         self.vocab = vocab
         missing = [m for m in (COMMA, PERIOD) if m not in vocab]
         if missing:
@@ -131,8 +130,6 @@ class VocabTables:
 def _compute_tables(vocab: Vocab) -> dict:
     """VocabTables' tensors on the CPU: (V,) bool is_char, fits_ping, fits_ze, ping_rhyme; (V, G) bool
     groups over `group_names`, the rhyme groups some vocabulary character has."""
-    from . import prosody
-
     is_char = [i >= len(vocab.special_ids) and len(t) == 1 and is_hanzi(t) for i, t in enumerate(vocab.itos)]
     readings = [prosody.lookup(t) if ok else None for t, ok in zip(vocab.itos, is_char)]
     names = sorted({g for r in readings if r for g in r.groups})

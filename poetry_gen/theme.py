@@ -1,6 +1,6 @@
 """Themes: a request in plain Chinese → the form it names and the keywords a poem is conditioned on.
 
-    >>> parse_theme("写一首关于秋天思乡的七言绝句", vocab, attested_words(ckpt.theme_words))
+    >>> parse_theme("写一首关于秋天思乡的七言绝句", vocab, parse_theme_words(ckpt.theme_words))
     Theme(keywords_in=['秋天', '思乡'], keywords_used=['秋', '思乡'], form='七绝')
     >>> keyword_prefix_ids(['秋', '思乡'], vocab)       # fed after <bos>, before the poem
     [秋, <sep>, 思, 乡, <sep>]                          # (as ids)
@@ -30,9 +30,10 @@ it is a word Tang poets wrote. A request is reduced to such words in three steps
    further characters of words that fell apart.
 
 "Attested" needs counts over the training poems: `word_counts` computes them (characters and
-2-character sequences, per poem), and training stores the attested ones (`corpus_theme_words`, ~36k
-words, 0.2 MB for the Tang collection) in the checkpoint's "theme_words", so a generator needs nothing
-but its checkpoint (`attested_words`). Without them (a checkpoint trained before) every word whose
+2-character sequences, per poem); `corpus build` writes the attested ones (~36k words, 0.2 MB for the
+Tang collection) beside the corpus and training stores them in the checkpoint's "theme_words"
+(corpus.load_theme_words), so a generator needs nothing
+but its checkpoint (`parse_theme_words`). Without them (a checkpoint trained before) every word whose
 characters the vocabulary has counts as attested, and only the table maps anything.
 """
 from __future__ import annotations
@@ -118,7 +119,7 @@ class Theme:
 
 def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] = None) -> Theme:
     """The form and keywords of a theme request (module doc). `attested_words`: the words poets used
-    (`attested_words` of the checkpoint's theme words, or a `word_counts` dict), or None."""
+    (`parse_theme_words` of the checkpoint's theme words, or a `word_counts` dict), or None."""
     if not isinstance(request, str) or not request.strip():
         raise PoetryGenError("the theme is empty: give a request such as 写一首关于秋天思乡的诗, or words such "
                              "as 秋 思乡 明月")
@@ -169,17 +170,8 @@ def word_counts(poems: Iterable[str]) -> dict:
     return {w: c for w, c in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if c >= least}
 
 
-def corpus_theme_words(directory) -> str:
-    """The attested words of a built corpus's train split (`word_counts`), most frequent first, joined
-    by spaces: what a checkpoint stores as its "theme_words". One string loads at once, where a
-    dict of 36k entries takes a quarter of a second through torch.load(weights_only=True)."""
-    from .corpus import load_poems
-
-    return " ".join(word_counts(load_poems(directory, "train")))
-
-
-def attested_words(theme_words: Optional[str]) -> Optional[frozenset]:
-    """The words of a checkpoint's "theme_words" (`corpus_theme_words`), or None if it was trained without."""
+def parse_theme_words(theme_words: Optional[str]) -> Optional[frozenset]:
+    """The words of a checkpoint's "theme_words" (corpus.load_theme_words), or None if it was trained without."""
     return None if theme_words is None else frozenset(theme_words.split())
 
 
@@ -205,7 +197,7 @@ def _find_form(pieces: list) -> tuple:
 def _tagger():
     """A jieba part-of-speech tagger of our own (jieba's global one stays as corpus.py uses it) that
     knows the request words."""
-    import jieba
+    import jieba  # imported here: jieba.posseg loads its dictionaries on import (2.4 s), for themes only
     import jieba.posseg
 
     jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO

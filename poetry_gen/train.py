@@ -31,12 +31,12 @@ from tqdm import tqdm
 
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import ModelConfig, OptimConfig, TrainConfig, from_stored
+from .corpus import load_theme_words
 from .data import Batch, eval_batches, load_poems, make_batch, plan_epoch
 from .device import default_amp, resolve_device
 from .errors import PoetryGenError
 from .evaluate import batches_nll
 from .model import PoetryLM
-from .theme import corpus_theme_words
 
 
 def last_checkpoint_path(out) -> Path:
@@ -197,7 +197,7 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
 
     # The corpus's attested words travel in the checkpoint so that generation can map a theme's
     # modern words to classical ones without the corpus (see theme.py).
-    theme_words = corpus_theme_words(run.data) if is_main and optim.keyword_rate > 0 else None
+    theme_words = load_theme_words(run.data) if is_main and optim.keyword_rate > 0 else None
 
     def save(path, with_optimizer: bool):
         state = asdict(progress) | {"optim_config": asdict(optim), "run_config": asdict(run),

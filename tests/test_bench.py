@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from poetry_gen.bench import CANDIDATES, HEADS, spread_batches, summarize, time_interleaved
+from poetry_gen.bench import spread_batches, summarize, time_interleaved
+from poetry_gen.config import BENCH_CANDIDATES as CANDIDATES, BENCH_HEADS as HEADS
 from poetry_gen.cli import main
 from poetry_gen.corpus import load_vocab
 from poetry_gen.vocab import Vocab

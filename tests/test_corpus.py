@@ -71,6 +71,20 @@ def test_stats_counts(built_corpus):
     assert stats["collection"] == "tang" and stats["source_kind"] == "chinese-poetry"
 
 
+def test_the_build_writes_the_theme_words_of_train_and_an_older_build_counts_them(built_corpus, tmp_path):
+    import shutil
+
+    from poetry_gen.theme import word_counts
+
+    counts = word_counts(corpus.load_poems(built_corpus, "train"))
+    assert counts and corpus.load_theme_words(built_corpus).split() == list(counts)
+    stats = json.loads((built_corpus / "stats.json").read_text(encoding="utf-8"))
+    assert stats["theme_words"] == len(counts)
+    older = shutil.copytree(built_corpus, tmp_path / "older")
+    (older / corpus.THEME_WORDS_FILE).unlink()  # built before corpus build wrote them
+    assert corpus.load_theme_words(older) == corpus.load_theme_words(built_corpus)
+
+
 def test_ids_and_offsets_encode_the_text(built_corpus):
     vocab = corpus.load_vocab(built_corpus)
     for split in corpus.SPLITS:

@@ -4,7 +4,7 @@ import pytest
 
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.theme import (MAX_KEYWORDS, MIN_ATTESTED, MODERN_TO_CLASSICAL, Theme,
-                              corpus_theme_words, keyword_prefix_ids, parse_theme, attested_words,
+                              keyword_prefix_ids, parse_theme, parse_theme_words,
                               word_counts)
 from poetry_gen.vocab import Vocab
 
@@ -131,10 +131,10 @@ def test_word_counts_count_poems_and_stop_at_marks():
 
 def test_theme_words_go_through_a_checkpoint(built_corpus, tmp_path):
     from poetry_gen.checkpoint import load_checkpoint, save_checkpoint
-    from poetry_gen.corpus import load_poems, load_vocab
+    from poetry_gen.corpus import load_poems, load_theme_words, load_vocab
     from poetry_gen.model import ModelConfig, PoetryLM
 
-    stored = corpus_theme_words(built_corpus)
+    stored = load_theme_words(built_corpus)
     counts = word_counts(load_poems(built_corpus, "train"))
     assert stored.split() == list(counts) and counts
     vocab = load_vocab(built_corpus)
@@ -142,10 +142,10 @@ def test_theme_words_go_through_a_checkpoint(built_corpus, tmp_path):
     save_checkpoint(tmp_path / "m.pt", model=PoetryLM(config), vocab=vocab, train_state={"step": 1},
                     theme_words=stored)
     ckpt = load_checkpoint(tmp_path / "m.pt")
-    words = attested_words(ckpt.theme_words)
+    words = parse_theme_words(ckpt.theme_words)
     assert words == set(counts)
     assert parse_theme("明月 孤独", vocab, words) == parse_theme("明月 孤独", vocab, counts)
-    assert attested_words(None) is None
+    assert parse_theme_words(None) is None
 
 
 def test_benchmark_themes():
