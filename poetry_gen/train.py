@@ -32,11 +32,12 @@ from tqdm import tqdm
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import ModelConfig, OptimConfig, TrainConfig, from_stored
 from .corpus import load_theme_words
-from .data import Batch, eval_batches, load_poems, make_batch, plan_epoch
+from .data import Batch, EpochPlan, Poems, eval_batches, load_poems, make_batch, plan_epoch
 from .device import default_amp, resolve_device
 from .errors import PoetryGenError
 from .evaluate import batches_nll
 from .model import PoetryLM
+from .vocab import Vocab
 
 
 def last_checkpoint_path(out) -> Path:
@@ -146,7 +147,29 @@ def train(config: TrainConfig) -> Path:
             dist.destroy_process_group()
 
 
-def _train(config: TrainConfig, device: torch.device) -> Path:
+@dataclass
+class _Training:
+    """What the loop works with, fresh or resumed (see `_start`)."""
+    config: TrainConfig  # a resumed run's model and optimisation come from its checkpoint
+    vocab: Vocab
+    train_poems: Poems
+    val_batches: list
+    model: PoetryLM
+    optimizer: torch.optim.Optimizer
+    progress: _Progress
+
+    def plan(self, epoch: int) -> EpochPlan:
+        optim = self.config.optim
+        return plan_epoch(self.train_poems, seed=optim.seed, epoch=epoch, batch_size=optim.batch_size,
+                          batch_tokens=optim.batch_tokens or optim.batch_size * 128, keyword_rate=optim.keyword_rate)
+
+    def lr(self, step: int) -> float:
+        return lr_at(step, self.config.optim, self.progress.schedule_steps)
+
+
+def _start(config: TrainConfig, device: torch.device) -> _Training:
+    """The data, model, optimizer and progress of a new run, or of the one `config.run.resume` continues
+    exactly (its model, optimisation, weights, optimizer state and position; the caller's RunConfig)."""
     run, saved = config.run, None
     if run.resume:
         saved = read_checkpoint(run.resume)
@@ -155,134 +178,154 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
                                  f"{last_checkpoint_path(run.resume)} instead")
         config = TrainConfig(from_stored(ModelConfig, saved["config"]),
                              from_stored(OptimConfig, saved["train_state"]["optim_config"]), run)
-    optim = config.optim
-    amp = default_amp(device) if run.amp is None else run.amp
-    is_main = run.rank == 0
-    out, last = Path(run.out), last_checkpoint_path(run.out)
-
-    train_poems = load_poems(run.data, "train", with_keywords=optim.keyword_rate > 0)
-    val_poems = load_poems(run.data, "val")
+    train_poems = load_poems(run.data, "train", with_keywords=config.optim.keyword_rate > 0)
     vocab = train_poems.vocab
     if len(train_poems) == 0:
         raise PoetryGenError(f"{run.data} has no training poems")
     if saved is not None and saved["vocab"] != vocab.to_list():
         raise PoetryGenError(f"{run.data} has another vocabulary than {run.resume} was trained with")
-    val_batches = eval_batches(val_poems)
-
-    def plan(epoch):
-        return plan_epoch(train_poems, seed=optim.seed, epoch=epoch, batch_size=optim.batch_size,
-                          batch_tokens=optim.batch_tokens or optim.batch_size * 128,
-                          keyword_rate=optim.keyword_rate)
-
-    torch.manual_seed(optim.seed)
+    torch.manual_seed(config.optim.seed)
     model = PoetryLM(replace(config.model, vocab_size=len(vocab))).to(device)
-    optimizer = make_optimizer(model, optim.lr, optim.weight_decay, device)
-    if saved:
+    optimizer = make_optimizer(model, config.optim.lr, config.optim.weight_decay, device)
+    state = _Training(config, vocab, train_poems, eval_batches(load_poems(run.data, "val")), model, optimizer,
+                 _Progress())
+    if saved is not None:
         model.load_state_dict(saved["state_dict"])
         optimizer.load_state_dict(saved["train_state"]["optimizer"])
-        progress = _Progress(**{f.name: saved["train_state"][f.name] for f in fields(_Progress)})
+        state.progress = _Progress(**{f.name: saved["train_state"][f.name] for f in fields(_Progress)})
     else:
-        steps = len(plan(0).batches) * run.epochs
-        progress = _Progress(schedule_steps=min(steps, run.max_steps) if run.max_steps else steps)
-    saved = None  # the optimizer state now lives in the optimizer
-    train_model = model
-    if run.world_size > 1:
-        train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        steps = len(state.plan(0).batches) * run.epochs
+        state.progress.schedule_steps = min(steps, run.max_steps) if run.max_steps else steps
+    return state
 
-    metrics_path = out.parent / "metrics.jsonl"
-    if is_main:
-        out.parent.mkdir(parents=True, exist_ok=True)
+
+class _Saver:
+    """Rank 0's files: metrics.jsonl, the resumable OUT.last.pt at every evaluation, OUT when validation
+    perplexity improves. The corpus's theme words travel in every checkpoint (theme.py)."""
+
+    def __init__(self, state: _Training, device: torch.device):
+        run = state.config.run
+        self.state, self.device = state, device
+        self.out, self.last = Path(run.out), last_checkpoint_path(run.out)
+        self.metrics = self.out.parent / "metrics.jsonl"
+        self.out.parent.mkdir(parents=True, exist_ok=True)
         if not run.resume:
-            metrics_path.write_text("")
+            self.metrics.write_text("")
+        self.theme_words = load_theme_words(run.data) if state.config.optim.keyword_rate > 0 else None
 
-    # The corpus's attested words travel in the checkpoint so that generation can map a theme's
-    # modern words to classical ones without the corpus (see theme.py).
-    theme_words = load_theme_words(run.data) if is_main and optim.keyword_rate > 0 else None
+    def check_finite(self) -> None:
+        if not _all_finite(self.state.model):
+            raise PoetryGenError(f"training diverged at step {self.state.progress.step} (non-finite weights); "
+                                 f"the last good checkpoint {self.last} is kept — try a lower --lr")
 
-    def save(path, with_optimizer: bool):
-        state = asdict(progress) | {"optim_config": asdict(optim), "run_config": asdict(run),
-                                    "world_size": run.world_size}
+    def save(self, path: Path, with_optimizer: bool) -> None:
+        s, run = self.state, self.state.config.run
+        train_state = asdict(s.progress) | {"optim_config": asdict(s.config.optim), "run_config": asdict(run),
+                                            "world_size": run.world_size}
         if with_optimizer:
-            state["optimizer"] = optimizer.state_dict()
-        save_checkpoint(path, model=model, vocab=vocab, train_state=state, theme_words=theme_words)
+            train_state["optimizer"] = s.optimizer.state_dict()
+        save_checkpoint(path, model=s.model, vocab=s.vocab, train_state=train_state, theme_words=self.theme_words)
 
-    def evaluate_and_save(train_loss: Optional[float]):
-        """Validation perplexity, a metrics line, the resumable checkpoint and (if better) the best one."""
-        if not _all_finite(model):
-            raise PoetryGenError(f"training diverged at step {progress.step} (non-finite weights); the last "
-                                 f"good checkpoint {last} is kept — try a lower --lr")
+    def evaluate_and_save(self, train_loss: Optional[float]) -> str:
+        """Validation perplexity, a metrics line and the checkpoints; returns the line to show."""
+        progress = self.state.progress
+        self.check_finite()
         val_ppl = None
-        if val_batches:
-            nll, count = batches_nll(model, val_batches, device)
+        if self.state.val_batches:
+            nll, count = batches_nll(self.state.model, self.state.val_batches, self.device)
             val_ppl = math.exp(nll / count)
-        progress.val_ppl = val_ppl
         improved = val_ppl is None or progress.best_val_ppl is None or val_ppl < progress.best_val_ppl
-        if improved:
-            progress.best_val_ppl = val_ppl
+        progress.val_ppl = val_ppl
+        progress.best_val_ppl = val_ppl if improved else progress.best_val_ppl
         record = {"step": progress.step, "epoch": progress.epoch, "elapsed_s": round(progress.elapsed_s, 1),
                   "chars_seen": progress.chars_seen, "train_loss": train_loss, "val_ppl": val_ppl,
-                  "lr": lr_at(progress.step - 1, optim, progress.schedule_steps)}
-        with open(metrics_path, "a", encoding="utf-8") as f:
+                  "lr": self.state.lr(progress.step - 1)}
+        with open(self.metrics, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
-        save(last, with_optimizer=True)
+        self.save(self.last, with_optimizer=True)
         if improved:
-            save(out, with_optimizer=False)
+            self.save(self.out, with_optimizer=False)
         shown = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
-        bar.write(f"step {progress.step} epoch {progress.epoch}: train loss {shown(train_loss)}, "
-                  f"val ppl {shown(val_ppl)}" + (" (best, saved)" if improved else
-                                                 f" (best {shown(progress.best_val_ppl)})"))
+        return (f"step {progress.step} epoch {progress.epoch}: train loss {shown(train_loss)}, val ppl "
+                f"{shown(val_ppl)}" + (" (best, saved)" if improved else f" (best {shown(progress.best_val_ppl)})"))
 
-    bar = tqdm(total=progress.schedule_steps, initial=progress.step, disable=not (run.progress and is_main),
-               unit="step", dynamic_ncols=True)
-    window = _LossWindow(device)
-    eval_nll, eval_count = 0.0, 0  # training loss since the last evaluation, for metrics.jsonl
 
-    def sync(interrupt: bool, timeout: bool) -> tuple[bool, bool]:
+class _Monitor:
+    """The training loss as it comes (kept on the device between syncs), the progress bar, and the
+    evaluations, which only rank 0 runs. Every process takes part in each `sync`."""
+
+    def __init__(self, state: _Training, device: torch.device):
+        run = state.config.run
+        self.state, self.world_size = state, run.world_size
+        self.saver = _Saver(state, device) if run.rank == 0 else None
+        self.window = _LossWindow(device)
+        self.bar = tqdm(total=state.progress.schedule_steps, initial=state.progress.step, unit="step",
+                        disable=not (run.progress and self.saver), dynamic_ncols=True)
+        self.eval_nll, self.eval_count = 0.0, 0  # training loss since the last evaluation, for metrics.jsonl
+
+    def sync(self, interrupt: bool, timeout: bool) -> tuple[bool, bool]:
         """End a logging window: the (all-reduced) mean loss to the progress bar, and whether any process
         wants to stop. Its .tolist() is the only host synchronisation of the window."""
-        nonlocal eval_nll, eval_count
-        stats = torch.stack([window.nll, window.tensor(window.count), window.tensor(interrupt),
-                             window.tensor(timeout)])
-        if run.world_size > 1:
+        w = self.window
+        stats = torch.stack([w.nll, w.tensor(w.count), w.tensor(interrupt), w.tensor(timeout)])
+        if self.world_size > 1:
             dist.all_reduce(stats)
         nll, count, interrupts, timeouts = stats.tolist()
         if not math.isfinite(nll):
-            raise PoetryGenError(f"training diverged: the loss became {nll} by step {progress.step}; the last "
-                                 f"good checkpoint {last} is kept — try a lower --lr")
-        eval_nll, eval_count = eval_nll + nll, eval_count + int(count)
-        chars_s = window.chars / max(time.perf_counter() - window.since, 1e-9)
-        bar.set_postfix(loss=f"{nll / max(count, 1):.3f}", chars_s=f"{chars_s:,.0f}",
-                        lr=f"{lr_at(progress.step - 1, optim, progress.schedule_steps):.2e}")
-        window.reset()
+            raise PoetryGenError(f"training diverged: the loss became {nll} by step {self.state.progress.step}; the "
+                                 f"last good checkpoint {last_checkpoint_path(self.state.config.run.out)} is kept "
+                                 f"— try a lower --lr")
+        self.eval_nll, self.eval_count = self.eval_nll + nll, self.eval_count + int(count)
+        chars_s = w.chars / max(time.perf_counter() - w.since, 1e-9)
+        self.bar.set_postfix(loss=f"{nll / max(count, 1):.3f}", chars_s=f"{chars_s:,.0f}",
+                             lr=f"{self.state.lr(self.state.progress.step - 1):.2e}")
+        w.reset()
         return interrupts > 0, timeouts > 0
 
-    def evaluate_now():
-        nonlocal eval_nll, eval_count
-        if is_main:
-            evaluate_and_save(eval_nll / eval_count if eval_count else None)
-        eval_nll, eval_count = 0.0, 0
+    def evaluate(self) -> None:
+        if self.saver:
+            loss = self.eval_nll / self.eval_count if self.eval_count else None
+            self.bar.write(self.saver.evaluate_and_save(loss))
+        self.eval_nll, self.eval_count = 0.0, 0
 
+    def interrupted(self) -> None:
+        """Write the resumable checkpoint of an interrupted run (rank 0)."""
+        if self.saver:
+            self.saver.check_finite()
+            self.saver.save(self.saver.last, with_optimizer=True)
+            print(f"interrupted at step {self.state.progress.step}; resumable checkpoint written: "
+                  f"{self.saver.last} (continue with --resume {self.saver.last})")
+
+
+def _train(config: TrainConfig, device: torch.device) -> Path:
+    state = _start(config, device)
+    run, optim, progress, model = state.config.run, state.config.optim, state.progress, state.model
+    amp = default_amp(device) if run.amp is None else run.amp
+    train_model = model
+    if run.world_size > 1:
+        train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    monitor = _Monitor(state, device)
     start, elapsed_before = time.perf_counter(), progress.elapsed_s
     last_eval_step = progress.step if run.resume else -1
     interrupted = False
     model.train()
     with _StopRequest() as signals:
-        current = plan(progress.epoch) if progress.epoch < run.epochs else None
+        plan = state.plan(progress.epoch) if progress.epoch < run.epochs else None
         while progress.epoch < run.epochs and not (run.max_steps and progress.step >= run.max_steps):
-            batch = make_batch(train_poems, current.batches[progress.batch_index], current.prefixes,
+            batch = make_batch(state.train_poems, plan.batches[progress.batch_index], plan.prefixes,
                                run.rank, run.world_size)
             torch.manual_seed(hash((optim.seed, progress.step, run.rank)))  # dropout masks: exact on resume
-            loss = train_step(train_model, optimizer, batch, device, amp=amp, grad_clip=optim.grad_clip,
-                              lr=lr_at(progress.step, optim, progress.schedule_steps), world_size=run.world_size)
-            window.add(loss, batch)
+            loss = train_step(train_model, state.optimizer, batch, device, amp=amp, grad_clip=optim.grad_clip,
+                              lr=state.lr(progress.step), world_size=run.world_size)
+            monitor.window.add(loss, batch)
             progress.step += 1
             progress.batch_index += 1
             progress.chars_seen += batch.chars
             progress.elapsed_s = elapsed_before + time.perf_counter() - start
-            epoch_done = progress.batch_index == len(current.batches)
+            epoch_done = progress.batch_index == len(plan.batches)
             if epoch_done:
                 progress.epoch, progress.batch_index = progress.epoch + 1, 0
-            bar.update(1)
+            monitor.bar.update(1)
 
             at_eval = epoch_done or progress.step % run.eval_interval == 0
             timeout = bool(run.max_minutes and progress.elapsed_s >= 60 * run.max_minutes)
@@ -290,33 +333,28 @@ def _train(config: TrainConfig, device: torch.device) -> Path:
             # them know about; a single process also syncs as soon as it wants to stop.
             wants_stop = run.world_size == 1 and (signals.requested or timeout)
             if at_eval or progress.step % run.log_interval == 0 or wants_stop:
-                interrupted, timed_out = sync(signals.requested, timeout)
+                interrupted, timed_out = monitor.sync(signals.requested, timeout)
                 if interrupted:
                     break
                 if at_eval or timed_out:
-                    evaluate_now()
+                    monitor.evaluate()
                     last_eval_step = progress.step
                 if timed_out:
                     break
             if epoch_done and progress.epoch < run.epochs:
-                current = plan(progress.epoch)
+                plan = state.plan(progress.epoch)
         if not interrupted and last_eval_step != progress.step:
-            sync(False, False)
-            evaluate_now()
-    bar.close()
-    if interrupted and is_main:
-        if not _all_finite(model):
-            raise PoetryGenError(f"training diverged at step {progress.step}; the last good checkpoint "
-                                 f"{last} is kept")
-        save(last, with_optimizer=True)
-        print(f"interrupted at step {progress.step}; resumable checkpoint written: {last} "
-              f"(continue with --resume {last})")
+            monitor.sync(False, False)
+            monitor.evaluate()
+    monitor.bar.close()
+    if interrupted:
+        monitor.interrupted()
     if run.world_size > 1:
         # Rank 0 evaluates and saves last; a process that tears its group down meanwhile can abort (gloo: SIGABRT).
         dist.barrier()
     if interrupted:
         raise KeyboardInterrupt
-    return out
+    return Path(run.out)
 
 
 class _LossWindow:
