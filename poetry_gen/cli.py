@@ -211,8 +211,12 @@ def _add_generate(sub) -> None:
                     "first, separated by a blank line.")
     what = gen.add_mutually_exclusive_group()
     what.add_argument("--acrostic", metavar="HEADS",
-                      help="藏头诗: one line per head character, beginning with it (4 heads: a 绝句, 8: a 律诗)")
-    what.add_argument("--start", metavar="TEXT", help="continue TEXT (kept in the poem; it may end mid-line)")
+                      help="藏头诗: one line per head character, beginning with it. Without --form, the smallest "
+                           "form with a line for every head: 1-4 heads a 绝句, 5-8 a 律诗 (7 heads: a 七律 whose "
+                           "8th line is free), more heads one line each, and one more if their number is odd")
+    what.add_argument("--start", metavar="TEXT",
+                      help="continue TEXT (kept in the poem; it may end mid-line: with --form or --chars, a start "
+                           "shorter than the form's lines, 5 characters of a 七绝 too, is its unfinished first line)")
     _add_fields(gen, SamplingOptions, only=("theme",))
     shape = gen.add_argument_group("shape (default: 七绝, or as the start text implies; an acrostic has one "
                                    "line per head, of 7 characters)")
@@ -254,19 +258,25 @@ def user_cache_dir() -> str:
 def _generate(args) -> int:
     import json
 
-    from .attention_map import check_path
-    from .generator import load_generator
+    from .request import plan_acrostic, plan_generate
 
     if args.acrostic is not None and args.lines is not None:
         raise PoetryGenError("--lines does not go with --acrostic: an acrostic has one line per head")
+    # The whole request is checked before torch and the model load, so that a mistake costs no waiting.
+    options = SamplingOptions(**_given(args, SamplingOptions))
+    if args.acrostic is not None:
+        plan = plan_acrostic(args.acrostic, args.form, chars=args.chars, theme=options.theme)
+    else:
+        plan = plan_generate(args.start, args.form, args.chars, args.lines, theme=options.theme)
+    for message in options.warnings():
+        print(f"poetry-gen: warning: {message}", file=sys.stderr)
+    from .attention_map import check_path
+    from .generator import load_generator
+
     if args.attention_map:
         check_path(args.attention_map)  # a wrong suffix fails now, not after the poems are written
-    options = SamplingOptions(**_given(args, SamplingOptions))
     gen = load_generator(args.checkpoint, device=args.device, threads=args.threads, cache_dir=user_cache_dir())
-    if args.acrostic is not None:
-        poems = gen.acrostic(args.acrostic, form=args.form, chars=args.chars, options=options)
-    else:
-        poems = gen.generate(start=args.start, form=args.form, chars=args.chars, lines=args.lines, options=options)
+    poems = gen.write(plan, options)
     if args.attention_map:
         gen.attention_map(poems[0], args.attention_map)
     if args.traditional:

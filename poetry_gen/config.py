@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
 
 from .errors import PoetryGenError
+from .prosody import validate_rhyme_group
 
 DEVICES = ("auto", "cpu", "cuda")
 ATTENTION_TYPES = ("none", "causal")
@@ -28,6 +29,8 @@ ATTENTION_COMBINES = ("residual", "luong")
 ATTENTION_VALUES = ("embedding", "hidden")
 TONES = ("soft", "strict", "off")
 MAX_NUM = 4096  # the most candidates one call writes (one batch)
+GREEDY_BELOW = 1e-5  # a temperature below this draws the likeliest token
+NOISY_ABOVE = 1.5  # a temperature above this draws enough unlikely characters to lose the sense
 _UNSET = dataclasses.MISSING
 
 
@@ -207,8 +210,30 @@ class SamplingOptions:
             raise PoetryGenError("penalties must be 0 or more")
         if not isinstance(self.rhyme, (bool, str)):
             raise PoetryGenError(f"rhyme is True, False or a 平声 group such as 东, not {self.rhyme!r}")
+        if isinstance(self.rhyme, str):
+            validate_rhyme_group(self.rhyme)
         _one_of("tones", self.tones, TONES)
+        if self.theme is not None and self.prefix:  # the model was trained on keyword prefixes or none
+            raise PoetryGenError("a theme does not go with a prefix: the theme's keywords are the prefix")
         return self
+
+    @property
+    def greedy(self) -> bool:
+        """Whether the temperature is (about) 0: always the likeliest character, the limit of sampling as T → 0."""
+        return self.temperature < GREEDY_BELOW
+
+    def warnings(self) -> list:
+        """Settings that do not do what they seem to, one sentence each."""
+        out = []
+        if self.greedy and self.num > 1:
+            out.append(f"temperature {self.temperature:g} always takes the likeliest character, so the {self.num} "
+                       f"candidates are one poem {self.num} times; sample with a temperature above 0 for "
+                       f"different ones")
+        if self.temperature > NOISY_ABOVE:
+            out.append(f"temperature {self.temperature:g} flattens the model's choices: expect rare characters "
+                       f"and lines that make no sense (1 samples the model as trained; the default is "
+                       f"{SamplingOptions.temperature:g})")
+        return out
 
 
 BENCH_HEADS, BENCH_FORM, BENCH_CANDIDATES = "春夏秋冬", "七绝", 64  # the acrostic whose latency bench measures

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import warnings
 from contextlib import contextmanager
 from importlib import resources
 from dataclasses import asdict, dataclass, field, replace
@@ -30,13 +31,12 @@ from .config import SamplingOptions
 from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
-from .forms import FORMS, FREE_LINES, PERIOD, Form, form_for
+from .request import Plan, plan_acrostic, plan_generate
+from .forms import FREE_LINES, PERIOD, form_for
 from .sampler import Controls, Layout, VocabTables, decode
 from .theme import keyword_prefix_ids, parse_theme, parse_theme_words
-from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified, to_traditional
+from .text import normalize, split_lines, to_traditional
 
-CHARS = (5, 7)
-MAX_LINES = 64  # the most lines a poem may be asked for
 NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "
                     "`poetry-gen train --data DIR --out CKPT` and pass it with --checkpoint CKPT "
                     "(in Python: load_generator(path))")
@@ -68,93 +68,6 @@ class Poem:
         return out | ({"theme": self.theme} if self.theme else {})
 
 
-# --- reading a request ----------------------------------------------------------------------------
-
-def _form(form) -> Form:
-    if isinstance(form, Form):
-        return form
-    name = to_simplified(str(form).strip())
-    if name not in FORMS:
-        raise PoetryGenError(f"unknown form {form!r}: choose one of {', '.join(FORMS)}")
-    return FORMS[name]
-
-
-def _check_chars(chars) -> int:
-    if chars not in CHARS:
-        raise PoetryGenError(f"lines have 5 or 7 characters, not {chars}")
-    return chars
-
-
-def _check_lines(lines) -> int:
-    if not (isinstance(lines, int) and 1 <= lines <= MAX_LINES):
-        raise PoetryGenError(f"a poem has 1 to {MAX_LINES} lines, not {lines}")
-    return lines
-
-
-def _agree(form: Form, chars, lines) -> Form:
-    """`form`, checked against separately given `chars` and `lines`."""
-    if chars is not None and chars != form.chars:
-        raise PoetryGenError(f"a {form.name} has {form.chars} characters per line, not {chars}")
-    if lines is not None and lines != form.lines:
-        raise PoetryGenError(f"a {form.name} has {form.lines} lines, not {lines}")
-    return form
-
-
-def _describe(form: Form) -> str:
-    return form.name or f"poem of {form.chars}-character lines"
-
-
-def _hanzi_text(text: Optional[str], what: str) -> str:
-    """Normalised text that must hold Chinese characters."""
-    text = normalize(text or "")
-    if not text:
-        raise PoetryGenError(f"the {what} is empty")
-    if not any(is_hanzi(ch) for ch in text):
-        raise PoetryGenError(f"the {what} {text!r} holds no Chinese characters")
-    return text
-
-
-def _first_line_chars(lines: list, ends: list) -> int:
-    """Line length a start text implies when neither form nor chars is given."""
-    n = len(lines[0])
-    if ends[0] or n in CHARS:  # a whole first line (typing one without its mark is common)
-        if n not in CHARS:
-            raise PoetryGenError(f"line 1 of the start text has {n} characters; lines have 5 or 7")
-        return n
-    if n > max(CHARS):
-        raise PoetryGenError(f"line 1 of the start text has {n} characters; lines have 5 or 7 (end a line with ，)")
-    return max(CHARS)  # part of a line: the longer form
-
-
-@dataclass(frozen=True)
-class _Plan:
-    form: Form  # lines=None: free length
-    given: list  # the start text's lines (the last may be partial)
-    heads: list  # acrostic heads, one per line from the first
-
-
-def _check_start(lines: list, ends: list, form: Form) -> None:
-    """The start text (split into lines) must fit `form`: whole lines of form.chars with the right marks,
-    at most one unfinished line at the end, and something left to write."""
-    n, limit = len(lines), form.lines or FREE_LINES[1]
-    if n > limit:
-        raise PoetryGenError(f"the start text has {n} lines, but a {_describe(form)} has at most {limit}")
-    if n == limit and len(lines[-1]) == form.chars:
-        raise PoetryGenError(f"the start text already fills the {_describe(form)}; nothing is left to write")
-    if not any(ends) and len(lines[0]) in CHARS and len(lines[0]) != form.chars:
-        raise PoetryGenError(f"the start text {lines[0]} is a {len(lines[0])}-character line, but a "
-                             f"{_describe(form)} has {form.chars} characters per line")
-    for i, (line, end) in enumerate(zip(lines, ends)):
-        if not line:
-            raise PoetryGenError(f"line {i + 1} of the start text is empty")
-        if len(line) > form.chars or (end and len(line) != form.chars):
-            raise PoetryGenError(f"line {i + 1} of the start text has {len(line)} characters, but a "
-                                 f"{_describe(form)} has {form.chars} per line")
-        if end and end != Form.line_end(i):
-            raise PoetryGenError(f"line {i + 1} of the start text ends in {end}, but in a {_describe(form)} "
-                                 f"it ends in {Form.line_end(i)} (lines alternate ，。)")
-
-
 # --- the generator ----------------------------------------------------------------------------------
 
 class Generator:
@@ -175,34 +88,14 @@ class Generator:
 
     def acrostic(self, heads: str, form=None, *, chars: Optional[int] = None,
                  options: Optional[SamplingOptions] = None, **overrides) -> list:
-        """藏头诗: one line per head character, beginning with it. 4 heads make a 绝句, 8 a 律诗, other
-        counts that many lines; lines have 7 characters unless `form` or `chars` says otherwise. With
-        fewer heads than the form's lines, the lines after the last head are free. `options` and
-        `overrides`: as for `generate`."""
+        """藏头诗, best score first; the shapes: request.plan_acrostic. `options` and `overrides`: as for
+        `generate`."""
         options = _with(options, overrides)
-        theme = self._theme(options.theme, options.prefix)
-        if theme and theme["form"] and form is None and chars is None:
-            form = theme["form"]
-        text = re.sub(f"[{LINE_MARKS}]", "", _hanzi_text(heads, "acrostic"))  # 春,夏,秋,冬 is fine too
-        bad = [ch for ch in dict.fromkeys(text) if not is_hanzi(ch)]
-        if bad:
-            raise PoetryGenError(f"acrostic heads are Chinese characters, one per line, not {' '.join(bad)}")
-        if form is not None:
-            shape = _agree(_form(form), chars, None)
-            if len(text) > shape.lines:
-                raise PoetryGenError(f"{len(text)} acrostic heads, but a {shape.name} has only {shape.lines} lines")
-        else:
-            shape = form_for(_check_chars(7 if chars is None else chars), _check_lines(len(text)))
-        return self._write(_Plan(shape, [], list(text)), options, theme)
+        return self._write_warning(plan_acrostic(heads, form, chars=chars, theme=options.theme), options)
 
     def generate(self, start: Optional[str] = None, form=None, chars: Optional[int] = None,
                  lines: Optional[int] = None, *, options: Optional[SamplingOptions] = None, **overrides) -> list:
-        """A poem from scratch, or continuing `start` (kept in the poem as given; it may end mid-line).
-
-        The shape: `form`; or `chars` (5 or 7) with `lines`; or `chars` alone for a free number of lines
-        (the model ends the poem after a couplet, after 2 to 16 lines); with none of them, the form the
-        theme names, else a 绝句 (a 律诗 when the start text holds 4 whole lines or more) of the start
-        text's line length, else a 七绝.
+        """A poem from scratch, or continuing `start`, best score first; the shapes: request.plan_generate.
 
         `options`: a SamplingOptions (num, seed, temperature, ..., rhyme, tones, theme; its defaults when
         None), with `overrides` (any of its fields by name) replacing its values: `num=3, seed=1`.
@@ -212,30 +105,7 @@ class Generator:
         was trained with them, `kw <sep> kw <sep>`; not together with `prefix`, which it replaces.
         """
         options = _with(options, overrides)
-        theme = self._theme(options.theme, options.prefix)
-        if theme and theme["form"] and form is None and chars is None and lines is None:
-            form = theme["form"]
-        given, ends = [], []
-        if start is not None:
-            given, ends = split_lines(_hanzi_text(start, "start text"))
-            bad = [ch for ch in dict.fromkeys("".join(given)) if not is_hanzi(ch)]
-            if bad:
-                raise PoetryGenError(f"the start text may hold only Chinese characters and the marks ，。, "
-                                     f"not {' '.join(bad)}")
-        if form is not None:
-            shape = _agree(_form(form), chars, lines)
-        else:
-            n = _check_chars(chars) if chars is not None else _first_line_chars(given, ends) if given else 7
-            if lines is not None:
-                shape = form_for(n, _check_lines(lines))
-            elif chars is not None:
-                shape = Form(None, n, None)
-            else:
-                whole = sum(len(line) == n for line in given)  # a start of 4 whole lines goes on to 8
-                shape = form_for(n, 4 if whole < 4 else 8)
-        if given:
-            _check_start(given, ends, shape)
-        return self._write(_Plan(shape, given, []), options, theme)
+        return self._write_warning(plan_generate(start, form, chars, lines, theme=options.theme), options)
 
     def attention_map(self, poem: Poem, path) -> Path:
         """Draw which earlier tokens (the theme's keywords or the priming text, earlier lines) the model
@@ -253,12 +123,10 @@ class Generator:
 
     # --- internals ----------------------------------------------------------------------------------
 
-    def _theme(self, request: Optional[str], prefix: Optional[str]) -> Optional[dict]:
+    def _theme(self, request: Optional[str]) -> Optional[dict]:
         """Poem.theme of `request`: the request with its parse_theme fields; None without a request."""
         if request is None:
             return None
-        if prefix:  # the model was trained on keyword prefixes or none, never with text before them
-            raise PoetryGenError("a theme does not go with a prefix: the theme's keywords are the prefix")
         return {"request": request, **asdict(parse_theme(request, self.vocab, self.attested_words))}
 
     def _known(self, text: str, what: str) -> list:
@@ -296,8 +164,15 @@ class Generator:
                 groups &= own
         return groups
 
-    def _write(self, plan: _Plan, options: SamplingOptions, theme) -> list:
+    def _write_warning(self, plan: Plan, options: SamplingOptions) -> list:
+        for message in options.warnings():
+            warnings.warn(message, stacklevel=3)
+        return self.write(plan, options)
+
+    def write(self, plan: Plan, options: SamplingOptions) -> list:
+        """The poems of a checked request (request.plan_acrostic, plan_generate), best score first."""
         form, prefix, tones = plan.form, options.prefix, options.tones
+        theme = self._theme(options.theme)
         if theme:
             prompt = keyword_prefix_ids(theme["keywords_used"], self.vocab)
         else:

@@ -58,7 +58,6 @@ from .vocab import Vocab
 
 _FREE, _PING, _ZE = 0, 1, 2  # tone requirement codes of a template position
 _TONE_CODES = {"中": _FREE, "平": _PING, "仄": _ZE}
-GREEDY_BELOW = 1e-5  # a temperature below this draws the likeliest token (the limit of sampling as T → 0)
 
 
 @dataclass(frozen=True)
@@ -275,7 +274,7 @@ class _Decoder:
                 x = x - opts.tone_penalty * ~fits
 
         x = x.masked_fill(~allowed, float("-inf"))
-        if opts.temperature < GREEDY_BELOW:
+        if opts.greedy:
             return x.argmax(-1)
         probs, index = _candidates(x / opts.temperature, opts.top_k, opts.top_p)  # (B, n), (B, n)
         return index.gather(1, torch.multinomial(probs, 1, generator=generator))[:, 0]

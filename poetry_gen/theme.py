@@ -120,12 +120,8 @@ class Theme:
 def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] = None) -> Theme:
     """The form and keywords of a theme request (module doc). `attested_words`: the words poets used
     (`parse_theme_words` of the checkpoint's theme words, or a `word_counts` dict), or None."""
-    if not isinstance(request, str) or not request.strip():
-        raise PoetryGenError("the theme is empty: give a request such as 写一首关于秋天思乡的诗, or words such "
-                             "as 秋 思乡 明月")
+    form, pieces = _form_and_pieces(request)
     attested = functools.partial(_attested, vocab=vocab, words=attested_words)
-    pieces = [normalize(piece) for piece in _SEPARATORS.split(request.strip())]
-    form, pieces = _find_form(pieces)
     keywords_in = list(dict.fromkeys(word for piece in pieces for word in _theme_words(piece, attested)))
     # One keyword per theme word first, so that a word mapped to several characters (孤独 → 孤, 独)
     # does not crowd out the words after it when only MAX_KEYWORDS fit.
@@ -134,9 +130,18 @@ def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] 
     if not used and form is None:
         if keywords_in:
             raise PoetryGenError(f"the model knows none of the theme words {' '.join(keywords_in)}")
-        raise PoetryGenError(f"no theme words in {request.strip()!r}: name a subject, such as 写一首关于秋天"
-                             f"思乡的诗, or give words such as 秋 思乡 明月")
+        raise _no_theme_words(request)
     return Theme(keywords_in, used[:MAX_KEYWORDS], form)
+
+
+def theme_form(request: str) -> Optional[str]:
+    """The form a theme request names (None if it names none), after checking that it names a subject
+    or a form: what a request says without a model (its words become keywords with the model's
+    vocabulary, `parse_theme`)."""
+    form, pieces = _form_and_pieces(request)
+    if form is None and not any(_theme_words(piece, attested=lambda word: False) for piece in pieces):
+        raise _no_theme_words(request)
+    return form
 
 
 def keyword_prefix_ids(keywords: Iterable[str], vocab: Vocab) -> list:
@@ -176,6 +181,19 @@ def parse_theme_words(theme_words: Optional[str]) -> Optional[frozenset]:
 
 
 # --- internals ------------------------------------------------------------------------------------
+
+def _form_and_pieces(request: str) -> tuple:
+    """(the form a request names or None, its pieces between separators without the form words)."""
+    if not isinstance(request, str) or not request.strip():
+        raise PoetryGenError("the theme is empty: give a request such as 写一首关于秋天思乡的诗, or words such "
+                             "as 秋 思乡 明月")
+    return _find_form([normalize(piece) for piece in _SEPARATORS.split(request.strip())])
+
+
+def _no_theme_words(request: str) -> PoetryGenError:
+    return PoetryGenError(f"no theme words in {request.strip()!r}: name a subject, such as 写一首关于秋天思乡的诗, "
+                          f"or give words such as 秋 思乡 明月")
+
 
 def _find_form(pieces: list) -> tuple:
     """(form name or None, the pieces with the form words taken out)."""

@@ -38,7 +38,10 @@ def assert_poem(poem: Poem, chars: int, lines: int):
 
 @pytest.mark.parametrize("heads,form,chars,lines", [
     ("春风山月", None, 7, 4), ("春风山月", "五绝", 5, 4), ("春风山月江水天白", None, 7, 8),
-    ("春风山月江水天白", "五律", 5, 8), ("春风山", None, 7, 3), ("春风", "七绝", 7, 4)])
+    ("春风山月江水天白", "五律", 5, 8), ("春风", "七绝", 7, 4),
+    # without a form, the smallest classical form with a line for every head, the rest free
+    ("春风山", None, 7, 4), ("春风山月江水天", None, 7, 8), ("春风山月江", None, 7, 8),
+    ("春风山月江水天白日", None, 7, 10), ("春风山月江水天白日春", None, 7, 10)])
 def test_acrostic_shapes_and_heads(gen, heads, form, chars, lines):
     poems = gen.acrostic(heads, form=form, num=6, seed=3, temperature=1.2)
     expected_form = form or {4: "七绝", 8: "七律"}.get(lines)
@@ -79,6 +82,17 @@ def test_start_is_kept_verbatim_and_may_end_mid_line(gen, train_poems):
             assert_poem(p, 5, 8 if form == "五律" else 4)
 
 
+@pytest.mark.parametrize("start,shape,chars", [
+    ("床前明月", dict(form="七绝"), 7), ("床前明月光", dict(form="七绝"), 7),
+    ("床前明月光", dict(chars=7, lines=4), 7), ("床前明月光", {}, 5), ("床前明月光，疑是地上霜", {}, 5)])
+def test_a_given_form_decides_the_line_length_of_a_start(gen, start, shape, chars):
+    # 5 characters are a whole line of a 五绝 when nothing else is said, and the start of a line
+    # in a 7-character form, as 4 or 6 characters are.
+    poem = gen.generate(start=start, seed=1, **shape)[0]
+    assert poem.text.startswith(start)
+    assert_poem(poem, chars, 4)
+
+
 def test_start_in_traditional_with_half_width_marks(gen, train_poems):
     poem = first_with(train_poems, "七绝")
     start = to_traditional(poem[:8]).replace("，", ",")
@@ -92,8 +106,9 @@ def test_seed_reproduces_and_candidates_are_sorted(gen):
     assert gen.acrostic("春风山月", seed=None)[0].seed >= 0
 
 
-def test_greedy_candidates_are_identical(gen):
-    poems = gen.generate(form="五绝", num=3, temperature=0)
+def test_greedy_candidates_are_identical_and_the_caller_is_warned(gen):
+    with pytest.warns(UserWarning, match="one poem 3 times"):
+        poems = gen.generate(form="五绝", num=3, temperature=0)
     assert len({p.text for p in poems}) == 1
 
 
@@ -103,7 +118,7 @@ def test_poem_output_helpers(gen):
     assert set(poem.to_dict()) == {"poem", "lines", "form", "score", "seed"}
     trad = poem.to_traditional()
     assert trad.text == to_traditional(poem.text) and trad.lines == [to_traditional(l) for l in poem.lines]
-    odd = gen.acrostic("春风山", seed=0)[0]
+    odd = gen.generate(chars=7, lines=3, seed=0)[0]
     assert odd.couplets()[-1] == odd.lines[-1] + "。"
 
 
@@ -181,7 +196,6 @@ BAD = [  # keyword arguments of acrostic (with heads) or generate, and a piece o
     (dict(start=""), "empty"),
     (dict(start="hello"), "no Chinese"),
     (dict(start="龘龘"), "does not know 龘"),
-    (dict(start="床前明月光", form="七绝"), "5-character line"),
     (dict(start="床前明月光，疑是地上霜", form="七律"), "line 1 of the start text has 5"),
     (dict(start="床前明月光。"), "ends in 。"),
     (dict(start="床前明月光，疑是地上霜。举头望明月，低头思故乡。", form="五绝"), "nothing is left"),
@@ -209,6 +223,43 @@ def test_bad_input_is_one_clear_line(gen, checkpoint, capsys, kwargs, message):
     assert main(["generate", *argv_of(kwargs), "--checkpoint", str(checkpoint)]) == 2
     captured = capsys.readouterr()
     assert captured.err == f"poetry-gen: error: {err.value}\n" and captured.out == ""
+
+
+@pytest.mark.parametrize("argv", [
+    ["--form", "六绝"], ["--acrostic", ""], ["--num", "0"], ["--top-p", "0"], ["--rhyme", "屋"],
+    ["--theme", "写一首诗"], ["--theme", "思乡", "--prefix", "明月"], ["--start", "床前明月光，疑是地上霜", "--form", "七律"],
+    ["--acrostic", "春夏秋冬江", "--form", "五绝"], ["--seed", "-1"], ["--temperature", "-1"]])
+def test_mistakes_that_need_no_model_are_reported_before_it_loads(monkeypatch, capsys, argv):
+    import poetry_gen.generator
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(poetry_gen.generator, "load_generator", no_loading)
+    assert main(["generate", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("poetry-gen: error: ") and err.count("\n") == 1, err
+
+
+def test_a_mistake_is_reported_without_importing_torch():
+    code = ("import sys; from poetry_gen.cli import main; "
+            "codes = [main(['generate', *a]) for a in (['--num', '0'], ['--form', '六绝'], ['--rhyme', '屋'])]; "
+            "print(codes, 'torch' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert run.stdout.split() == ["[2,", "2,", "2]", "False"], run.stderr
+    assert run.stderr.count("poetry-gen: error: ") == 3
+
+
+@pytest.mark.parametrize("argv,warning", [
+    (["--temperature", "0", "--num", "3"], "one poem 3 times"), (["--temperature", "2.5"], "rare characters")])
+def test_settings_that_mislead_are_warned_about(checkpoint, capsys, argv, warning):
+    assert main(["generate", "--form", "五绝", "--seed", "1", *argv, "--checkpoint", str(checkpoint)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("poetry-gen: warning: ") and warning in captured.err
+    assert captured.out.strip()
+    assert main(["generate", "--form", "五绝", "--seed", "1", "--num", "3", "--checkpoint", str(checkpoint)]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_cli_rejects_lines_with_an_acrostic(checkpoint, capsys):

@@ -1,0 +1,171 @@
+"""A request for a poem, checked without the model: its shape (form, lines, characters per line) from
+the acrostic heads, the start text, the form and the theme it names. The CLI checks a request this way
+before it loads torch and the model, so that a mistake costs no waiting; `Generator.write` then checks
+only what needs the model (that it knows the characters).
+
+    >>> plan = plan_acrostic("春夏秋冬")                       # Plan(form=七绝, given=[], heads=[春, 夏, 秋, 冬])
+    >>> plan_generate(start="床前明月光", form="七绝").form    # 七绝: its first line's first 5 characters
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from .errors import PoetryGenError
+from .forms import FORMS, FREE_LINES, Form, form_for
+from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified
+from .theme import theme_form
+
+CHARS = (5, 7)
+MAX_LINES = 64  # the most lines a poem may be asked for
+
+
+def plan_acrostic(heads: str, form=None, *, chars: Optional[int] = None, theme: Optional[str] = None) -> Plan:
+    """藏头诗: one line per head character, beginning with it, in `form` (the lines after the last head
+    are free). Without a form, the form the theme names, else the smallest classical form with a line for
+    every head: up to 4 heads a 绝句, 5 to 8 a 律诗 (7 heads: a 七律 whose 8th line is free); more heads
+    make a poem of one line each, and one more when their number is odd, so that it ends on a couplet.
+    Lines have 7 characters unless `form` or `chars` says otherwise."""
+    named = _theme_form(theme)
+    if named and form is None and chars is None:
+        form = named
+    text = re.sub(f"[{LINE_MARKS}]", "", _hanzi_text(heads, "acrostic"))  # 春,夏,秋,冬 is fine too
+    bad = [ch for ch in dict.fromkeys(text) if not is_hanzi(ch)]
+    if bad:
+        raise PoetryGenError(f"acrostic heads are Chinese characters, one per line, not {' '.join(bad)}")
+    if form is not None:
+        shape = _agree(_form(form), chars, None)
+        if len(text) > shape.lines:
+            raise PoetryGenError(f"{len(text)} acrostic heads, but a {shape.name} has only {shape.lines} lines")
+    else:
+        n = len(text)
+        lines = 4 if n <= 4 else 8 if n <= 8 else n + n % 2
+        shape = form_for(_check_chars(7 if chars is None else chars), _check_lines(lines))
+    return Plan(shape, [], list(text))
+
+
+def plan_generate(start: Optional[str] = None, form=None, chars: Optional[int] = None,
+                  lines: Optional[int] = None, *, theme: Optional[str] = None) -> Plan:
+    """A poem from scratch, or continuing `start` (kept in the poem as given; it may end mid-line).
+
+    The shape: `form`; or `chars` (5 or 7) with `lines`; or `chars` alone for a free number of lines
+    (the model ends the poem after a couplet, after 2 to 16 lines); with none of them, the form the
+    theme names, else a 绝句 (a 律诗 when the start text holds 4 whole lines or more) of the start
+    text's line length, else a 七绝. A form or `chars` decides the line length: a start shorter than
+    its lines (5 characters of a 七绝, as 4 or 6) is an unfinished first line."""
+    named = _theme_form(theme)
+    if named and form is None and chars is None and lines is None:
+        form = named
+    given, ends = [], []
+    if start is not None:
+        given, ends = split_lines(_hanzi_text(start, "start text"))
+        bad = [ch for ch in dict.fromkeys("".join(given)) if not is_hanzi(ch)]
+        if bad:
+            raise PoetryGenError(f"the start text may hold only Chinese characters and the marks ，。, "
+                                 f"not {' '.join(bad)}")
+    if form is not None:
+        shape = _agree(_form(form), chars, lines)
+    else:
+        n = _check_chars(chars) if chars is not None else _first_line_chars(given, ends) if given else 7
+        if lines is not None:
+            shape = form_for(n, _check_lines(lines))
+        elif chars is not None:
+            shape = Form(None, n, None)
+        else:
+            whole = sum(len(line) == n for line in given)  # a start of 4 whole lines goes on to 8
+            shape = form_for(n, 4 if whole < 4 else 8)
+    if given:
+        _check_start(given, ends, shape)
+    return Plan(shape, given, [])
+
+
+# --- internals ------------------------------------------------------------------------------------
+
+def _theme_form(theme: Optional[str]) -> Optional[str]:
+    return None if theme is None else theme_form(theme)
+
+
+def _form(form) -> Form:
+    if isinstance(form, Form):
+        return form
+    name = to_simplified(str(form).strip())
+    if name not in FORMS:
+        raise PoetryGenError(f"unknown form {form!r}: choose one of {', '.join(FORMS)}")
+    return FORMS[name]
+
+
+def _check_chars(chars) -> int:
+    if chars not in CHARS:
+        raise PoetryGenError(f"lines have 5 or 7 characters, not {chars}")
+    return chars
+
+
+def _check_lines(lines) -> int:
+    if not (isinstance(lines, int) and 1 <= lines <= MAX_LINES):
+        raise PoetryGenError(f"a poem has 1 to {MAX_LINES} lines, not {lines}")
+    return lines
+
+
+def _agree(form: Form, chars, lines) -> Form:
+    """`form`, checked against separately given `chars` and `lines`."""
+    if chars is not None and chars != form.chars:
+        raise PoetryGenError(f"a {form.name} has {form.chars} characters per line, not {chars}")
+    if lines is not None and lines != form.lines:
+        raise PoetryGenError(f"a {form.name} has {form.lines} lines, not {lines}")
+    return form
+
+
+def _describe(form: Form) -> str:
+    return form.name or f"poem of {form.chars}-character lines"
+
+
+def _hanzi_text(text: Optional[str], what: str) -> str:
+    """Normalised text that must hold Chinese characters."""
+    text = normalize(text or "")
+    if not text:
+        raise PoetryGenError(f"the {what} is empty")
+    if not any(is_hanzi(ch) for ch in text):
+        raise PoetryGenError(f"the {what} {text!r} holds no Chinese characters")
+    return text
+
+
+def _first_line_chars(lines: list, ends: list) -> int:
+    """Line length a start text implies when neither form nor chars is given."""
+    n = len(lines[0])
+    if ends[0] or n in CHARS:  # a whole first line (typing one without its mark is common)
+        if n not in CHARS:
+            raise PoetryGenError(f"line 1 of the start text has {n} characters; lines have 5 or 7")
+        return n
+    if n > max(CHARS):
+        raise PoetryGenError(f"line 1 of the start text has {n} characters; lines have 5 or 7 (end a line with ，)")
+    return max(CHARS)  # part of a line: the longer form
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to write: the shape, and the text the request fixes."""
+
+    form: Form  # lines=None: free length
+    given: list  # the start text's lines (the last may be partial)
+    heads: list  # acrostic heads, one per line from the first
+
+
+def _check_start(lines: list, ends: list, form: Form) -> None:
+    """The start text (split into lines) must fit `form`: whole lines of form.chars with the right marks,
+    at most one unfinished line at the end (5 characters of a 7-character form are one), and something
+    left to write."""
+    n, limit = len(lines), form.lines or FREE_LINES[1]
+    if n > limit:
+        raise PoetryGenError(f"the start text has {n} lines, but a {_describe(form)} has at most {limit}")
+    if n == limit and len(lines[-1]) == form.chars:
+        raise PoetryGenError(f"the start text already fills the {_describe(form)}; nothing is left to write")
+    for i, (line, end) in enumerate(zip(lines, ends)):
+        if not line:
+            raise PoetryGenError(f"line {i + 1} of the start text is empty")
+        if len(line) > form.chars or (end and len(line) != form.chars):
+            raise PoetryGenError(f"line {i + 1} of the start text has {len(line)} characters, but a "
+                                 f"{_describe(form)} has {form.chars} per line")
+        if end and end != Form.line_end(i):
+            raise PoetryGenError(f"line {i + 1} of the start text ends in {end}, but in a {_describe(form)} "
+                                 f"it ends in {Form.line_end(i)} (lines alternate ，。)")
