@@ -15,6 +15,8 @@ value (config.from_stored).
 """
 from __future__ import annotations
 
+import io
+import os
 import pickle
 import zipfile
 from dataclasses import asdict, dataclass, fields
@@ -48,9 +50,15 @@ def save_checkpoint(path, *, model: PoetryLM, vocab: Vocab, train_state: dict, t
     state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if half:
         state_dict = {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
+        if not all(bool(v.isfinite().all()) for v in state_dict.values() if v.is_floating_point()):
+            raise PoetryGenError(f"{path}: the weights exceed float16's range (65504); save them as float32")
     data = {"format_version": FORMAT_VERSION, "config": asdict(model.config), "state_dict": state_dict,
             "vocab": vocab.to_list(), "theme_words": theme_words, "train_state": train_state}
-    write_atomic(path, lambda f: torch.save(data, f))
+    # Serialised in memory first, so that a full disk or a failing write is the OSError it is, not a
+    # RuntimeError of torch's zip writer.
+    buffer = io.BytesIO()
+    torch.save(data, buffer)
+    write_atomic(path, buffer.getbuffer())
 
 
 def _from_version_1(data: dict) -> dict:
@@ -91,10 +99,66 @@ def read_checkpoint(path, mmap: bool = False) -> dict:
     missing = {"config", "state_dict", "vocab", "train_state"} - data.keys()
     if missing:
         raise PoetryGenError(f"{path} is not a complete poetry-gen checkpoint (missing {', '.join(sorted(missing))})")
-    while version in UPGRADES:
-        data = UPGRADES[version](data)
-        version = data["format_version"] = version + 1
+    if not isinstance(data["train_state"], dict):
+        raise PoetryGenError(f"{path} does not hold a model this poetry-gen can use: its train_state is not a dict")
+    try:
+        while version in UPGRADES:
+            data = UPGRADES[version](data)
+            version = data["format_version"] = version + 1
+    except (TypeError, ValueError, KeyError, AttributeError):
+        raise PoetryGenError(f"{path} is a malformed checkpoint of format version {version}") from None
+    _check_contents(path, data)
     return data
+
+
+def _check_contents(path, data: dict) -> None:
+    """What the format cannot promise: a vocabulary, a config and weights that fit together, checked
+    BEFORE the model is allocated (a small file claiming hidden_dim=12000 would cost gigabytes), and
+    finite weights (a NaN model writes 山山山 and scores NaN)."""
+    def refuse(why: str):
+        raise PoetryGenError(f"{path} does not hold a model this poetry-gen can use: {why}")
+
+    config, state, vocab, train_state = (data[k] for k in ("config", "state_dict", "vocab", "train_state"))
+    if not all(isinstance(k, str) for k in train_state):
+        refuse("its train_state is not a dict of named entries")
+    if not isinstance(data.get("theme_words"), (str, type(None))):
+        refuse("its theme_words are not text")
+    if not isinstance(vocab, list) or not all(isinstance(token, str) for token in vocab) or not vocab:
+        refuse("its vocabulary is not a list of tokens")
+    if len(set(vocab)) != len(vocab):
+        refuse("its vocabulary repeats tokens")
+    try:
+        Vocab(vocab)
+    except ValueError as err:
+        refuse(str(err))
+    if not (isinstance(state, dict) and all(isinstance(t, torch.Tensor) for t in state.values())):
+        refuse("its state_dict is not a dict of tensors")
+    expected = _expected_shapes(config, len(state), refuse)
+    if expected.get("embed.weight", (len(vocab),))[0] != len(vocab):
+        refuse(f"its vocabulary has {len(vocab):,} tokens, but its config {expected['embed.weight'][0]:,}")
+    if expected.keys() != state.keys():
+        diff = sorted(expected.keys() ^ state.keys())
+        refuse(f"its weights do not match its config ({', '.join(diff[:4])}{' …' if len(diff) > 4 else ''})")
+    for name, tensor in state.items():
+        if tuple(tensor.shape) != expected[name]:
+            refuse(f"{name} has shape {tuple(tensor.shape)}, but its config makes it {expected[name]}")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            refuse(f"non-finite weights (NaN or Inf in {name})")
+
+
+def _expected_shapes(config, tensors: int, refuse) -> dict:
+    """{name: shape} of the model `config` builds, from a model on the meta device (no memory)."""
+    if not isinstance(config, dict) or not all(isinstance(k, str) for k in config):
+        refuse("its config is not a dict")
+    layers = config.get("num_layers", 1)
+    if not isinstance(layers, int) or not 0 < layers <= tensors:  # each layer has tensors of its own
+        refuse(f"num_layers {layers!r} does not fit its {tensors} tensors")
+    try:
+        with torch.device("meta"):
+            model = PoetryLM(from_stored(ModelConfig, config))
+    except (TypeError, ValueError, RuntimeError, PoetryGenError) as err:
+        refuse(str(err).splitlines()[0][:200] if str(err) else type(err).__name__)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
 
 
 def load_checkpoint(path, device="cpu") -> Checkpoint:
@@ -116,7 +180,26 @@ def export_checkpoint(src, dst, *, half: bool = True, theme_words: Optional[str]
     the model), float16 weights when `half`, and the corpus's attested words that theme mapping uses
     (corpus.load_theme_words): `theme_words` when given, else the source's. Returns the written train_state."""
     ckpt = load_checkpoint(src)
+    _check_export_target(src, dst)
     state = {k: v for k, v in ckpt.train_state.items() if k != "optimizer"}
     save_checkpoint(dst, model=ckpt.model, vocab=ckpt.vocab, train_state=state, half=half,
                     theme_words=ckpt.theme_words if theme_words is None else theme_words)
     return state
+
+
+def _check_export_target(src, dst) -> None:
+    """An export replaces only an earlier export: never its own source, never a resumable checkpoint
+    (its optimizer state would be lost), never a file that is not a checkpoint."""
+    dst = Path(dst)
+    if not dst.exists():
+        return
+    if dst.is_dir():
+        raise PoetryGenError(f"{dst} is a directory; give the path of the file to write")
+    if os.path.samefile(src, dst):
+        raise PoetryGenError(f"{dst} is the checkpoint being exported; write the export to another path")
+    try:
+        resumable = "optimizer" in read_checkpoint(dst)["train_state"]
+    except PoetryGenError:
+        raise PoetryGenError(f"{dst} exists and is not a poetry-gen checkpoint; export to another path") from None
+    if resumable:
+        raise PoetryGenError(f"{dst} is a resumable checkpoint (it holds optimizer state); export to another path")

@@ -398,3 +398,14 @@ def main(argv: list[str] | None = None) -> int:
         # /dev/null keeps Python's final flush from raising again at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as err:  # disk full, read-only, permission denied, a directory, a missing parent, ...
+        print(f"poetry-gen: error: {_os_error(err)}", file=sys.stderr)
+        return 2
+
+
+def _os_error(err: OSError) -> str:
+    """'PATH: No space left on device' (both paths of a rename), or the error as Python words it."""
+    from .checks import shown
+
+    paths = [shown(os.fsdecode(p), 200) for p in (err.filename, err.filename2) if p is not None]
+    return f"{' → '.join(paths)}: {err.strerror}" if paths and err.strerror else shown(str(err), 300)

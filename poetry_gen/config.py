@@ -20,6 +20,7 @@ import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
 
+from .checks import check_real, check_text, check_whole, shown
 from .errors import PoetryGenError
 from .prosody import validate_rhyme_group
 
@@ -31,6 +32,7 @@ TONES = ("soft", "strict", "off")
 MAX_NUM = 4096  # the most candidates one call writes (one batch)
 GREEDY_BELOW = 1e-5  # a temperature below this draws the likeliest token
 NOISY_ABOVE = 1.5  # a temperature above this draws enough unlikely characters to lose the sense
+MAX_REQUEST_CHARS = 500  # the most characters of each text of a request: a 律诗 has 64, a theme a sentence
 _UNSET = dataclasses.MISSING
 
 
@@ -60,7 +62,7 @@ def from_stored(cls, stored: dict):
 
 def _one_of(name: str, value, allowed) -> None:
     if value not in allowed:
-        raise PoetryGenError(f"{name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
+        raise PoetryGenError(f"{name} must be one of {', '.join(map(str, allowed))}, not {shown(value)}")
 
 
 @dataclass
@@ -196,22 +198,21 @@ class SamplingOptions:
         self.validate()
 
     def validate(self) -> "SamplingOptions":
-        if not (isinstance(self.num, int) and 1 <= self.num <= MAX_NUM):
-            raise PoetryGenError(f"num must be a whole number from 1 to {MAX_NUM}, not {self.num}")
-        if self.seed is not None and not (isinstance(self.seed, int) and 0 <= self.seed < 2 ** 64):
-            raise PoetryGenError(f"a seed is a whole number from 0 to 2**64 - 1, not {self.seed}")
-        if not self.temperature >= 0:
-            raise PoetryGenError(f"temperature must be 0 or more, not {self.temperature:g}")
-        if self.top_k < 0:
-            raise PoetryGenError(f"top-k must be 0 (no limit) or more, not {self.top_k}")
-        if not 0 < self.top_p <= 1:
-            raise PoetryGenError(f"top-p must be in (0, 1], not {self.top_p:g}")
-        if not (self.repeat_penalty >= 0 and self.tone_penalty >= 0):
-            raise PoetryGenError("penalties must be 0 or more")
+        check_whole(self.num, "num", 1, MAX_NUM)
+        if self.seed is not None:
+            check_whole(self.seed, "a seed", 0, 2 ** 64 - 1)
+        check_real(self.temperature, "temperature", 0)
+        check_whole(self.top_k, "top-k", 0)
+        check_real(self.top_p, "top-p", 0, 1, low_open=True)
+        check_real(self.repeat_penalty, "the repeat penalty", 0)
+        check_real(self.tone_penalty, "the tone penalty", 0)
         if not isinstance(self.rhyme, (bool, str)):
-            raise PoetryGenError(f"rhyme is True, False or a 平声 group such as 东, not {self.rhyme!r}")
+            raise PoetryGenError(f"rhyme is True, False or a 平声 group such as 东, not {shown(self.rhyme)}")
+        for name in ("prefix", "theme"):
+            if getattr(self, name) is not None:
+                check_text(getattr(self, name), name, MAX_REQUEST_CHARS)
         if isinstance(self.rhyme, str):
-            validate_rhyme_group(self.rhyme)
+            validate_rhyme_group(check_text(self.rhyme, "rhyme group", MAX_REQUEST_CHARS))
         _one_of("tones", self.tones, TONES)
         if self.theme is not None and self.prefix:  # the model was trained on keyword prefixes or none
             raise PoetryGenError("a theme does not go with a prefix: the theme's keywords are the prefix")

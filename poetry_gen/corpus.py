@@ -9,6 +9,8 @@ train/val/test by a fixed hash rule, encoded as character ids. `build_corpus` wr
     {split}.keywords.json  per poem, up to 3 jieba keywords (for theme conditioning); not with keywords=False
     theme_words.txt        the words poets used (theme.word_counts of train), most frequent first, one line
                            of space-separated words: training stores it in the checkpoint; not with keywords=False
+    corpus.json            {"tool": "poetry-gen corpus", "format": 1, "files": [...]}: the marker that lets a
+                           later build replace DIR (and only the files it lists)
 
         ids      床 前 明 月 光 ， … 乡 。 白 日 依 … 楼 。 …
         offsets  0                       24                    48 …
@@ -31,13 +33,20 @@ import numpy as np
 from tqdm import tqdm
 
 from . import text
+from .checks import shown
 from .errors import PoetryGenError
-from .files import replacing_directory
+from .files import read_bytes_bounded, replacing_directory
 from .forms import FORMS, detect_form
 from .theme import word_counts
 from .vocab import Vocab
 
 SPLITS = ("train", "val", "test")
+MARKER = "corpus.json"
+_MARKER_TOOL = "poetry-gen corpus"
+# What a source may cost, far above the real collections: the npm tarball's largest poem file has 1 MB,
+# its poet.*.json files 200 MB in all; the Tang collection as text has 10 MB.
+MAX_SOURCE_FILE_BYTES = 64 * 2 ** 20
+MAX_SOURCE_BYTES = 2 * 2 ** 30
 COLLECTIONS = {"tang": ("tang",), "song": ("song",), "tang+song": ("tang", "song")}
 FORMAT = 1
 THEME_WORDS_FILE = "theme_words.txt"
@@ -75,7 +84,11 @@ def read_source(source, collection: str = "tang", progress: bool = False) -> tup
         texts = sorted(p for p in path.rglob("*.txt") if p.is_file())
         if not texts:
             raise PoetryGenError(f"{source}: no {_pattern(wanted)} files and no .txt files in this directory")
-        return "text", [line for p in texts for line in _text_lines(p)]
+        lines, budget = [], _Budget()
+        for text_file in texts:
+            budget.take(text_file, text_file.stat().st_size)
+            lines += _text_lines(text_file)
+        return "text", lines
     if tarfile.is_tarfile(path):
         files = _tarball_poem_files(path, wanted, progress)
         if not files:
@@ -102,19 +115,47 @@ def _wanted(name: str, collections: tuple[str, ...]) -> bool:
 def _directory_poem_files(root: Path, collections) -> list[tuple[str, bytes]]:
     names = [p.relative_to(root).as_posix() for p in root.rglob("poet.*.json") if p.is_file()]
     names = sorted((n for n in names if _wanted(n, collections)), key=lambda n: _sort_key(collections, n))
-    return [(str(root / n), (root / n).read_bytes()) for n in names]
+    files, budget = [], _Budget()
+    for name in names:
+        data = _read_source_file(root / name)
+        budget.take(root / name, len(data))
+        files.append((str(root / name), data))
+    return files
+
+
+def _read_source_file(path: Path) -> bytes:
+    return read_bytes_bounded(path, MAX_SOURCE_FILE_BYTES, "a source file may have")
+
+
+class _Budget:
+    """The bytes a source has used so far, refused past MAX_SOURCE_BYTES (a source of many big files)."""
+
+    def __init__(self):
+        self.used = 0
+
+    def take(self, name, size: int) -> None:
+        self.used += size
+        if self.used > MAX_SOURCE_BYTES:
+            raise PoetryGenError(f"{name}: the source holds more than {MAX_SOURCE_BYTES / 2 ** 30:g} GiB, "
+                                 f"the most a build reads")
 
 
 def _tarball_poem_files(path: Path, collections, progress: bool) -> list[tuple[str, bytes]]:
     """Read matching members in one streaming pass over the archive, nothing extracted to disk."""
-    found = []
+    found, budget = [], _Budget()
     try:
         with open(path, "rb") as raw, tqdm.wrapattr(raw, "read", total=path.stat().st_size, desc="reading",
                                                       disable=_no_bar(progress), file=sys.stderr) as stream:
             with tarfile.open(fileobj=stream, mode="r|*") as tar:
                 for member in tar:
                     if member.isfile() and _wanted(member.name, collections):
-                        found.append((f"{path}:{member.name}", tar.extractfile(member).read()))
+                        name = f"{path}:{member.name}"
+                        if member.size > MAX_SOURCE_FILE_BYTES:  # the header's size: refused before inflating
+                            raise PoetryGenError(f"{name}: {member.size / 2 ** 20:,.0f} MiB, larger than "
+                                                 f"{MAX_SOURCE_FILE_BYTES / 2 ** 20:g} MiB, the most a source "
+                                                 f"file may have")
+                        budget.take(name, member.size)
+                        found.append((name, tar.extractfile(member).read()))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
         raise PoetryGenError(f"{path}: unreadable tarball ({err})") from None
     return sorted(found, key=lambda item: _sort_key(collections, item[0].rsplit(":", 1)[-1]))
@@ -151,7 +192,7 @@ def _poems_in(name: str, data: bytes) -> Iterator[str]:
 def _text_lines(path: Path) -> list[str]:
     """A text corpus: one poem per line, each line kept exactly as given (the split rule hashes it)."""
     try:
-        content = path.read_text(encoding="utf-8-sig")
+        content = _read_source_file(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PoetryGenError(f"{path}: not UTF-8 text (a text corpus holds one poem per line in UTF-8)") from None
     return [line for line in content.splitlines() if line.strip()]
@@ -164,7 +205,12 @@ def _no_bar(progress: bool) -> Optional[bool]:
 # --- cleaning -------------------------------------------------------------------------------------
 
 def clean(raw: str) -> tuple[str, Optional[str]]:
-    """(cleaned poem, None) or (cleaned text, why it is dropped: "empty", "lacuna" or "non_chinese")."""
+    """(cleaned poem, None) or (cleaned text, why it is dropped: "too_long", "empty", "lacuna" or
+    "non_chinese")."""
+    if len(raw) > text.MAX_POEM_CHARS:
+        return raw[:text.MAX_POEM_CHARS], "too_long"
+    if not _valid_unicode(raw):  # JSON may escape lone surrogates (\udcff), which no converter takes
+        return raw, "non_chinese"
     poem = text.normalize(raw)
     if not poem:
         return poem, "empty"
@@ -173,6 +219,14 @@ def clean(raw: str) -> tuple[str, Optional[str]]:
     if any(not (text.is_hanzi(ch) or ch in text.LINE_MARKS) for ch in poem):
         return poem, "non_chinese"
     return poem, None
+
+
+def _valid_unicode(raw: str) -> bool:
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def form_of(poem: str) -> Optional[str]:
@@ -267,7 +321,8 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
 def _clean_and_split(raws: list[str], forms: Optional[list[str]]) -> tuple[dict[str, list[str]], dict[str, int]]:
     """(cleaned poems per split, counts of the poems dropped per reason)."""
     splits = {name: [] for name in SPLITS}
-    dropped = dict.fromkeys(["empty", "lacuna", "non_chinese", "duplicate", "duplicate_across_splits", "form"], 0)
+    dropped = dict.fromkeys(["empty", "lacuna", "non_chinese", "duplicate", "duplicate_across_splits", "form",
+                             "too_long"], 0)
     seen = {}  # cleaned poem → its split; the first occurrence wins
     for raw in raws:
         poem, reason = clean(raw)
@@ -287,12 +342,25 @@ def _clean_and_split(raws: list[str], forms: Optional[list[str]]) -> tuple[dict[
 
 
 def _check_replaceable(out: Path) -> None:
-    """Refuse to replace anything but an empty directory or an earlier build: --out . must not wipe a repo."""
-    if out.is_dir():
-        if any(out.iterdir()) and not (out / "stats.json").is_file():
-            raise PoetryGenError(f"{out}: exists and is not a built corpus; choose another --out or remove it")
-    elif out.exists():
+    """Refuse to replace anything but an empty directory or a build of this tool holding nothing else:
+    `--out .` must not wipe a repository, nor a rebuild the notes someone kept beside the splits."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise PoetryGenError(f"{out}: exists and is not a directory")
+    if not out.exists() or not any(out.iterdir()):
+        return
+    marker = out / MARKER
+    try:
+        listed = json.loads(marker.read_text(encoding="utf-8"))
+        ours = listed["tool"] == _MARKER_TOOL and isinstance(listed["format"], int) and listed["files"]
+    except (OSError, ValueError, TypeError, KeyError):
+        ours = False
+    if not ours:
+        raise PoetryGenError(f"{out}: exists and is not a built corpus (no {MARKER} of poetry-gen's); "
+                             f"choose another --out or remove it")
+    unknown = sorted(p.name for p in out.iterdir() if p.name not in {MARKER, *listed["files"]} or not p.is_file())
+    if unknown:
+        raise PoetryGenError(f"{out}: holds files that are not part of the corpus ({shown(', '.join(unknown))}), "
+                             f"which a rebuild would delete; move them away or choose another --out")
 
 
 def _write_corpus(out: Path, vocab: Vocab, splits: dict[str, list[str]],
@@ -307,6 +375,8 @@ def _write_corpus(out: Path, vocab: Vocab, splits: dict[str, list[str]],
             (tmp / THEME_WORDS_FILE).write_text(" ".join(theme_words) + "\n", encoding="utf-8")
         _write_json(tmp / "vocab.json", {"format": FORMAT, "tokens": vocab.to_list()})
         _write_json(tmp / "stats.json", stats)
+        _write_json(tmp / MARKER, {"tool": _MARKER_TOOL, "format": FORMAT,
+                                   "files": sorted(p.name for p in tmp.iterdir())})
 
 
 def _write_split(directory: Path, name: str, poems: list[str], vocab: Vocab) -> None:
@@ -338,7 +408,8 @@ def summary(out_dir, stats: dict) -> str:
     d = stats["dropped"]
     rows.append(f"  dropped: {d['empty']:,} empty, {d['lacuna']:,} with lacunae, {d['non_chinese']:,} "
                 f"non-Chinese, {d['duplicate']:,} duplicates ({d['duplicate_across_splits']:,} across splits), "
-                f"{d['form']:,} of other forms")
+                f"{d['form']:,} of other forms, {d['too_long']:,} longer than {text.MAX_POEM_CHARS:,} "
+                f"characters")
     return "\n".join(rows)
 
 

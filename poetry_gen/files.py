@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Union
 
+from .errors import PoetryGenError
+
 
 def write_atomic(path, content: Union[str, bytes, Callable[[BinaryIO], None]]) -> Path:
     """Write `content` to `path`: text (UTF-8), bytes, or a function that writes to the open binary
@@ -61,3 +63,13 @@ def replacing_directory(path) -> Iterator[Path]:
 def _sibling(path: Path, suffix: str) -> Path:
     """A fresh hidden name next to `path`, on the same file system."""
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.{suffix}")
+
+
+def read_bytes_bounded(path, limit: int, what: str) -> bytes:
+    """The bytes of `path`, refused past `limit` bytes: reading stops there, so /dev/zero or a file
+    grown by mistake costs `limit` and no more. `what` names the limit in the message."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise PoetryGenError(f"{path}: larger than {limit / 2 ** 20:,.0f} MiB, the most {what}")
+    return data

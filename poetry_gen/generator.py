@@ -12,6 +12,7 @@ not fit the form, ...) raises PoetryGenError with a one-line message; the CLI pr
 """
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import warnings
@@ -27,7 +28,8 @@ import torch
 from . import prosody
 from .attention_map import write_poem_attention
 from .checkpoint import load_checkpoint
-from .config import SamplingOptions
+from .checks import check_text, check_whole, is_whole, shown, shown_chars
+from .config import MAX_REQUEST_CHARS, SamplingOptions
 from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
@@ -35,7 +37,9 @@ from .request import Plan, plan_acrostic, plan_generate
 from .forms import FREE_LINES, PERIOD, form_for
 from .sampler import Controls, Layout, VocabTables, decode
 from .theme import keyword_prefix_ids, parse_theme, parse_theme_words
-from .text import normalize, split_lines, to_traditional
+from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
+
+MAX_THREADS = 1024
 
 NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "
                     "`poetry-gen train --data DIR --out CKPT` and pass it with --checkpoint CKPT "
@@ -111,14 +115,17 @@ class Generator:
         """Draw which earlier tokens (the theme's keywords or the priming text, earlier lines) the model
         attended to while writing `poem` (one this generator wrote) into `path`, a .svg or .html file
         (attention_map.py). The weights are recomputed by the model over the same tokens it read."""
-        if not poem.ids:
+        if not isinstance(poem, Poem) or not poem.ids:
             raise PoetryGenError("the attention map is drawn for a poem this generator wrote")
         return write_poem_attention(path, self.model, self.vocab, list(poem.prompt_ids), list(poem.ids))
 
     def perplexity(self, poems):
         """evaluate.PerplexityResult (ppl, chars, unknown, ...) of the model on `poems` (str or list of str;
         any script, normalised like the corpus)."""
-        poems = [poems] if isinstance(poems, str) else list(poems)
+        poems = [poems] if isinstance(poems, str) else poems
+        if not isinstance(poems, (list, tuple)):
+            raise PoetryGenError(f"perplexity takes a poem (str) or a list of poems, not {type(poems).__name__}")
+        poems = [check_text(poem, "poem", MAX_POEM_CHARS) for poem in poems]
         return perplexity(self.model, self.vocab, [normalize(p) for p in poems], device=self.device)
 
     # --- internals ----------------------------------------------------------------------------------
@@ -132,7 +139,7 @@ class Generator:
     def _known(self, text: str, what: str) -> list:
         unknown = [ch for ch in dict.fromkeys(text) if ch not in self.vocab]
         if unknown:
-            raise PoetryGenError(f"the model does not know {' '.join(unknown)} (in the {what}); it knows "
+            raise PoetryGenError(f"the model does not know {shown_chars(unknown)} (in the {what}); it knows "
                                  f"{len(self.vocab) - len(self.vocab.special_ids)} characters")
         return self.vocab.encode(text)
 
@@ -224,8 +231,12 @@ def _default_checkpoint():
 def load_generator(path=None, device=None, threads: Optional[int] = None, cache_dir=None) -> Generator:
     """A Generator for the checkpoint at `path` (None: the default model shipped with poetry_gen), on
     `device` ("cpu", "cuda"; None or "auto": CUDA when available, else the CPU). `threads`: CPU threads
-    for torch (None: torch's choice; on a busy machine 1 is often fastest). `cache_dir`: where what is
+    for torch (None or 0: torch's choice; on a busy machine 1 is often fastest). `cache_dir`: where what is
     computed once per model is kept between runs (the CLI uses $XDG_CACHE_HOME/poetry_gen); None: nowhere."""
+    if threads is not None:
+        check_whole(threads, "threads", 0, MAX_THREADS)
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise PoetryGenError(f"a checkpoint path is a str or os.PathLike, not {type(path).__name__}")
     if threads:
         torch.set_num_threads(threads)
     device = resolve_device("auto" if device is None else str(device))

@@ -28,9 +28,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Union
 
+from .checks import check_text, shown
 from .errors import PoetryGenError
 from .forms import FORMS, Form, form_for
-from .text import is_hanzi, normalize, split_lines, to_simplified
+from .text import MAX_POEM_CHARS, is_hanzi, normalize, split_lines, to_simplified
 
 PING, ZE, EITHER = "平", "仄", "中"
 UNKNOWN = "?"  # shown for a character whose tone is not known at all
@@ -162,8 +163,16 @@ def validate_rhyme_group(name: str) -> str:
     head = to_simplified(name.strip().removesuffix("韵").removesuffix("韻"))
     if head in _PING:
         return head
-    raise PoetryGenError(f"unknown rhyme group {name!r}: regulated verse rhymes in one of the 平声 groups "
-                         + " ".join(PING_GROUPS))
+    ping = "regulated verse rhymes in one of the 平声 groups " + " ".join(PING_GROUPS)
+    if head in _ze_groups():
+        raise PoetryGenError(f"{head} is a 仄声 rhyme group; {ping}")
+    raise PoetryGenError(f"unknown rhyme group {shown(name)}: {ping}")
+
+
+@lru_cache(maxsize=None)
+def _ze_groups() -> frozenset:
+    """The names of the table's 仄声 groups (上声, 去声 and 入声: 董 … 屋 …)."""
+    return frozenset().union(*(groups for _, groups in _table().values())) - _PING
 
 
 # --- templates ----------------------------------------------------------------------------------
@@ -284,11 +293,11 @@ def _breaks(line: str, pattern: str) -> tuple:
 
 def check_poem(text: str) -> PoemCheck:
     """Form, tones, rhyme and best template of one poem (any script, any punctuation width)."""
-    poem = normalize(text)
+    poem = normalize(check_text(text, "poem", MAX_POEM_CHARS))
     if not poem:
         raise PoetryGenError("empty poem")
     if not any(is_hanzi(ch) for ch in poem):
-        raise PoetryGenError(f"no Chinese characters in {poem[:20]!r}")
+        raise PoetryGenError(f"no Chinese characters in {shown(poem)}")
     lines, ends = split_lines(poem)
     form = poem_form(lines, ends)
 

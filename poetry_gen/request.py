@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from .checks import check_text, is_whole, shown, shown_chars
+from .config import MAX_REQUEST_CHARS
 from .errors import PoetryGenError
 from .forms import FORMS, FREE_LINES, Form, form_for
 from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified
@@ -33,7 +35,7 @@ def plan_acrostic(heads: str, form=None, *, chars: Optional[int] = None, theme: 
     text = re.sub(f"[{LINE_MARKS}]", "", _hanzi_text(heads, "acrostic"))  # 春,夏,秋,冬 is fine too
     bad = [ch for ch in dict.fromkeys(text) if not is_hanzi(ch)]
     if bad:
-        raise PoetryGenError(f"acrostic heads are Chinese characters, one per line, not {' '.join(bad)}")
+        raise PoetryGenError(f"acrostic heads are Chinese characters, one per line, not {shown_chars(bad)}")
     if form is not None:
         shape = _agree(_form(form), chars, None)
         if len(text) > shape.lines:
@@ -63,7 +65,7 @@ def plan_generate(start: Optional[str] = None, form=None, chars: Optional[int] =
         bad = [ch for ch in dict.fromkeys("".join(given)) if not is_hanzi(ch)]
         if bad:
             raise PoetryGenError(f"the start text may hold only Chinese characters and the marks ，。, "
-                                 f"not {' '.join(bad)}")
+                                 f"not {shown_chars(bad)}")
     if form is not None:
         shape = _agree(_form(form), chars, lines)
     else:
@@ -89,30 +91,30 @@ def _theme_form(theme: Optional[str]) -> Optional[str]:
 def _form(form) -> Form:
     if isinstance(form, Form):
         return form
-    name = to_simplified(str(form).strip())
+    name = to_simplified(check_text(form, "form", MAX_REQUEST_CHARS).strip())
     if name not in FORMS:
-        raise PoetryGenError(f"unknown form {form!r}: choose one of {', '.join(FORMS)}")
+        raise PoetryGenError(f"unknown form {shown(form)}: choose one of {', '.join(FORMS)}")
     return FORMS[name]
 
 
 def _check_chars(chars) -> int:
-    if chars not in CHARS:
-        raise PoetryGenError(f"lines have 5 or 7 characters, not {chars}")
+    if not (is_whole(chars) and chars in CHARS):
+        raise PoetryGenError(f"lines have 5 or 7 characters, not {shown(chars)}")
     return chars
 
 
 def _check_lines(lines) -> int:
-    if not (isinstance(lines, int) and 1 <= lines <= MAX_LINES):
-        raise PoetryGenError(f"a poem has 1 to {MAX_LINES} lines, not {lines}")
+    if not (is_whole(lines) and 1 <= lines <= MAX_LINES):
+        raise PoetryGenError(f"a poem has 1 to {MAX_LINES} lines, not {shown(lines)}")
     return lines
 
 
 def _agree(form: Form, chars, lines) -> Form:
     """`form`, checked against separately given `chars` and `lines`."""
-    if chars is not None and chars != form.chars:
-        raise PoetryGenError(f"a {form.name} has {form.chars} characters per line, not {chars}")
-    if lines is not None and lines != form.lines:
-        raise PoetryGenError(f"a {form.name} has {form.lines} lines, not {lines}")
+    if chars is not None and not (is_whole(chars) and chars == form.chars):
+        raise PoetryGenError(f"a {form.name} has {form.chars} characters per line, not {shown(chars)}")
+    if lines is not None and not (is_whole(lines) and lines == form.lines):
+        raise PoetryGenError(f"a {form.name} has {form.lines} lines, not {shown(lines)}")
     return form
 
 
@@ -122,11 +124,11 @@ def _describe(form: Form) -> str:
 
 def _hanzi_text(text: Optional[str], what: str) -> str:
     """Normalised text that must hold Chinese characters."""
-    text = normalize(text or "")
+    text = normalize(check_text(text, what, MAX_REQUEST_CHARS))
     if not text:
         raise PoetryGenError(f"the {what} is empty")
     if not any(is_hanzi(ch) for ch in text):
-        raise PoetryGenError(f"the {what} {text!r} holds no Chinese characters")
+        raise PoetryGenError(f"the {what} {shown(text)} holds no Chinese characters")
     return text
 
 

@@ -19,12 +19,14 @@ Against a training split (optional):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Iterable, Optional
 
 from .errors import PoetryGenError
+from .files import read_bytes_bounded
 from .prosody import check_poem
-from .text import is_hanzi, split_lines
+from .text import MAX_POEM_CHARS, is_hanzi, split_lines
+
+MAX_POEMS_FILE_BYTES = 64 * 2 ** 20  # 64 MiB: ten times the Tang collection as text
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,10 @@ class Scorecard:
 
 
 def read_poems(path) -> list:
-    """The poems of a text file with one poem per line; blank lines are skipped."""
+    """The poems of a text file with one poem per line (at most MAX_POEMS_FILE_BYTES, each poem at most
+    MAX_POEM_CHARS); blank lines are skipped."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_bytes_bounded(path, MAX_POEMS_FILE_BYTES, "a file of poems may have").decode("utf-8")
     except FileNotFoundError:
         raise PoetryGenError(f"{path}: no such file") from None
     except UnicodeDecodeError:
@@ -75,6 +78,9 @@ def read_poems(path) -> list:
             continue
         if not any(is_hanzi(ch) for ch in line):
             raise PoetryGenError(f"{path}:{number}: no Chinese characters")
+        if len(line) > MAX_POEM_CHARS:
+            raise PoetryGenError(f"{path}:{number}: a poem of {len(line):,} characters; the most one may "
+                                 f"have is {MAX_POEM_CHARS:,}")
         poems.append(line)
     if not poems:
         raise PoetryGenError(f"{path}: no poems (one poem per line)")

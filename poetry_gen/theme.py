@@ -46,6 +46,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Container, Iterable, Optional
 
+from .checks import shown
 from .errors import PoetryGenError
 from .text import is_hanzi, normalize
 from .vocab import Vocab
@@ -129,7 +130,7 @@ def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] 
     used = list(dict.fromkeys(kw for row in itertools.zip_longest(*groups) for kw in row if kw))
     if not used and form is None:
         if keywords_in:
-            raise PoetryGenError(f"the model knows none of the theme words {' '.join(keywords_in)}")
+            raise PoetryGenError(f"the model knows none of the theme words {shown(' '.join(keywords_in))}")
         raise _no_theme_words(request)
     return Theme(keywords_in, used[:MAX_KEYWORDS], form)
 
@@ -151,7 +152,7 @@ def keyword_prefix_ids(keywords: Iterable[str], vocab: Vocab) -> list:
     for kw in keywords:
         unknown = [ch for ch in kw if ch not in vocab]
         if not kw or unknown:
-            raise PoetryGenError(f"the keyword {kw!r} is not made of characters the model knows")
+            raise PoetryGenError(f"the keyword {shown(kw)} is not made of characters the model knows")
         ids += vocab.encode(kw) + [vocab.sep_id]
     return ids
 
@@ -191,7 +192,7 @@ def _form_and_pieces(request: str) -> tuple:
 
 
 def _no_theme_words(request: str) -> PoetryGenError:
-    return PoetryGenError(f"no theme words in {request.strip()!r}: name a subject, such as 写一首关于秋天思乡的诗, "
+    return PoetryGenError(f"no theme words in {shown(request.strip())}: name a subject, such as 写一首关于秋天思乡的诗, "
                           f"or give words such as 秋 思乡 明月")
 
 

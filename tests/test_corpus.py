@@ -64,7 +64,7 @@ def test_stats_counts(built_corpus):
         assert stats["splits"][split]["chars"] == sum(map(len, poems))
     assert stats["splits"]["train"]["unknown"] == 0
     assert stats["dropped"] == {"empty": 1, "lacuna": 1, "non_chinese": 1, "duplicate": 1,
-                                "duplicate_across_splits": 0, "form": 0}
+                                "duplicate_across_splits": 0, "form": 0, "too_long": 0}
     forms = Counter(p.form or "other" for p in TANG_POEMS if p.clean is not None)
     assert stats["forms"] == {name: forms[name] for name in ["五绝", "七绝", "五律", "七律", "other"]}
     assert stats["vocab_size"] == len(corpus.load_vocab(built_corpus))
@@ -296,9 +296,36 @@ def test_failed_rebuild_leaves_the_existing_corpus_intact(poem_source, tmp_path)
 
 def test_rebuild_replaces_the_corpus_and_leaves_no_temporary_files(poem_source, tmp_path):
     out = tmp_path / "corpus"
-    build(poem_source, out, keywords=False)
-    (out / "stale.txt").write_text("from an older build", encoding="utf-8")
+    build(poem_source, out)
+    assert (out / "train.keywords.json").exists()
     build(poem_source, out, collection="song", keywords=False)
-    assert not (out / "stale.txt").exists()
+    assert not (out / "train.keywords.json").exists()  # listed in the marker: part of the old build
     assert json.loads((out / "stats.json").read_text(encoding="utf-8"))["collection"] == "song"
     assert [p.name for p in tmp_path.iterdir()] == ["corpus"]
+
+
+@pytest.mark.parametrize("intruder", ["notes.md", "photos/"])
+def test_rebuild_refuses_to_delete_what_the_build_did_not_write(poem_source, tmp_path, intruder):
+    out = tmp_path / "corpus"
+    build(poem_source, out, keywords=False)
+    before = sorted(p.name for p in out.iterdir())
+    if intruder.endswith("/"):
+        (out / intruder).mkdir()
+    else:
+        (out / intruder).write_text("thesis", encoding="utf-8")
+    with pytest.raises(PoetryGenError, match="not part of the corpus"):
+        build(poem_source, out, keywords=False)
+    assert sorted(p.name for p in out.iterdir()) == sorted(before + [intruder.rstrip("/")])
+
+
+@pytest.mark.parametrize("marker", [None, "{}", '{"tool": "poetry-gen corpus", "format": 1}', "not json"])
+def test_a_directory_without_a_marker_of_ours_is_not_replaced(poem_source, tmp_path, marker):
+    out = tmp_path / "v"
+    (out / "photos").mkdir(parents=True)
+    (out / "stats.json").write_text("{}", encoding="utf-8")  # what the old check took for a corpus
+    (out / "precious.txt").write_text("thesis", encoding="utf-8")
+    if marker is not None:
+        (out / "corpus.json").write_text(marker, encoding="utf-8")
+    with pytest.raises(PoetryGenError, match="not a built corpus"):
+        build(poem_source, out, keywords=False)
+    assert (out / "precious.txt").read_text(encoding="utf-8") == "thesis" and (out / "photos").is_dir()

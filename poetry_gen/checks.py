@@ -1,0 +1,72 @@
+"""Checking the values a user hands the package, and showing them in messages.
+
+Every public function and every command checks its arguments with these, so that a wrong type, a value
+out of range, text that is not valid Unicode or an input too large to handle in bounded time ends in
+one PoetryGenError that names the value, never in a TypeError from deep inside torch. Messages quote
+user input through `shown`: cut to a few dozen characters, invisible characters named by code point.
+"""
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+from .errors import PoetryGenError
+
+SHOWN_CHARS = 40  # the most characters of a user's input a message repeats
+
+
+def shown(value, limit: int = SHOWN_CHARS) -> str:
+    """`value` fit for a one-line message: invisible and control characters as U+XXXX, cut to `limit`."""
+    try:
+        text = value if isinstance(value, str) else repr(value)
+    except ValueError:  # an int too long for str() (sys.int_info.default_max_str_digits)
+        return "a number too long to show"
+    cut = text[:limit]
+    visible = "".join(ch if ch.isprintable() or ch == " " else f"<U+{ord(ch):04X}>" for ch in cut)
+    return visible + (f"… ({len(text):,} characters)" if len(text) > limit else "")
+
+
+def shown_chars(chars) -> str:
+    """Distinct characters of `chars`, space-separated, the first dozen: '夏 <U+200D> x'."""
+    distinct = list(dict.fromkeys(chars))
+    more = f" and {len(distinct) - 12} more" if len(distinct) > 12 else ""
+    return " ".join(shown(ch) for ch in distinct[:12]) + more
+
+
+def check_text(value, what: str, limit: int) -> str:
+    """`value` as text a user gave: a str of at most `limit` characters, valid Unicode (no lone
+    surrogates: Python turns bytes of argv that are not UTF-8 into them)."""
+    if not isinstance(value, str):
+        raise PoetryGenError(f"the {what} must be text (str), not {type(value).__name__}")
+    if len(value) > limit:
+        raise PoetryGenError(f"the {what} has {len(value):,} characters; the most it may have is {limit:,}")
+    bad = next((ch for ch in value if 0xD800 <= ord(ch) <= 0xDFFF), None)
+    if bad is not None:
+        byte = f"the byte 0x{ord(bad) - 0xDC00:02X}" if 0xDC80 <= ord(bad) <= 0xDCFF else f"U+{ord(bad):04X}"
+        raise PoetryGenError(f"the {what} is not valid UTF-8 text (it holds {byte})")
+    return value
+
+
+def is_whole(value) -> bool:
+    """An int that is not a bool (True is an int to Python, never a count to a user)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_whole(value, what: str, low: int, high: int | None = None) -> int:
+    """A whole number in [low, high] (high None: no upper bound)."""
+    if not is_whole(value) or value < low or (high is not None and value > high):
+        span = f"from {low:,} to {high:,}" if high is not None else f"of {low:,} or more"
+        raise PoetryGenError(f"{what} must be a whole number {span}, not {shown(value)}")
+    return value
+
+
+def check_real(value, what: str, low: float, high: float | None = None, *, low_open: bool = False) -> float:
+    """A finite real number in [low, high] ((low, high] with low_open); high None: no upper bound."""
+    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if low_open else value >= low) and (high is None or value <= high)
+    if not ok:
+        bounds = (f"{'above' if low_open else 'at least'} {low:g}" if high is None
+                  else f"in {'(' if low_open else '['}{low:g}, {high:g}]")
+        number = isinstance(value, Real) and not isinstance(value, bool)
+        raise PoetryGenError(f"{what} must be a finite number {bounds}, not {f'{value:g}' if number else shown(value)}")
+    return float(value)
