@@ -28,8 +28,8 @@ import torch
 from . import prosody
 from .attention_map import write_poem_attention
 from .checkpoint import load_checkpoint
-from .checks import check_text, check_whole, is_whole, shown, shown_chars
-from .config import MAX_REQUEST_CHARS, SamplingOptions
+from .checks import check_text, check_whole, shown_chars
+from .config import SamplingOptions
 from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
