@@ -55,13 +55,22 @@ def write_poem_attention(path, model, vocab, prompt: list, poem: list) -> Path:
     """The attention map of `model` writing `poem` (token ids) after <bos> and `prompt` (token ids: the
     theme's `kw <sep>` prefix, or priming text), as the sampler fed them."""
     path = check_path(path)
+    return write_attention_map(path, *_poem_attention(model, vocab, prompt, poem))
+
+
+def poem_attention_svg(model, vocab, prompt: list, poem: list) -> str:
+    """The SVG element `write_poem_attention` draws, as a string (for a web page to show inline)."""
+    return attention_svg(*_poem_attention(model, vocab, prompt, poem))
+
+
+def _poem_attention(model, vocab, prompt: list, poem: list) -> tuple:
+    """(tokens, weights (heads, T, T), poem_start) of `model` reading <bos>, `prompt` and `poem`."""
     ids = [vocab.bos_id, *prompt, *poem]
     device = next(model.parameters()).device
     weights = model.attention_weights(torch.tensor([ids], device=device))  # (1, heads, T, T)
     if weights is None:
         raise PoetryGenError("this model has no attention layer (attention=none), so it has no attention map")
-    return write_attention_map(path, [vocab.itos[i] for i in ids], weights[0].float().cpu().numpy(),
-                               1 + len(prompt))
+    return [vocab.itos[i] for i in ids], weights[0].float().cpu().numpy(), 1 + len(prompt)
 
 
 def write_attention_map(path, tokens: list, weights, poem_start: int) -> Path:
@@ -69,6 +78,19 @@ def write_attention_map(path, tokens: list, weights, poem_start: int) -> Path:
     strings, e.g. <bos> keywords <sep> … poem) — for the poem's tokens tokens[poem_start:], into `path`
     (.svg or .html). Heads are averaged. Written atomically; returns the path."""
     path = check_path(path)
+    svg = attention_svg(tokens, weights, poem_start)
+    if path.suffix.lower() == ".html":
+        title = escape("Attention: " + "".join(t for t in tokens[poem_start:] if not _special(t)))
+        svg = (f'<!DOCTYPE html>\n<html lang="zh">\n<head><meta charset="utf-8"/><title>{title}</title></head>\n'
+               f'<body>\n{svg}</body>\n</html>\n')
+    else:
+        svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg
+    write_atomic(path, svg)
+    return path
+
+
+def attention_svg(tokens: list, weights, poem_start: int) -> str:
+    """The <svg> element of `write_attention_map`, checked the same way."""
     weights = np.asarray(weights, dtype=np.float64)
     heads = weights.shape[0] if weights.ndim == 3 else None
     if heads is not None:
@@ -82,16 +104,7 @@ def write_attention_map(path, tokens: list, weights, poem_start: int) -> Path:
     causal = np.triu(np.ones((T, T), dtype=bool), 1)[poem_start - 1:T - 1]  # positions a row may not see
     if np.abs(rows[causal]).max(initial=0) > 1e-6 or np.abs(rows.sum(axis=1) - 1).max() > 1e-3:
         raise ValueError("weights are not causal attention rows (each summing to 1, zero after its position)")
-
-    svg = _svg(tokens, rows, poem_start, heads)
-    if path.suffix.lower() == ".html":
-        title = escape("Attention: " + "".join(t for t in tokens[poem_start:] if not _special(t)))
-        svg = (f'<!DOCTYPE html>\n<html lang="zh">\n<head><meta charset="utf-8"/><title>{title}</title></head>\n'
-               f'<body>\n{svg}</body>\n</html>\n')
-    else:
-        svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg
-    write_atomic(path, svg)
-    return path
+    return _svg(tokens, rows, poem_start, heads)
 
 
 def _special(token: str) -> bool:

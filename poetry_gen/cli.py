@@ -7,6 +7,7 @@
     poetry-gen generate --acrostic 春夏秋冬
     poetry-gen check POEM  |  poetry-gen score FILE
     poetry-gen bench --data DIR
+    poetry-gen serve [--port 8000]
 """
 from __future__ import annotations
 
@@ -371,6 +372,32 @@ def _bench(args) -> int:
     return 0
 
 
+# --- serve ------------------------------------------------------------------------------------
+
+def _add_serve(sub) -> None:
+    serve = sub.add_parser(
+        "serve", help="a local web page for writing poems, and its JSON API",
+        description="Load the model once and serve a page (write, check, revise a line, see the attention) and "
+                    "a JSON API (POST /api/generate, /api/revise, /api/check, /api/attention) until Ctrl-C. "
+                    "Prints the URL; opens nothing.")
+    serve.add_argument("--port", type=int, default=8000, help="(default: 8000; 0: any free port)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only; any other address "
+                            "lets the network in, and a warning says so)")
+    serve.add_argument("--checkpoint", metavar="CKPT", help="the model (default: the one shipped with poetry_gen)")
+    serve.add_argument("--device", default="auto", choices=DEVICES)
+    serve.set_defaults(func=_serve)
+
+
+def _serve(args) -> int:
+    from .generator import load_generator
+    from .server import serve
+
+    serve(load_generator(args.checkpoint, device=args.device, threads=1, cache_dir=user_cache_dir()),
+          args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="poetry-gen", description="Learn and write classical Chinese poetry.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -380,7 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Each adds one sub-command whose parser sets `func` (args -> exit code).
-_SUBCOMMANDS = [_add_corpus, _add_train, _add_eval, _add_export, _add_generate, _add_check, _add_score, _add_bench]
+_SUBCOMMANDS = [_add_corpus, _add_train, _add_eval, _add_export, _add_generate, _add_check, _add_score, _add_bench,
+                _add_serve]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
     >>> gen = load_generator()                                  # the default model shipped with poetry_gen
     >>> gen.acrostic("春夏秋冬", form="七绝", num=3, seed=1)     # [Poem, Poem, Poem], best score first
     >>> gen.generate(start="床前明月光", form="五绝")
+    >>> gen.revise(poem, line=3)                                # line 3 again; the other lines kept
     >>> poem = gen.generate(theme="写一首关于秋天思乡的七言绝句", seed=1)[0]   # conditioned on 秋, 思乡
     >>> gen.attention_map(poem, "poem.svg")                     # what each character attended to
     >>> gen.perplexity(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
@@ -26,14 +27,14 @@ from typing import Optional
 import torch
 
 from . import prosody
-from .attention_map import write_poem_attention
+from .attention_map import poem_attention_svg, write_poem_attention
 from .checkpoint import load_checkpoint
 from .checks import check_text, check_whole, shown_chars
 from .config import SamplingOptions
 from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
-from .request import Plan, plan_acrostic, plan_generate
+from .request import Plan, plan_acrostic, plan_generate, poem_text, revision_lines
 from .forms import FREE_LINES, PERIOD, form_for
 from .sampler import Controls, Layout, VocabTables, decode
 from .theme import keyword_prefix_ids, parse_theme, parse_theme_words
@@ -41,6 +42,7 @@ from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
 
 MAX_THREADS = 1024
 
+REVISE_DRAWS = 8  # lines drawn for `revise` to choose among, by how the whole poem reads
 NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "
                     "`poetry-gen train --data DIR --out CKPT` and pass it with --checkpoint CKPT "
                     "(in Python: load_generator(path))")
@@ -52,7 +54,7 @@ class Poem:
     lines: list  # its lines without marks
     form: Optional[str]  # 五绝 七绝 五律 七律, or None for another shape
     score: float  # mean log-probability per written character and mark under the model (higher is likelier)
-    seed: int  # the seed that, with the same options and `num`, writes this poem again
+    seed: Optional[int]  # the seed that, with the same options and `num`, writes this poem again (None: read)
     theme: Optional[dict] = None  # with a theme: request, keywords_in, keywords_used, form (theme.Theme)
     # The token ids the model read and wrote, for the attention map: after <bos> (the keyword prefix
     # or priming text), and the poem's characters and marks (simplified, as written).
@@ -111,6 +113,54 @@ class Generator:
         options = _with(options, overrides)
         return self._write_warning(plan_generate(start, form, chars, lines, theme=options.theme), options)
 
+    def revise(self, poem, line: int, *, keep_head: bool = False, options: Optional[SamplingOptions] = None,
+               **overrides) -> list:
+        """`poem` (a Poem this generator wrote, or a poem's text) with line `line` (1-based) written again
+        and every other line kept as it is. The new line is drawn under the poem's constraints: its length
+        and mark, the rhyme the kept lines set (a rhyming line rhymes with them, and no character twice),
+        the tone template, the repeat penalty against every character of the poem, and with `keep_head`
+        its first character (an acrostic's head). `options` and `overrides`: as for `generate`; a Poem's
+        theme is used unless `theme` is given.
+
+        The lines after it stay: they are what the writer chose to keep, and rewriting them would undo
+        that. They are scored again instead: max(num, REVISE_DRAWS) lines are drawn, and each candidate is
+        ranked by the mean log-probability of the whole poem (Poem.score over every token), so a new line
+        after which the kept lines no longer read on ranks low. Returns up to `num` distinct Poems, best
+        first.
+        """
+        options = _with(options, overrides)
+        text = poem.text if isinstance(poem, Poem) else poem
+        lines = revision_lines(text, line)
+        if not isinstance(poem, Poem) or options.theme is not None:
+            poem = self.read(text, options=options)
+        C, kept = len(lines[0]), [("" if i == line - 1 else l) for i, l in enumerate(lines)]
+        fixed = {i * (C + 1) + j: poem.ids[i * (C + 1) + j] for i, l in enumerate(kept) for j in range(len(l))}
+        if keep_head:
+            fixed[(line - 1) * (C + 1)] = poem.ids[(line - 1) * (C + 1)]
+        layout = Layout(C, len(lines), fixed)
+        prompt = list(poem.prompt_ids)
+        samples, seed = self._decode(layout, self._controls(form_for(C, len(lines)), options, kept, layout), options,
+                                     prompt, max(options.num, REVISE_DRAWS))
+        rows = [list(r) for r in dict.fromkeys(tuple(s.ids) for s in samples)]
+        scored = sorted(zip(self._poem_scores(prompt, rows), rows), key=lambda pair: -pair[0])
+        return [self._poem(r, score, seed, poem.theme, prompt) for score, r in scored[:options.num]]
+
+    def read(self, text: str, *, options: Optional[SamplingOptions] = None, **overrides) -> Poem:
+        """A poem's text as a Poem, as if this generator had written it after the theme's keywords (or the
+        prefix) of `options`: its token ids, for `attention_map` and `revise`, and its score over every
+        token. Its seed is None: no seed writes it."""
+        options = _with(options, overrides)
+        theme = self._theme(options.theme)
+        prompt = self._prompt(options, theme)
+        ids = self._known(poem_text(text), "poem")
+        return self._poem(ids, self._poem_scores(prompt, [ids])[0], None, theme, prompt)
+
+    def attention_svg(self, poem: Poem) -> str:
+        """The picture `attention_map` draws, as an SVG string (the web page shows it inline)."""
+        if not poem.ids:
+            raise PoetryGenError("the attention map is drawn for a poem this generator wrote or read")
+        return poem_attention_svg(self.model, self.vocab, list(poem.prompt_ids), list(poem.ids))
+
     def attention_map(self, poem: Poem, path) -> Path:
         """Draw which earlier tokens (the theme's keywords or the priming text, earlier lines) the model
         attended to while writing `poem` (one this generator wrote) into `path`, a .svg or .html file
@@ -154,8 +204,8 @@ class Generator:
                                & self.tables.is_char).any()):
             raise PoetryGenError(f"the model knows no character of the rhyme group {named}")
         for i, line in enumerate(given):
-            if len(line) < layout.chars:
-                break
+            if len(line) < layout.chars:  # a line still to write (the start text's last, a revised one)
+                continue
             ch = line[-1]
             own = prosody.rhyme_groups(ch)
             if layout.mark(i) == PERIOD:  # a rhyming line end
@@ -178,12 +228,8 @@ class Generator:
 
     def write(self, plan: Plan, options: SamplingOptions) -> list:
         """The poems of a checked request (request.plan_acrostic, plan_generate), best score first."""
-        form, prefix, tones = plan.form, options.prefix, options.tones
-        theme = self._theme(options.theme)
-        if theme:
-            prompt = keyword_prefix_ids(theme["keywords_used"], self.vocab)
-        else:
-            prompt = self._known(normalize(prefix), "prefix") if prefix else []
+        form, theme = plan.form, self._theme(options.theme)
+        prompt = self._prompt(options, theme)
         heads = self._known("".join(plan.heads), "acrostic heads")
         given = iter(self._known("".join(plan.given), "start text"))
 
@@ -194,20 +240,42 @@ class Generator:
             layout = Layout(C, FREE_LINES[1], fixed, max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2))
         else:
             layout = Layout(C, form.lines, fixed)
-        templates = tuple(prosody.templates(form.name)) if form.name and tones != "off" else ()
-        controls = Controls(self._rhyme(options.rhyme, plan.given, layout), templates, tones)
+        samples, seed = self._decode(layout, self._controls(form, options, plan.given, layout), options, prompt,
+                                     options.num)
+        return [self._poem(s.ids, s.score, seed, theme, prompt) for s in samples]
 
+    def _prompt(self, options: SamplingOptions, theme) -> list:
+        """Token ids fed before the poem: the theme's keywords, or the priming prefix."""
+        if theme:
+            return keyword_prefix_ids(theme["keywords_used"], self.vocab)
+        return self._known(normalize(options.prefix), "prefix") if options.prefix else []
+
+    def _controls(self, form, options: SamplingOptions, given: list, layout) -> Controls:
+        templates = tuple(prosody.templates(form.name)) if form.name and options.tones != "off" else ()
+        return Controls(self._rhyme(options.rhyme, given, layout), templates, options.tones)
+
+    def _decode(self, layout, controls, options: SamplingOptions, prompt: list, num: int) -> tuple:
+        """(Samples best first, the seed used)."""
         seed = secrets.randbits(31) if options.seed is None else options.seed
         generator = torch.Generator(self.device).manual_seed(seed)
-        samples = decode(self.model, self.tables, layout, options, num=options.num, controls=controls,
-                         generator=generator, prompt=prompt)
-        poems = []
-        for sample in samples:
-            text = self.vocab.decode(sample.ids)
-            poem_lines, _ = split_lines(text)
-            poems.append(Poem(text, poem_lines, form_for(C, len(poem_lines)).name, sample.score, seed,
-                              theme, tuple(prompt), tuple(sample.ids)))
-        return poems
+        return decode(self.model, self.tables, layout, options, num=num, controls=controls,
+                      generator=generator, prompt=prompt), seed
+
+    def _poem(self, ids: list, score: float, seed: Optional[int], theme, prompt: list) -> Poem:
+        text = self.vocab.decode(ids)
+        lines, _ = split_lines(text)
+        return Poem(text, lines, form_for(len(lines[0]), len(lines)).name, score, seed, theme, tuple(prompt),
+                    tuple(ids))
+
+    @torch.no_grad()
+    def _poem_scores(self, prompt: list, rows: list) -> list:
+        """Mean log-probability of every token of each poem (token ids, all of one length) under the
+        model, after <bos> and `prompt`: Poem.score over the whole poem, none of it counted as given."""
+        start = [self.vocab.bos_id, *prompt]
+        ids = torch.tensor([start + row for row in rows], device=self.device)  # (B, P + T)
+        logits, _ = self.model(ids[:, :-1])  # (B, P + T - 1, V)
+        logp = logits.float().log_softmax(-1).gather(2, ids[:, 1:, None])[:, :, 0]  # (B, P + T - 1)
+        return logp[:, len(start) - 1:].mean(1).tolist()
 
 
 def _with(options: Optional[SamplingOptions], overrides: dict) -> SamplingOptions:

@@ -5,6 +5,7 @@ only what needs the model (that it knows the characters).
 
     >>> plan = plan_acrostic("春夏秋冬")                       # Plan(form=七绝, given=[], heads=[春, 夏, 秋, 冬])
     >>> plan_generate(start="床前明月光", form="七绝").form    # 七绝: its first line's first 5 characters
+    >>> revision_lines("床前明月光，疑是地上霜。", 2)          # ['床前明月光', '疑是地上霜']: a line to rewrite
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Optional
 from .checks import check_text, is_whole, shown, shown_chars
 from .config import MAX_REQUEST_CHARS
 from .errors import PoetryGenError
-from .forms import FORMS, FREE_LINES, Form, form_for
+from .forms import FORMS, FREE_LINES, PERIOD, Form, form_for
 from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified
 from .theme import theme_form
 
@@ -83,6 +84,25 @@ def plan_generate(start: Optional[str] = None, form=None, chars: Optional[int] =
 
 
 # --- internals ------------------------------------------------------------------------------------
+
+def poem_text(text: str) -> str:
+    """A poem's text, normalised; PoetryGenError when it is empty or holds no Chinese characters."""
+    return _hanzi_text(text, "poem")
+
+
+def revision_lines(text: str, line: int) -> list:
+    """The lines (normalised) of a poem whose line `line` (1-based) is to be written again: lines of 5 or 7
+    characters, all of one length, each followed by its mark (，。 in turn, 。 at the end)."""
+    lines, ends = split_lines(poem_text(text))
+    chars, marks = len(lines[0]), [Form.line_end(i) for i in range(len(lines))]
+    marks[-1] = PERIOD
+    if chars not in CHARS or any(len(l) != chars for l in lines) or ends != marks:
+        raise PoetryGenError("a poem to revise has lines of 5 or 7 characters, all of one length, ended by "
+                             "，and 。 in turn and by 。 at the end")
+    if not (isinstance(line, int) and not isinstance(line, bool) and 1 <= line <= len(lines)):
+        raise PoetryGenError(f"the poem has lines 1 to {len(lines)}, not {line!r}")
+    return lines
+
 
 def _theme_form(theme: Optional[str]) -> Optional[str]:
     return None if theme is None else theme_form(theme)

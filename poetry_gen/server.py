@@ -1,0 +1,299 @@
+"""`poetry-gen serve`: one web page and a JSON API over a model loaded once.
+
+    GET  /  /app.js  /style.css   the page (package data in poetry_gen/web/, nothing from elsewhere)
+    GET  /api/info        forms, rhyme groups and limits, for the page's pickers
+    POST /api/generate    {"acrostic": "春夏秋冬", "form": "七绝", "num": 3, ...}  → poems, traditional, checks
+    POST /api/revise      {"poem": "…", "line": 3, "keep_head": true, ...}        → poems, traditional, checks
+    POST /api/check       {"poem": "…"}                                          → what `check --json` prints
+    POST /api/attention   {"poem": "…", "theme": "…"}                            → {"svg": "<svg …>"}
+
+`poems` holds what `generate --json` prints, one object per candidate, best first; `traditional` the same
+in traditional characters (`--traditional --json`); `checks` what `check --json` prints of each poem.
+A bad request gets 400 and {"error": the library's one-line message}; a request names no file.
+
+Concurrency: ThreadingHTTPServer serves each request on its own thread. The model is shared behind one
+lock, held only while it writes (or reads) a poem: on a CPU one generation already keeps the cores busy,
+so two at once would each take twice as long, and one at a time keeps each one's latency what a single
+user sees; torch's modules are also not documented as safe to call from several threads. Checking a poem
+never takes the lock (the 平水韵 tables are read-only once built), so it is not held up by generation.
+Generation is bounded in time: a request is capped (num, text length; the library caps the lines), and
+one that cannot get the model within `lock_wait` seconds gets 503 rather than queueing without end.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import sys
+import threading
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any, Optional, Union
+
+from .config import SamplingOptions
+from .errors import PoetryGenError
+
+MAX_BODY = 8192  # bytes of one request
+MAX_TEXT = 200  # characters of one text field (a 七律 with its marks has 64)
+MAX_NUM = 10  # candidates one request may ask for
+LOCK_WAIT = 30.0  # seconds a request waits for the model before it is turned away
+_PAGES = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"),
+          "/style.css": ("style.css", "text/css")}
+_NUMBER = (int, float)
+# How a poem is written (SamplingOptions' fields a request may set).
+_SAMPLING = {"num": int, "seed": int, "temperature": _NUMBER, "top_k": int, "top_p": _NUMBER,
+             "rhyme": (str, bool), "tones": str, "theme": str}
+# Each endpoint's fields and their JSON types (null: not given); the required ones are listed apart.
+_FIELDS = {
+    "generate": {"acrostic": str, "start": str, "form": str, "chars": int, "lines": int, **_SAMPLING},
+    "revise": {"poem": str, "line": int, "keep_head": bool, **_SAMPLING},
+    "check": {"poem": str},
+    "attention": {"poem": str, "theme": str},
+}
+_REQUIRED = {"revise": ("poem", "line"), "check": ("poem",), "attention": ("poem",)}
+
+
+class Busy(Exception):
+    """The model stayed busy with other requests longer than the server waits."""
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict
+
+
+def parse_request(endpoint: str, body: bytes) -> dict:
+    """The fields of a request to `endpoint` (a key of _FIELDS), checked: a JSON object of known fields
+    with the right types, text no longer than MAX_TEXT, num at most MAX_NUM. Null means not given."""
+    if len(body) > MAX_BODY:
+        raise PoetryGenError(f"the request is longer than {MAX_BODY} bytes")
+    try:
+        request = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise PoetryGenError(f"the request is not valid JSON ({err})") from None
+    if not isinstance(request, dict):
+        raise PoetryGenError("the request is a JSON object, e.g. {\"acrostic\": \"春夏秋冬\"}")
+    fields = _FIELDS[endpoint]
+    unknown = sorted(set(request) - set(fields))
+    if unknown:
+        raise PoetryGenError(f"unknown field {unknown[0]!r}: /api/{endpoint} takes {', '.join(fields)}")
+    given = {name: value for name, value in request.items() if value is not None}
+    for name, value in given.items():
+        _check_type(name, value, fields[name])
+    missing = [name for name in _REQUIRED.get(endpoint, ()) if name not in given]
+    if missing:
+        raise PoetryGenError(f"/api/{endpoint} needs the field {missing[0]!r}")
+    if given.get("num", 1) > MAX_NUM:
+        raise PoetryGenError(f"num is at most {MAX_NUM} here, not {given['num']}")
+    return given
+
+
+def _no_constant(name: str):
+    raise PoetryGenError(f"{name} is not a number JSON allows")
+
+
+def _check_type(name: str, value: Any, kind: Union[type, tuple]) -> None:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    # JSON true/false are Python bools, which are ints too: a number field must not take them.
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+        raise PoetryGenError(f"{name} must be {' or '.join(dict.fromkeys(names[k] for k in kinds))}, "
+                             f"not {json.dumps(value, ensure_ascii=False)[:40]}")
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise PoetryGenError(f"{name} is {len(value)} characters long; at most {MAX_TEXT} are read")
+
+
+class PoemApp:
+    """The API over one Generator: `respond(endpoint, body)` → Response. No HTTP here, so that tests and
+    the handler call the same code."""
+
+    def __init__(self, gen, lock_wait: float = LOCK_WAIT):
+        self.gen, self.lock_wait = gen, lock_wait
+        self.model_lock = threading.Lock()
+        self.pages = {path: (resources.files("poetry_gen").joinpath("web", name).read_bytes(), kind)
+                      for path, (name, kind) in _PAGES.items()}
+
+    @staticmethod
+    def info() -> dict:
+        """What the page offers: GET /api/info."""
+        from .forms import FORMS
+        from .prosody import PING_GROUPS
+
+        return {"forms": list(FORMS), "rhyme_groups": list(PING_GROUPS), "max_num": MAX_NUM, "max_text": MAX_TEXT}
+
+    def warm_up(self) -> None:
+        """Write, check and convert one poem, so that the first request finds every table loaded."""
+        poem = self.gen.generate(num=1, seed=0)[0]
+        self._poems([poem])
+
+    def respond(self, endpoint: str, body: bytes) -> Response:
+        if endpoint not in _FIELDS:
+            return Response(404, {"error": f"no such API: /api/{endpoint} (there are {', '.join(_FIELDS)})"})
+        try:
+            request = parse_request(endpoint, body)
+            return Response(200, getattr(self, f"_{endpoint}")(request))
+        except PoetryGenError as err:
+            return Response(400, {"error": str(err)})
+        except Busy:
+            return Response(503, {"error": f"the model was busy with other requests for {self.lock_wait:g} s; "
+                                           f"try again in a moment"})
+
+    @contextmanager
+    def _model(self):
+        """Holds the lock that lets one request at a time use the model (see the module docstring)."""
+        if not self.model_lock.acquire(timeout=self.lock_wait):
+            raise Busy()
+        try:
+            yield
+        finally:
+            self.model_lock.release()
+
+    def _generate(self, request: dict) -> dict:
+        options = _options(request)
+        acrostic, start = request.get("acrostic"), request.get("start")
+        if acrostic is not None and start is not None:
+            raise PoetryGenError("acrostic and start do not go together: an acrostic's lines begin with its heads")
+        if acrostic is not None and "lines" in request:
+            raise PoetryGenError("lines does not go with acrostic: an acrostic has one line per head")
+        shape = {name: request.get(name) for name in ("form", "chars")}
+        with self._model():
+            if acrostic is not None:
+                poems = self.gen.acrostic(acrostic, **shape, options=options)
+            else:
+                poems = self.gen.generate(start=start, lines=request.get("lines"), **shape, options=options)
+        return self._poems(poems)
+
+    def _revise(self, request: dict) -> dict:
+        options = _options(request)
+        with self._model():
+            poems = self.gen.revise(request["poem"], request["line"], keep_head=request.get("keep_head", False),
+                                    options=options)
+        return self._poems(poems)
+
+    def _check(self, request: dict) -> dict:
+        from .prosody import check_poem
+
+        return check_poem(request["poem"]).to_dict()
+
+    def _attention(self, request: dict) -> dict:
+        with self._model():
+            poem = self.gen.read(request["poem"], theme=request.get("theme"))
+            return {"svg": self.gen.attention_svg(poem)}
+
+    @staticmethod
+    def _poems(poems: list) -> dict:
+        from .prosody import check_poem
+
+        return {"poems": [p.to_dict() for p in poems], "traditional": [p.to_traditional().to_dict() for p in poems],
+                "checks": [check_poem(p.text).to_dict() for p in poems]}
+
+
+def _options(request: dict) -> SamplingOptions:
+    return SamplingOptions(**{name: request[name] for name in _SAMPLING if name in request})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "poetry-gen"
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == "/api/info":
+            self._send_json(Response(200, self.server.app.info()))
+            return
+        page = self.server.app.pages.get(path)
+        if page is None:
+            self._send(404, json.dumps({"error": f"no page {self.path}"}).encode(), "application/json")
+        else:
+            self._send(200, *page)
+
+    def do_POST(self):
+        path = self.path.split("?", 1)[0]
+        if not path.startswith("/api/"):
+            self._send_json(Response(404, {"error": f"POST goes to /api/…, not {path}"}))
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 < length <= MAX_BODY:
+            self._send_json(Response(400, {"error": f"a request is a JSON body of 1 to {MAX_BODY} bytes"}))
+            return
+        try:
+            response = self.server.app.respond(path[len("/api/"):], self.rfile.read(length))
+        except Exception:  # a bug, not the request's fault: say so, and keep serving
+            traceback.print_exc()
+            response = Response(500, {"error": "internal error (the server's log has the details)"})
+        self._send_json(response)
+
+    def _send_json(self, response: Response) -> None:
+        self._send(response.status, json.dumps(response.body, ensure_ascii=False).encode(), "application/json")
+
+    def _send(self, status: int, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        # Only this server's own files: the page works offline and loads nothing from elsewhere. The
+        # attention picture's <svg> carries its own <style>, hence 'unsafe-inline' for styles.
+        self.send_header("Content-Security-Policy",
+                         "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):
+        if self.server.log_requests:
+            super().log_message(format, *args)
+
+
+class PoemServer(ThreadingHTTPServer):
+    daemon_threads = True  # a request still running does not keep Ctrl-C from stopping the server
+
+    def __init__(self, app: PoemApp, host: str = "127.0.0.1", port: int = 8000, log_requests: bool = True):
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.app, self.log_requests = app, log_requests
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: only "localhost" is known to stay on this machine
+        return False
+
+
+def bind_warning(host: str) -> Optional[str]:
+    """What to tell the user before serving on `host`, or None for a loopback address."""
+    if is_loopback(host):
+        return None
+    return (f"warning: serving on {host}, not loopback: anyone who can reach this machine on the network can use "
+            f"the page and its API (there is no login)")
+
+
+def serve(gen, host: str = "127.0.0.1", port: int = 8000, out=sys.stdout) -> None:
+    """Serve the page and the API on host:port until Ctrl-C."""
+    warning = bind_warning(host)
+    if warning:
+        print(f"poetry-gen: {warning}", file=sys.stderr)
+    app = PoemApp(gen)
+    app.warm_up()
+    try:
+        server = PoemServer(app, host, port)
+    except OSError as err:
+        raise PoetryGenError(f"cannot serve on {host}:{port}: {err.strerror or err}") from None
+    print(f"poetry-gen: serving {server.url} (Ctrl-C stops)", file=out, flush=True)
+    with server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("poetry-gen: stopped", file=out)
