@@ -343,3 +343,77 @@ def test_a_version_1_checkpoint_writes_the_same_poems(checkpoint, tmp_path, as_v
     for write in (lambda g: g.acrostic("春风山月", num=2, seed=1), lambda g: g.generate(theme="秋天 思乡", seed=2),
                   lambda g: g.generate(start="床前明月光", form="五绝", seed=3)):
         assert [p.to_dict() for p in write(old)] == [p.to_dict() for p in write(new)]
+
+
+# --- revise: one line again --------------------------------------------------------------------------
+
+def whole_poem_score(gen, poem: Poem) -> float:
+    """Mean log-probability of every token of `poem` after <bos>, step by step (not the forward pass
+    `revise` scores with)."""
+    model, state = gen.model, gen.model.init_state(1)
+    logps = []
+    with torch.no_grad():
+        for tok, nxt in zip([gen.vocab.bos_id, *poem.ids], poem.ids):
+            logits, state = model.step(torch.tensor([tok]), state)
+            logps.append(logits.log_softmax(-1)[0, nxt].item())
+    return sum(logps) / len(logps)
+
+
+@pytest.mark.parametrize("form,line", [("七绝", 3), ("五律", 1), ("五绝", 4)])
+def test_revise_writes_one_line_again_and_keeps_the_others(gen, form, line):
+    changed = 0
+    for seed in range(4):
+        poem = gen.acrostic("春风山月", form=form, seed=seed)[0]
+        revised = gen.revise(poem, line=line, keep_head=True, num=3, seed=seed, temperature=1.2)
+        assert 1 <= len(revised) <= 3 and len({r.text for r in revised}) == len(revised)
+        for new in revised:
+            assert_poem(new, FORMS[form].chars, FORMS[form].lines)
+            assert [l for i, l in enumerate(new.lines) if i != line - 1] == \
+                   [l for i, l in enumerate(poem.lines) if i != line - 1]
+            assert new.lines[line - 1][0] == poem.lines[line - 1][0]  # the acrostic's head stays
+        changed += any(new.lines[line - 1] != poem.lines[line - 1] for new in revised)
+    assert changed >= 3
+
+
+def test_revised_candidates_are_ranked_by_the_whole_poem(gen):
+    poem = gen.generate(form="七绝", seed=5)[0]
+    revised = gen.revise(poem, line=2, num=5, seed=1, temperature=1.5)
+    scores = [whole_poem_score(gen, r) for r in revised]
+    assert [r.score for r in revised] == pytest.approx(scores, abs=1e-4)
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_revised_rhyming_line_rhymes_with_the_kept_ones(gen):
+    for seed in range(4):
+        poem = gen.generate(form="七律", seed=seed, tones="strict")[0]
+        assert prosody.check_poem(poem.text).rhymes
+        for line in (2, 8):
+            revised = gen.revise(poem, line=line, seed=seed, num=2, temperature=1.5)
+            for new in revised:
+                check = prosody.check_poem(new.text)
+                assert check.rhymes and set(check.rhyme_groups) >= set(prosody.check_poem(poem.text).rhyme_groups) \
+                    & set(prosody.PING_GROUPS)
+                ends = [l[-1] for i, l in enumerate(new.lines) if i % 2 == 1]
+                assert len(set(ends)) == len(ends)  # no character rhymes twice
+
+
+def test_revise_takes_text_and_a_seed_repeats_it(gen):
+    poem = gen.generate(form="五绝", seed=2)[0]
+    by_poem = gen.revise(poem, line=3, seed=9, num=2)
+    assert by_poem == gen.revise(poem, line=3, seed=9, num=2)
+    assert [r.text for r in gen.revise(to_traditional(poem.text), line=3, seed=9, num=2)] == [r.text for r in by_poem]
+
+
+@pytest.mark.parametrize("text,line,message", [
+    ("床前明月光，疑是地上霜。", 0, "lines 1 to 2, not 0"),
+    ("床前明月光，疑是地上霜。", 3, "lines 1 to 2, not 3"),
+    ("床前明月光，疑是地上霜。", "1", "not '1'"),
+    ("床前明月，疑是地上霜。", 1, "5 or 7 characters"),
+    ("床前明月光。疑是地上霜。", 1, "in turn"),
+    ("床前明月光，疑是地上霜", 1, "in turn"),
+    ("", 1, "empty"),
+    ("龘前明月光，疑是地上霜。", 1, "does not know 龘"),
+])
+def test_revise_bad_input(gen, text, line, message):
+    with pytest.raises(PoetryGenError, match=message):
+        gen.revise(text, line=line)

@@ -1,0 +1,238 @@
+"""`poetry-gen serve` without a browser: the JSON API over HTTP on a server at port 0, with a small random
+model over the fixture corpus's vocabulary."""
+import http.client
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from poetry_gen.cli import main
+from poetry_gen.prosody import check_poem
+from poetry_gen.server import LOCK_WAIT, MAX_BODY, MAX_NUM, MAX_TEXT, PoemApp, PoemServer, bind_warning
+
+BUSY_WAIT = 0.5  # seconds: short, so that the test of a busy model does not wait long
+
+
+@pytest.fixture(scope="module")
+def server(gen):
+    server = PoemServer(PoemApp(gen), "127.0.0.1", 0, log_requests=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def request(server, method: str, path: str, body=None, headers=None) -> tuple:
+    """(status, headers, body bytes) of one request; `body`: bytes, or an object sent as JSON."""
+    if body is not None and not isinstance(body, bytes):
+        body = json.dumps(body, ensure_ascii=False).encode()
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=60)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    out = response.status, dict(response.getheaders()), response.read()
+    conn.close()
+    return out
+
+
+def post(server, endpoint: str, body) -> tuple:
+    status, _, data = request(server, "POST", f"/api/{endpoint}", body)
+    return status, json.loads(data)
+
+
+def cli_json(argv: list, capsys) -> list:
+    assert main(argv) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+def test_the_page_and_its_files_come_from_the_server_alone(server):
+    status, headers, page = request(server, "GET", "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    html = page.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sorted(assets) == ["/app.js", "/style.css"]
+    for path in assets:
+        status, _, body = request(server, "GET", path)
+        assert status == 200 and body
+        assert not re.search(rb"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", body), path  # nothing from elsewhere
+    assert request(server, "GET", "/../pyproject.toml")[0] == 404
+    assert request(server, "GET", "/server.py")[0] == 404
+
+
+def test_info_lists_forms_groups_and_limits(server):
+    status, _, body = request(server, "GET", "/api/info")
+    info = json.loads(body)
+    assert status == 200 and info["forms"] == ["五绝", "七绝", "五律", "七律"]
+    assert len(info["rhyme_groups"]) == 30 and info["max_num"] == MAX_NUM
+
+
+# --- the API: the same JSON as the CLI ---------------------------------------------------------------
+
+def test_generate_answers_what_the_cli_prints(server, checkpoint, capsys):
+    status, body = post(server, "generate", {"acrostic": "春风山月", "form": "五绝", "num": 3, "seed": 4})
+    assert status == 200
+    ckpt = ["--checkpoint", str(checkpoint)]
+    assert body["poems"] == cli_json(["generate", "--acrostic", "春风山月", "--form", "五绝", "--num", "3",
+                                      "--seed", "4", "--json", *ckpt], capsys)
+    assert body["traditional"] == cli_json(["generate", "--acrostic", "春风山月", "--form", "五绝", "--num", "3",
+                                            "--seed", "4", "--json", "--traditional", *ckpt], capsys)
+    assert body["checks"] == [check_poem(p["poem"]).to_dict() for p in body["poems"]]
+    assert [p["score"] for p in body["poems"]] == sorted((p["score"] for p in body["poems"]), reverse=True)
+
+
+@pytest.mark.parametrize("fields,lines", [({"start": "春风", "form": "七律"}, 8), ({"chars": 5, "lines": 6}, 6),
+                                          ({"theme": "秋 思乡", "form": "五绝", "rhyme": False}, 4),
+                                          ({"rhyme": "东", "tones": "strict"}, 4)])
+def test_generate_other_modes(server, fields, lines):
+    status, body = post(server, "generate", {**fields, "seed": 1, "temperature": 1.0})
+    assert status == 200, body
+    assert len(body["poems"]) == 1 and len(body["poems"][0]["lines"]) == lines
+    if "start" in fields:
+        assert body["poems"][0]["poem"].startswith(fields["start"])
+
+
+def test_check_answers_what_the_cli_prints(server, capsys):
+    poem = "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"
+    status, body = post(server, "check", {"poem": poem})
+    assert status == 200 and [body] == cli_json(["check", poem, "--json"], capsys)
+
+
+def test_revise_keeps_the_other_lines(server):
+    _, body = post(server, "generate", {"acrostic": "春风山月", "seed": 2})
+    poem = body["poems"][0]
+    status, body = post(server, "revise", {"poem": poem["poem"], "line": 3, "keep_head": True, "num": 2})
+    assert status == 200 and 1 <= len(body["poems"]) <= 2
+    for revised in body["poems"]:
+        assert [revised["lines"][i] for i in (0, 1, 3)] == [poem["lines"][i] for i in (0, 1, 3)]
+        assert revised["lines"][2][0] == "山" and len(revised["lines"][2]) == 7
+    assert body["checks"][0] == check_poem(body["poems"][0]["poem"]).to_dict()
+
+
+def test_attention_is_an_inline_svg_of_the_poem(server, gen):
+    poem = gen.generate(form="五绝", seed=3)[0]
+    status, body = post(server, "attention", {"poem": poem.text})
+    assert status == 200 and body["svg"].startswith("<svg ")
+    rows = re.findall(r'<g class="row" data-pos="\d+" data-token="(.)"', body["svg"])
+    assert "".join(rows) == poem.text
+
+
+# --- bad requests: 400 and the library's one line, never 500 ---------------------------------------
+
+BAD = [  # endpoint, body (bytes as sent, or an object sent as JSON), a piece of the message
+    ("generate", b"{not json", "not valid JSON"),
+    ("generate", b"\xff\xfe", "not valid JSON"),
+    ("generate", b"[1, 2]", "a JSON object"),
+    ("generate", b'{"temperature": NaN}', "NaN"),
+    ("generate", {"acrostic": "春风", "colour": "red"}, "unknown field 'colour'"),
+    ("generate", {"checkpoint": "/etc/passwd"}, "unknown field 'checkpoint'"),  # no request names a file
+    ("generate", {"acrostic": "春" * (MAX_TEXT + 1)}, f"at most {MAX_TEXT}"),
+    ("generate", {"num": MAX_NUM + 1}, f"at most {MAX_NUM}"),
+    ("generate", {"num": "3"}, "num must be a whole number"),
+    ("generate", {"num": True}, "num must be a whole number"),
+    ("generate", {"num": 2.5}, "num must be a whole number"),
+    ("generate", {"temperature": "hot"}, "temperature must be"),
+    ("generate", {"rhyme": 3}, "rhyme must be a string or true or false"),
+    ("generate", {"acrostic": ["春"]}, "acrostic must be a string"),
+    ("generate", {"num": 0}, "num must be a whole number from 1"),
+    ("generate", {"seed": -1}, "seed"),
+    ("generate", {"temperature": -1}, "temperature must be 0 or more"),
+    ("generate", {"acrostic": "龘春"}, "does not know 龘"),
+    ("generate", {"acrostic": "春风", "start": "春风"}, "do not go together"),
+    ("generate", {"acrostic": "春风", "lines": 4}, "lines does not go with acrostic"),
+    ("generate", {"form": "六绝"}, "unknown form"),
+    ("generate", {"rhyme": "龘"}, "unknown rhyme group"),
+    ("generate", {"tones": "loud"}, "tones must be one of"),
+    ("revise", {"poem": "春风"}, "needs the field 'line'"),
+    ("revise", {"poem": "春风山月好，春风山月好。", "line": 1, "keep_head": 1}, "keep_head must be true or false"),
+    ("revise", {"poem": "床前明月光，疑是地上霜。", "line": 3}, "lines 1 to 2, not 3"),
+    ("revise", {"poem": "床前明月，疑是地上霜。", "line": 1}, "5 or 7 characters"),
+    ("check", {}, "needs the field 'poem'"),
+    ("check", {"poem": "hello"}, "no Chinese characters"),
+    ("attention", {"poem": "春风", "theme": 7}, "theme must be a string"),
+]
+
+
+@pytest.mark.parametrize("endpoint,body,message", BAD)
+def test_a_bad_request_is_400_with_one_line(server, endpoint, body, message):
+    status, answer = post(server, endpoint, body)
+    assert status == 400 and message in answer["error"] and "\n" not in answer["error"]
+
+
+def test_a_request_too_long_or_without_a_body_is_400(server):
+    status, _, body = request(server, "POST", "/api/check", b"{" + b" " * MAX_BODY + b"}")
+    assert status == 400 and str(MAX_BODY) in json.loads(body)["error"]
+    status, _, body = request(server, "POST", "/api/check")
+    assert status == 400 and "JSON body" in json.loads(body)["error"]
+
+
+def test_unknown_paths_are_404(server):
+    assert post(server, "delete", {})[0] == 404
+    assert request(server, "POST", "/generate", b"{}")[0] == 404
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+
+def test_tabs_at_once_get_what_each_would_get_alone(server):
+    bodies = [{"acrostic": "春风山月", "num": 2, "seed": seed, "temperature": 1.2} for seed in range(6)]
+    alone = [post(server, "generate", body) for body in bodies]
+    with ThreadPoolExecutor(6) as pool:
+        together = list(pool.map(lambda body: post(server, "generate", body), bodies * 2))
+    assert together == alone * 2
+
+
+def test_check_is_not_held_up_by_generation_and_a_busy_model_is_503(server):
+    app = server.app
+    assert app.model_lock.acquire()  # as a long generation would hold it
+    app.lock_wait = BUSY_WAIT
+    try:
+        started = time.perf_counter()
+        status, _ = post(server, "check", {"poem": "床前明月光，疑是地上霜。举头望明月，低头思故乡。"})
+        assert status == 200 and time.perf_counter() - started < BUSY_WAIT
+        started = time.perf_counter()
+        status, body = post(server, "generate", {"seed": 1})
+        assert status == 503 and "busy" in body["error"]
+        assert BUSY_WAIT <= time.perf_counter() - started < BUSY_WAIT + 10
+    finally:
+        app.model_lock.release()
+        app.lock_wait = LOCK_WAIT
+    assert post(server, "generate", {"seed": 1})[0] == 200
+
+
+# --- binding and the command -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.5", "::1", "localhost"])
+def test_loopback_needs_no_warning(host):
+    assert bind_warning(host) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "myhost.example"])
+def test_any_other_address_is_warned_about(host):
+    assert host in bind_warning(host) and "not loopback" in bind_warning(host)
+
+
+def test_cli_serve_prints_the_url_and_stops_on_ctrl_c(checkpoint):
+    proc = subprocess.Popen([sys.executable, "-m", "poetry_gen", "serve", "--port", "0", "--checkpoint",
+                             str(checkpoint), "--device", "cpu"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()
+        url = re.fullmatch(r"poetry-gen: serving (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
+        assert url, line + proc.stderr.read() if proc.poll() is not None else line
+        with urllib.request.urlopen(url.group(1), timeout=30) as page:
+            assert b"/app.js" in page.read()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
