@@ -224,3 +224,18 @@ def gen(checkpoint):
     from poetry_gen import load_generator
 
     return load_generator(checkpoint, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def server(gen):
+    """A `poetry-gen serve` server of `gen` on a free loopback port, serving on a thread (its .url)."""
+    import threading
+
+    from poetry_gen.server import PoemApp, PoemServer
+
+    server = PoemServer(PoemApp(gen), "127.0.0.1", 0, log_requests=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

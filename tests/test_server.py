@@ -6,7 +6,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -15,19 +14,9 @@ import pytest
 
 from poetry_gen.cli import main
 from poetry_gen.prosody import check_poem
-from poetry_gen.server import LOCK_WAIT, MAX_BODY, MAX_NUM, MAX_TEXT, PoemApp, PoemServer, bind_warning
+from poetry_gen.server import LOCK_WAIT, MAX_BODY, MAX_NUM, MAX_TEXT, bind_warning
 
 BUSY_WAIT = 0.5  # seconds: short, so that the test of a busy model does not wait long
-
-
-@pytest.fixture(scope="module")
-def server(gen):
-    server = PoemServer(PoemApp(gen), "127.0.0.1", 0, log_requests=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def request(server, method: str, path: str, body=None, headers=None) -> tuple:
