@@ -16,7 +16,7 @@ lock, held only while it writes (or reads) a poem: on a CPU one generation alrea
 so two at once would each take twice as long, and one at a time keeps each one's latency what a single
 user sees; torch's modules are also not documented as safe to call from several threads. Checking a poem
 never takes the lock (the 平水韵 tables are read-only once built), so it is not held up by generation.
-Generation is bounded in time: a request is capped (num, text length; the library caps the lines), and
+Generation is bounded in time: a request is capped (num, lines, text length), and
 one that cannot get the model within `lock_wait` seconds gets 503 rather than queueing without end.
 """
 from __future__ import annotations
@@ -35,10 +35,14 @@ from typing import Any, Optional, Union
 
 from .config import SamplingOptions
 from .errors import PoetryGenError
+from .forms import FORMS
+from .generator import FREE_LINES
+from .prosody import PING_GROUPS, check_poem
 
 MAX_BODY = 8192  # bytes of one request
 MAX_TEXT = 200  # characters of one text field (a 七律 with its marks has 64)
 MAX_NUM = 10  # candidates one request may ask for
+MAX_LINES = FREE_LINES[1]  # lines one request may ask for: as many as a free poem may have
 LOCK_WAIT = 30.0  # seconds a request waits for the model before it is turned away
 _PAGES = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"),
           "/style.css": ("style.css", "text/css")}
@@ -68,7 +72,8 @@ class Response:
 
 def parse_request(endpoint: str, body: bytes) -> dict:
     """The fields of a request to `endpoint` (a key of _FIELDS), checked: a JSON object of known fields
-    with the right types, text no longer than MAX_TEXT, num at most MAX_NUM. Null means not given."""
+    with the right types, text no longer than MAX_TEXT, num and lines at most MAX_NUM and MAX_LINES.
+    Null means not given."""
     if len(body) > MAX_BODY:
         raise PoetryGenError(f"the request is longer than {MAX_BODY} bytes")
     try:
@@ -87,8 +92,9 @@ def parse_request(endpoint: str, body: bytes) -> dict:
     missing = [name for name in _REQUIRED.get(endpoint, ()) if name not in given]
     if missing:
         raise PoetryGenError(f"/api/{endpoint} needs the field {missing[0]!r}")
-    if given.get("num", 1) > MAX_NUM:
-        raise PoetryGenError(f"num is at most {MAX_NUM} here, not {given['num']}")
+    for name, cap in (("num", MAX_NUM), ("lines", MAX_LINES)):
+        if given.get(name, 0) > cap:
+            raise PoetryGenError(f"{name} is at most {cap} here, not {given[name]}")
     return given
 
 
@@ -120,9 +126,6 @@ class PoemApp:
     @staticmethod
     def info() -> dict:
         """What the page offers: GET /api/info."""
-        from .forms import FORMS
-        from .prosody import PING_GROUPS
-
         return {"forms": list(FORMS), "rhyme_groups": list(PING_GROUPS), "max_num": MAX_NUM, "max_text": MAX_TEXT}
 
     def warm_up(self) -> None:
@@ -175,8 +178,6 @@ class PoemApp:
         return self._poems(poems)
 
     def _check(self, request: dict) -> dict:
-        from .prosody import check_poem
-
         return check_poem(request["poem"]).to_dict()
 
     def _attention(self, request: dict) -> dict:
@@ -186,8 +187,6 @@ class PoemApp:
 
     @staticmethod
     def _poems(poems: list) -> dict:
-        from .prosody import check_poem
-
         return {"poems": [p.to_dict() for p in poems], "traditional": [p.to_traditional().to_dict() for p in poems],
                 "checks": [check_poem(p.text).to_dict() for p in poems]}
 

@@ -14,7 +14,7 @@ import pytest
 
 from poetry_gen.cli import main
 from poetry_gen.prosody import check_poem
-from poetry_gen.server import LOCK_WAIT, MAX_BODY, MAX_NUM, MAX_TEXT, bind_warning
+from poetry_gen.server import LOCK_WAIT, MAX_BODY, MAX_LINES, MAX_NUM, MAX_TEXT, bind_warning
 
 BUSY_WAIT = 0.5  # seconds: short, so that the test of a busy model does not wait long
 
@@ -126,6 +126,7 @@ BAD = [  # endpoint, body (bytes as sent, or an object sent as JSON), a piece of
     ("generate", {"checkpoint": "/etc/passwd"}, "unknown field 'checkpoint'"),  # no request names a file
     ("generate", {"acrostic": "春" * (MAX_TEXT + 1)}, f"at most {MAX_TEXT}"),
     ("generate", {"num": MAX_NUM + 1}, f"at most {MAX_NUM}"),
+    ("generate", {"chars": 5, "lines": MAX_LINES + 1}, f"lines is at most {MAX_LINES}"),
     ("generate", {"num": "3"}, "num must be a whole number"),
     ("generate", {"num": True}, "num must be a whole number"),
     ("generate", {"num": 2.5}, "num must be a whole number"),

@@ -141,8 +141,10 @@ function drawLine(candidate, index, i) {
     }
     if (check.fallback.includes(candidate.poem.lines[i][j])) notes.push("tone from modern pinyin (not in the table)");
     if (j === chars.length - 1 && rhymes && check.rhyme_groups.length) {
+      // The group the poem rhymes in, when this character has it (台 is in 灰 and 支).
+      const group = candidate.check.rhyme_groups.find((g) => check.rhyme_groups.includes(g)) || check.rhyme_groups[0];
       cell.classList.add("rhyme");
-      cell.append(el("span", {class: "group"}, check.rhyme_groups[0]));
+      cell.append(el("span", {class: "group"}, group));
       notes.push(`rhyme group ${check.rhyme_groups.join(" / ")}`);
     }
     cell.title = notes.join("; ");
