@@ -35,8 +35,7 @@ from typing import Any, Optional, Union
 
 from .config import SamplingOptions
 from .errors import PoetryGenError
-from .forms import FORMS
-from .generator import FREE_LINES
+from .forms import FORMS, FREE_LINES
 from .prosody import PING_GROUPS, check_poem
 
 MAX_BODY = 8192  # bytes of one request
