@@ -135,7 +135,7 @@ BAD = [  # endpoint, body (bytes as sent, or an object sent as JSON), a piece of
     ("generate", {"acrostic": ["春"]}, "acrostic must be a string"),
     ("generate", {"num": 0}, "num must be a whole number from 1"),
     ("generate", {"seed": -1}, "seed"),
-    ("generate", {"temperature": -1}, "temperature must be 0 or more"),
+    ("generate", {"temperature": -1}, "temperature must be"),
     ("generate", {"acrostic": "龘春"}, "does not know 龘"),
     ("generate", {"acrostic": "春风", "start": "春风"}, "do not go together"),
     ("generate", {"acrostic": "春风", "lines": 4}, "lines does not go with acrostic"),
