@@ -60,13 +60,16 @@ def check_whole(value, what: str, low: int, high: int | None = None) -> int:
     return value
 
 
-def check_real(value, what: str, low: float, high: float | None = None, *, low_open: bool = False) -> float:
-    """A finite real number in [low, high] ((low, high] with low_open); high None: no upper bound."""
+def check_real(value, what: str, low: float, high: float | None = None, *, low_open: bool = False,
+               high_open: bool = False) -> float:
+    """A finite real number in [low, high] (an end left out with low_open, high_open); high None: no
+    upper bound."""
     ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if low_open else value >= low) and (high is None or value <= high)
+    ok = ok and (value > low if low_open else value >= low)
+    ok = ok and (high is None or (value < high if high_open else value <= high))
     if not ok:
         bounds = (f"{'above' if low_open else 'at least'} {low:g}" if high is None
-                  else f"in {'(' if low_open else '['}{low:g}, {high:g}]")
+                  else f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}")
         number = isinstance(value, Real) and not isinstance(value, bool)
         raise PoetryGenError(f"{what} must be a finite number {bounds}, not {f'{value:g}' if number else shown(value)}")
     return float(value)

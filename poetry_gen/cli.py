@@ -94,7 +94,8 @@ def _add_train(sub) -> None:
     _add_fields(train, RunConfig, only=("data", "out"))
     train.add_argument("--resume", nargs="?", const=True, metavar="CKPT",
                        help="continue a run exactly: from CKPT, or without a value from the --out run's .last.pt "
-                            "(model, data and optimisation settings come from the checkpoint)")
+                            "(model, data and optimisation settings come from the checkpoint, and so do --epochs, "
+                            "--max-steps, --max-minutes, --eval-interval and --log-interval unless given)")
     _add_fields(train.add_argument_group("model"), ModelConfig)
     _add_fields(train.add_argument_group("data and optimisation",
                                          "AdamW with linear warmup, then cosine decay to lr × min-lr-ratio"),
@@ -111,7 +112,7 @@ def distributed_env(environ=None) -> dict:
 
 
 def _train(args) -> int:
-    from .train import last_checkpoint_path, train
+    from .train import last_checkpoint_path, resume_options, train
 
     fixed = _given(args, ModelConfig) | _given(args, OptimConfig)
     run = _given(args, RunConfig)
@@ -120,6 +121,7 @@ def _train(args) -> int:
             given = ", ".join(flag(f) for f in fields(ModelConfig) + fields(OptimConfig) if f.name in fixed)
             raise PoetryGenError(f"{given}: a resumed run keeps its checkpoint's model, data and optimisation settings")
         run["resume"] = str(last_checkpoint_path(args.out)) if args.resume is True else args.resume
+        run = resume_options(run["resume"]) | run  # what the caller does not say, the run continues with
     config = TrainConfig.from_options(**fixed, **run, **distributed_env())
     best = train(config)
     if config.run.rank == 0:

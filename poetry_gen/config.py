@@ -30,6 +30,9 @@ ATTENTION_COMBINES = ("residual", "luong")
 ATTENTION_VALUES = ("embedding", "hidden")
 TONES = ("soft", "strict", "off")
 MAX_NUM = 4096  # the most candidates one call writes (one batch)
+MAX_THREADS = 1024
+MAX_WIDTH = 1 << 16  # embedding and hidden sizes: 64 times the shipped model's, far past what fits a GPU
+MAX_LAYERS = 64
 GREEDY_BELOW = 1e-5  # a temperature below this draws the likeliest token
 NOISY_ABOVE = 1.5  # a temperature above this draws enough unlikely characters to lose the sense
 MAX_REQUEST_CHARS = 500  # the most characters of each text of a request: a 律诗 has 64, a theme a sentence
@@ -58,6 +61,25 @@ def from_stored(cls, stored: dict):
     missing = {f.name: f.metadata["absent"] for f in fields(cls)
                if f.name not in stored and f.metadata.get("absent", _UNSET) is not _UNSET}
     return cls(**stored, **missing)
+
+
+def _label(config, name: str) -> str:
+    """How a message names a field: by its command-line flag, where it has one."""
+    f = next(f for f in fields(config) if f.name == name)
+    return flag(f) if f.metadata.get("cli", True) else name
+
+
+def _check_whole(config, **bounds) -> None:
+    """Each named field of `config` a whole number in its (low, high) (high None: no upper bound)."""
+    for name, (low, high) in bounds.items():
+        check_whole(getattr(config, name), _label(config, name), low, high)
+
+
+def _check_real(config, **bounds) -> None:
+    """Each named field of `config` a finite number in its (low, high, ends): ends "[]", "[)" or "()"."""
+    for name, (low, high, ends) in bounds.items():
+        check_real(getattr(config, name), _label(config, name), low, high,
+                   low_open=ends[0] == "(", high_open=ends[1] == ")")
 
 
 def _one_of(name: str, value, allowed) -> None:
@@ -95,11 +117,14 @@ class ModelConfig:
         _one_of("attention", self.attention, ATTENTION_TYPES)
         _one_of("attention_combine", self.attention_combine, ATTENTION_COMBINES)
         _one_of("attention_values", self.attention_values, ATTENTION_VALUES)
+        _check_whole(self, vocab_size=(0, None), embed_dim=(1, MAX_WIDTH), hidden_dim=(1, MAX_WIDTH),
+                     num_layers=(1, MAX_LAYERS), attention_heads=(1, MAX_WIDTH), attention_span=(0, None))
+        _check_real(self, dropout=(0, 1, "[)"))
+        if not isinstance(self.tie_weights, bool):
+            raise PoetryGenError(f"tie_weights is True or False, not {shown(self.tie_weights)}")
         if self.attention != "none" and self.hidden_dim % self.attention_heads:
             raise PoetryGenError(f"hidden_dim {self.hidden_dim} is not divisible by {self.attention_heads} "
                                  f"attention heads")
-        if self.attention_span < 0:
-            raise PoetryGenError(f"attention_span must be 0 (all) or more, not {self.attention_span}")
         return self
 
 
@@ -122,6 +147,10 @@ class OptimConfig:
         self.validate()
 
     def validate(self) -> "OptimConfig":
+        _check_whole(self, batch_size=(1, None), batch_tokens=(0, None), seed=(0, 2 ** 63 - 1),
+                     warmup_steps=(0, None))
+        _check_real(self, keyword_rate=(0, 1, "[]"), lr=(0, None, "()"), min_lr_ratio=(0, 1, "[]"),
+                    weight_decay=(0, None, "[]"), grad_clip=(0, None, "[]"))
         return self
 
 
@@ -143,6 +172,8 @@ class RunConfig:
                                  "is faster; off on GPUs, which train in float32 with TF32)")
     threads: int = option(0, "CPU threads for torch (0: torch's choice)", metavar="N")
     progress: bool = option(True, "no progress bar", flag="--no-progress")
+    overwrite: bool = option(False, "start afresh over an existing run at --out (its checkpoints and metrics.jsonl "
+                             "are replaced); without it a run is only continued, with --resume")
     rank: int = option(0, "this process's rank under torchrun", cli=False)
     world_size: int = option(1, "processes under torchrun", cli=False)
     local_rank: int = option(0, "this process's rank on its node under torchrun", cli=False)
@@ -152,6 +183,9 @@ class RunConfig:
 
     def validate(self) -> "RunConfig":
         _one_of("device", self.device, DEVICES)
+        _check_whole(self, epochs=(1, None), max_steps=(0, None), eval_interval=(1, None), log_interval=(1, None),
+                     threads=(0, MAX_THREADS), rank=(0, None), world_size=(1, None), local_rank=(0, None))
+        _check_real(self, max_minutes=(0, None, "[]"))
         return self
 
 
@@ -263,10 +297,7 @@ class BenchOptions:
         self.validate()
 
     def validate(self) -> "BenchOptions":
-        for name in ("repeats", "steps", "batch_size"):
-            if getattr(self, name) < 1:
-                raise PoetryGenError(f"{name.replace('_', '-')} must be at least 1, not {getattr(self, name)}")
-        if self.warmup < 0 or self.threads < 0:
-            raise PoetryGenError("warmup and threads must be 0 or more")
+        _check_whole(self, repeats=(1, None), steps=(1, None), batch_size=(1, None), warmup=(0, None),
+                     threads=(0, MAX_THREADS), seed=(0, 2 ** 63 - 1))
         _one_of("device", self.device, DEVICES)
         return self

@@ -7,7 +7,9 @@ the umask leaves), never tempfile's owner-only 0600/0700: models, corpora and pi
 """
 from __future__ import annotations
 
+import glob
 import os
+import re
 import secrets
 import shutil
 from contextlib import contextmanager
@@ -58,6 +60,17 @@ def replacing_directory(path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def remove_orphans(path) -> list:
+    """Delete the temporaries that a write_atomic of `path` killed mid-write (SIGKILL, power loss) left
+    beside it; returns their paths. Only while no other process can be writing `path`."""
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.tmp")
+    orphans = [p for p in path.parent.glob(f".{glob.escape(path.name)}.*.tmp") if pattern.fullmatch(p.name)]
+    for orphan in orphans:
+        orphan.unlink(missing_ok=True)
+    return orphans
 
 
 def _sibling(path: Path, suffix: str) -> Path:

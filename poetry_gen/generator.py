@@ -30,7 +30,7 @@ from . import prosody
 from .attention_map import poem_attention_svg, write_poem_attention
 from .checkpoint import load_checkpoint
 from .checks import check_text, check_whole, shown_chars
-from .config import SamplingOptions
+from .config import MAX_THREADS, SamplingOptions
 from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
@@ -40,7 +40,6 @@ from .sampler import Controls, Layout, VocabTables, decode
 from .theme import keyword_prefix_ids, parse_theme, parse_theme_words
 from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
 
-MAX_THREADS = 1024
 
 REVISE_DRAWS = 8  # lines drawn for `revise` to choose among, by how the whole poem reads
 NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "

@@ -15,11 +15,14 @@ rank 0 evaluates, logs and writes files. Only torch, numpy and tqdm are imported
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Optional
@@ -30,12 +33,13 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from .checkpoint import read_checkpoint, save_checkpoint
-from .config import ModelConfig, OptimConfig, TrainConfig, from_stored
+from .config import ModelConfig, OptimConfig, RunConfig, TrainConfig, from_stored
 from .corpus import load_theme_words
 from .data import Batch, EpochPlan, Poems, eval_batches, load_poems, make_batch, plan_epoch
 from .device import default_amp, resolve_device
 from .errors import PoetryGenError
 from .evaluate import batches_nll
+from .files import remove_orphans, write_atomic
 from .model import PoetryLM
 from .vocab import Vocab
 
@@ -141,10 +145,73 @@ def train(config: TrainConfig) -> Path:
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=run.rank,
                                     world_size=run.world_size)
     try:
-        return _train(config, device)
+        with _claimed(run):
+            return _train(config, device)
     finally:
         if distributed and dist.is_initialized():
             dist.destroy_process_group()
+
+
+# What a resumed run continues with unless its caller says otherwise: how long it runs and how often it
+# reports, as the run was started. Device, threads and the progress bar belong to the machine.
+CONTINUED_RUN_FIELDS = ("epochs", "max_steps", "max_minutes", "eval_interval", "log_interval")
+
+
+def resume_options(path) -> dict:
+    """The CONTINUED_RUN_FIELDS of the run that checkpoint `path` holds, for `--resume` without options."""
+    stored = read_checkpoint(path)["train_state"].get("run_config")
+    return {k: stored[k] for k in CONTINUED_RUN_FIELDS if k in stored} if isinstance(stored, dict) else {}
+
+
+@contextmanager
+def _claimed(run: RunConfig):
+    """Rank 0 holds the run's lock while it trains: a second training on the same --out is refused, not
+    interleaved. flock is released by the kernel when the process dies, so a SIGKILL leaves no stale
+    lock. Under the lock, what a killed run left half-written is cleared, and a fresh run is refused
+    over an existing one unless `overwrite`."""
+    if run.rank != 0:
+        yield
+        return
+    out = Path(run.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(f".{out.name}.lock"), "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            raise PoetryGenError(f"{out}: another training (pid {lock.read().strip() or '?'}) is writing this run; "
+                                 f"wait for it to end, or choose another --out") from None
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        for path in (out, last_checkpoint_path(out), _metrics_path(out)):
+            remove_orphans(path)
+        _check_run_files(run)
+        yield
+
+
+def _metrics_path(out) -> Path:
+    return Path(out).parent / "metrics.jsonl"
+
+
+def _check_run_files(run: RunConfig) -> None:
+    """A fresh run starts only where it replaces nothing, or an earlier run with `overwrite`; never over a
+    file that is not a checkpoint, and never through a symbolic link."""
+    out, last, metrics = Path(run.out), last_checkpoint_path(run.out), _metrics_path(run.out)
+    if metrics.is_symlink():
+        raise PoetryGenError(f"{metrics} is a symbolic link; a run writes its metrics only to a file of its own")
+    if run.resume:
+        return
+    for path in (out, last):
+        if path.exists():
+            try:
+                read_checkpoint(path)
+            except PoetryGenError:
+                raise PoetryGenError(f"{path} exists and is not a poetry-gen checkpoint; choose another --out") from None
+    existing = [p.name for p in (out, last, metrics) if p.exists() and p.stat().st_size]
+    if existing and not run.overwrite:
+        raise PoetryGenError(f"{out.parent} holds a run ({', '.join(existing)}): continue it with --resume, or "
+                             f"start afresh over it with --overwrite")
 
 
 @dataclass
@@ -176,8 +243,11 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
         if "optimizer" not in saved["train_state"]:
             raise PoetryGenError(f"{run.resume} holds no optimizer state; resume from "
                                  f"{last_checkpoint_path(run.resume)} instead")
-        config = TrainConfig(from_stored(ModelConfig, saved["config"]),
-                             from_stored(OptimConfig, saved["train_state"]["optim_config"]), run)
+        try:
+            config = TrainConfig(from_stored(ModelConfig, saved["config"]),
+                                 from_stored(OptimConfig, saved["train_state"]["optim_config"]), run)
+        except (KeyError, TypeError) as err:
+            raise PoetryGenError(f"{run.resume}: malformed train_state (optim_config: {err})") from None
     train_poems = load_poems(run.data, "train", with_keywords=config.optim.keyword_rate > 0)
     vocab = train_poems.vocab
     if len(train_poems) == 0:
@@ -191,8 +261,12 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
                  _Progress())
     if saved is not None:
         model.load_state_dict(saved["state_dict"])
-        optimizer.load_state_dict(saved["train_state"]["optimizer"])
-        state.progress = _Progress(**{f.name: saved["train_state"][f.name] for f in fields(_Progress)})
+        try:
+            optimizer.load_state_dict(saved["train_state"]["optimizer"])
+            state.progress = _Progress(**{f.name: saved["train_state"][f.name] for f in fields(_Progress)})
+        except (KeyError, TypeError, ValueError) as err:
+            raise PoetryGenError(f"{run.resume}: malformed train_state ({type(err).__name__}: "
+                                 f"{str(err)[:120]})") from None
     else:
         steps = len(state.plan(0).batches) * run.epochs
         state.progress.schedule_steps = min(steps, run.max_steps) if run.max_steps else steps
@@ -207,11 +281,27 @@ class _Saver:
         run = state.config.run
         self.state, self.device = state, device
         self.out, self.last = Path(run.out), last_checkpoint_path(run.out)
-        self.metrics = self.out.parent / "metrics.jsonl"
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        if not run.resume:
-            self.metrics.write_text("")
+        self.metrics = _metrics_path(run.out)
+        if run.resume:
+            self._keep_metrics_to(state.progress.step)
+        else:
+            write_atomic(self.metrics, "")
         self.theme_words = load_theme_words(run.data) if state.config.optim.keyword_rate > 0 else None
+
+    def _keep_metrics_to(self, step: int) -> None:
+        """The metrics rows up to `step`: a run killed after its last checkpoint wrote rows the resumed
+        run writes again (and may have left half a row)."""
+        if not self.metrics.exists():
+            return
+        rows = []
+        for line in self.metrics.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= step:
+                rows.append(line + "\n")
+        write_atomic(self.metrics, "".join(rows))
 
     def check_finite(self) -> None:
         if not _all_finite(self.state.model):
@@ -240,11 +330,14 @@ class _Saver:
         record = {"step": progress.step, "epoch": progress.epoch, "elapsed_s": round(progress.elapsed_s, 1),
                   "chars_seen": progress.chars_seen, "train_loss": train_loss, "val_ppl": val_ppl,
                   "lr": self.state.lr(progress.step - 1)}
-        with open(self.metrics, "a", encoding="utf-8") as f:
+        fd = os.open(self.metrics, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        with open(fd, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
-        self.save(self.last, with_optimizer=True)
+        # The best model first: a run killed between the two writes resumes from the older .last.pt and
+        # finds the same best again, where the other order would lose it (.last.pt would hold it as best).
         if improved:
             self.save(self.out, with_optimizer=False)
+        self.save(self.last, with_optimizer=True)
         shown = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
         return (f"step {progress.step} epoch {progress.epoch}: train loss {shown(train_loss)}, val ppl "
                 f"{shown(val_ppl)}" + (" (best, saved)" if improved else f" (best {shown(progress.best_val_ppl)})"))
