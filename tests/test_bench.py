@@ -130,8 +130,8 @@ def test_without_a_model_the_default_row_uses_train_defaults_and_generation_is_s
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--steps", "0"], "steps must be at least 1"),
-    (["--repeats", "0"], "repeats must be at least 1"),
+    (["--steps", "0"], "--steps must be a whole number of 1 or more"),
+    (["--repeats", "0"], "--repeats must be a whole number of 1 or more"),
     (["--checkpoint", "/nonexistent/model.pt"], "no checkpoint at"),
 ])
 def test_bad_options_are_one_line(built_corpus, capsys, argv, message):
