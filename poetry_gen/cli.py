@@ -21,6 +21,7 @@ from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, DEVICES, BenchOp
                      RunConfig, SamplingOptions, TrainConfig, flag)
 from .errors import PoetryGenError
 from .forms import FREE_LINES
+from .poemtext import FORMATS
 
 
 def _add_fields(parser, config_class, *, only=None, skip=()) -> None:
@@ -139,7 +140,8 @@ def _add_eval(sub) -> None:
     ev.add_argument("--checkpoint", required=True, metavar="CKPT")
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--poems", metavar="FILE",
-                        help="one poem per line, simplified or traditional (normalised like the corpus)")
+                        help="poems as generate writes them or one per line (poetry_gen/poemtext.py), simplified or "
+                             "traditional (normalised like the corpus)")
     source.add_argument("--data", metavar="DIR", help="a built corpus")
     ev.add_argument("--split", default="test", choices=["train", "val", "test"], help="split of --data (default: test)")
     ev.add_argument("--device", default="auto", choices=DEVICES)
@@ -158,7 +160,7 @@ def _eval(args) -> int:
     ckpt = load_checkpoint(args.checkpoint, device=device)
     novel = None
     if args.poems:
-        from .scorecard import read_poems
+        from .poemtext import read_poems
         from .text import normalize
 
         label = args.poems
@@ -217,6 +219,15 @@ def _add_generate(sub) -> None:
                       help="藏头诗: one line per head character, beginning with it. Without --form, the smallest "
                            "form with a line for every head: 1-4 heads a 绝句, 5-8 a 律诗 (7 heads: a 七律 whose "
                            "8th line is free), more heads one line each, and one more if their number is odd")
+    what.add_argument("--input", metavar="FILE",
+                      help="a batch: one request per line of FILE (-: standard input), written in turn with a "
+                           "progress bar. A plain line is what --input-as says (acrostic heads by default); a "
+                           "JSON object names a request's fields: {\"acrostic\": \"春夏秋冬\", \"form\": \"五律\", "
+                           "\"seed\": 1} or {\"theme\": \"思乡\", \"num\": 3} (acrostic, start, form, chars, lines "
+                           "and the sampling options by their names: top_p, rhyme, tones, ...). The other options "
+                           "given here are every request's defaults. All requests are checked before the model loads")
+    gen.add_argument("--input-as", choices=("acrostic", "theme", "start"), default="acrostic",
+                     help="what a plain line of --input is (default: acrostic)")
     what.add_argument("--start", metavar="TEXT",
                       help="continue TEXT (kept in the poem; it may end mid-line: with --form or --chars, a start "
                            "shorter than the form's lines, 5 characters of a 七绝 too, is its unfinished first line)")
@@ -239,9 +250,13 @@ def _add_generate(sub) -> None:
     _add_fields(control, SamplingOptions, only=("tones",))
     out = gen.add_argument_group("output")
     out.add_argument("--traditional", action="store_true", help="print traditional characters (OpenCC s2t)")
-    out.add_argument("--json", action="store_true",
-                     help="one JSON object per candidate, one per line: poem, lines, form, score, seed (and "
-                          "with --theme: theme, with the keywords used)")
+    out.add_argument("--format", choices=FORMATS, default="couplets",
+                     help="couplets: one couplet per line, a blank line between poems (default); lines: one poem "
+                          "per line; json: one JSON object per poem (poem, lines, form, score, seed; with --theme "
+                          "the keywords used; with --input the request's line). check and score read all three")
+    out.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
+    out.add_argument("--out", metavar="FILE", help="write the poems to FILE (atomically: whole or not at all) "
+                                                   "rather than to standard output")
     out.add_argument("--attention-map", metavar="FILE.svg|.html",
                      help="also draw which earlier characters the model attended to while writing the best "
                           "candidate (a model with attention only)")
@@ -259,19 +274,17 @@ def user_cache_dir() -> str:
 
 
 def _generate(args) -> int:
-    import json
+    from .request import plan_request, read_requests
 
-    from .request import plan_acrostic, plan_generate
-
-    if args.acrostic is not None and args.lines is not None:
-        raise PoetryGenError("--lines does not go with --acrostic: an acrostic has one line per head")
-    # The whole request is checked before torch and the model load, so that a mistake costs no waiting.
+    # Every request is checked before torch and the model load, so that a mistake costs no waiting.
     options = SamplingOptions(**_given(args, SamplingOptions))
-    if args.acrostic is not None:
-        plan = plan_acrostic(args.acrostic, args.form, chars=args.chars, theme=options.theme)
+    shape = {"acrostic": args.acrostic, "start": args.start, "form": args.form, "chars": args.chars,
+             "lines": args.lines}
+    if args.input:
+        requests = read_requests(_read_input(args.input), _source_name(args.input), shape, options, args.input_as)
     else:
-        plan = plan_generate(args.start, args.form, args.chars, args.lines, theme=options.theme)
-    for message in options.warnings():
+        requests = [(None, plan_request(shape, options.theme), options)]
+    for message in dict.fromkeys(m for _, _, own in requests for m in own.warnings()):
         print(f"poetry-gen: warning: {message}", file=sys.stderr)
     from .attention_map import check_path
     from .generator import load_generator
@@ -279,16 +292,70 @@ def _generate(args) -> int:
     if args.attention_map:
         check_path(args.attention_map)  # a wrong suffix fails now, not after the poems are written
     gen = load_generator(args.checkpoint, device=args.device, threads=args.threads, cache_dir=user_cache_dir())
-    poems = gen.write(plan, options)
+    poems = _write_all(gen, requests, args)
     if args.attention_map:
-        gen.attention_map(poems[0], args.attention_map)
-    if args.traditional:
-        poems = [poem.to_traditional() for poem in poems]
-    if args.json:
-        print("\n".join(json.dumps(poem.to_dict(), ensure_ascii=False) for poem in poems))
-    else:
-        print("\n\n".join("\n".join(poem.couplets()) for poem in poems))
+        gen.attention_map(poems[0][0], args.attention_map)
+    _write_output(_format_poems(poems, args), args.out)
     return 0
+
+
+def _read_input(path: str) -> str:
+    """The text of file `path`, or of standard input for "-"."""
+    from .poemtext import MAX_POEMS_FILE_BYTES, decode_text, read_text
+
+    if path != "-":
+        return read_text(path)
+    return decode_text(sys.stdin.buffer.read(MAX_POEMS_FILE_BYTES + 1), "<stdin>")
+
+
+def _source_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def _write_all(gen, requests: list, args) -> list:
+    """The poems of every request in turn, each poem with the input line of its request (None without
+    --input). The progress bar (on a terminal) counts requests, or for one request of many candidates
+    the positions of the poem, which all candidates write together."""
+    from tqdm import tqdm
+
+    shown = sys.stderr.isatty()
+    if len(requests) > 1:
+        bar = tqdm(requests, desc="requests", unit="request", disable=not shown, leave=False)
+        return [(poem, number) for number, plan, own in bar for poem in gen.write(plan, own)]
+    number, plan, own = requests[0]
+    with tqdm(desc=f"{own.num} poems", unit="character", disable=not (shown and own.num >= BAR_FROM_NUM),
+              leave=False) as bar:
+        def step(done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+
+        return [(poem, number) for poem in gen.write(plan, own, on_step=step)]
+
+
+BAR_FROM_NUM = 100  # fewer candidates take a few seconds at most: no progress bar
+
+
+def _format_poems(poems: list, args) -> str:
+    import json
+
+    from .poemtext import format_poems
+
+    if args.traditional:
+        poems = [(poem.to_traditional(), number) for poem, number in poems]
+    if args.format != "json" or not args.input:
+        return format_poems([poem for poem, _ in poems], args.format)
+    # With --input, each JSON object also names the line of the request it answers.
+    return "".join(json.dumps(poem.to_dict() | {"request": number}, ensure_ascii=False) + "\n"
+                   for poem, number in poems)
+
+
+def _write_output(text: str, out) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from .files import write_atomic
+
+    write_atomic(out, text)
 
 
 # --- check / score ----------------------------------------------------------------------------
@@ -301,19 +368,38 @@ def _add_check(sub) -> None:
                     "positions that break it. Tones and rhyme groups come from the 平水韵 table; characters it "
                     "lacks get modern pinyin tones, which misread the old entering tone (入声), and are listed.")
     source = check.add_mutually_exclusive_group(required=True)
-    source.add_argument("poem", nargs="?", metavar="POEM", help="the poem, e.g. 白日依山尽，黄河入海流。...")
-    source.add_argument("--file", metavar="FILE", help="check every poem of FILE (one poem per line)")
+    source.add_argument("poem", nargs="?", metavar="POEM",
+                        help="the poem, e.g. 白日依山尽，黄河入海流。...; -: the poems on standard input")
+    source.add_argument("--file", metavar="FILE", help="check every poem of FILE (-: standard input)")
+    _add_read_format(check)
     check.add_argument("--json", action="store_true", help="print one JSON object per poem, one per line")
     check.set_defaults(func=_check)
+
+
+def _add_read_format(parser) -> None:
+    from .poemtext import READ_FORMATS
+
+    parser.add_argument("--format", dest="read_format", choices=READ_FORMATS, default="auto",
+                        help="how the poems are written: what `generate --format` writes (couplets: a blank line "
+                             "between poems; lines: one poem per line; json: JSON Lines with a \"poem\" field); "
+                             "auto (default): JSON Lines if the text starts with {, else blank lines separate "
+                             "poems and lines of one couplet each join into one")
+
+
+def _read_poems(path: str, fmt: str) -> list:
+    """The poems of file `path`, or of standard input for "-"."""
+    from .poemtext import parse_poems
+
+    return parse_poems(_read_input(path), fmt, _source_name(path))
 
 
 def _check(args) -> int:
     import json
 
     from .prosody import check_poem, format_check
-    from .scorecard import read_poems
 
-    checks = [check_poem(poem) for poem in (read_poems(args.file) if args.file else [args.poem])]
+    source = args.file or (args.poem if args.poem == "-" else None)
+    checks = [check_poem(poem) for poem in (_read_poems(source, args.read_format) if source else [args.poem])]
     if args.json:
         print("\n".join(json.dumps(c.to_dict(), ensure_ascii=False) for c in checks))
     else:
@@ -326,8 +412,10 @@ def _add_score(sub) -> None:
         "score", help="scorecard over many poems: form, rhyme, tones, repetition, copying",
         description="Format, rhyme and tone-template rates, repetition, and (with --data) how many lines "
                     "and character 3-grams occur in the training split.")
-    score.add_argument("file", metavar="FILE", help="poems, one per line")
-    score.add_argument("--data", metavar="DIR", help="a built corpus: compare with its train split")
+    score.add_argument("file", metavar="FILE", help="the poems, as generate writes them (-: standard input)")
+    _add_read_format(score)
+    score.add_argument("--data", metavar="DIR", help="a built corpus (poetry-gen corpus build): compare with its "
+                                                     "train split")
     score.add_argument("--json", action="store_true", help="print counts and rates as JSON")
     score.set_defaults(func=_score)
 
@@ -335,9 +423,9 @@ def _add_score(sub) -> None:
 def _score(args) -> int:
     import json
 
-    from .scorecard import format_scorecard, read_poems, score
+    from .scorecard import format_scorecard, score
 
-    poems = read_poems(args.file)
+    poems = _read_poems(args.file, args.read_format)
     train = None
     if args.data:
         from .corpus import load_poems

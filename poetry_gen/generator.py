@@ -225,8 +225,9 @@ class Generator:
             warnings.warn(message, stacklevel=3)
         return self.write(plan, options)
 
-    def write(self, plan: Plan, options: SamplingOptions) -> list:
-        """The poems of a checked request (request.plan_acrostic, plan_generate), best score first."""
+    def write(self, plan: Plan, options: SamplingOptions, on_step=None) -> list:
+        """The poems of a checked request (request.plan_acrostic, plan_generate), best score first.
+        `on_step(done, total)`: called as the positions of the poem are written (sampler.decode)."""
         form, theme = plan.form, self._theme(options.theme)
         prompt = self._prompt(options, theme)
         heads = self._known("".join(plan.heads), "acrostic heads")
@@ -240,7 +241,7 @@ class Generator:
         else:
             layout = Layout(C, form.lines, fixed)
         samples, seed = self._decode(layout, self._controls(form, options, plan.given, layout), options, prompt,
-                                     options.num)
+                                     options.num, on_step)
         return [self._poem(s.ids, s.score, seed, theme, prompt) for s in samples]
 
     def _prompt(self, options: SamplingOptions, theme) -> list:
@@ -253,12 +254,12 @@ class Generator:
         templates = tuple(prosody.templates(form.name)) if form.name and options.tones != "off" else ()
         return Controls(self._rhyme(options.rhyme, given, layout), templates, options.tones)
 
-    def _decode(self, layout, controls, options: SamplingOptions, prompt: list, num: int) -> tuple:
+    def _decode(self, layout, controls, options: SamplingOptions, prompt: list, num: int, on_step=None) -> tuple:
         """(Samples best first, the seed used)."""
         seed = secrets.randbits(31) if options.seed is None else options.seed
         generator = torch.Generator(self.device).manual_seed(seed)
         return decode(self.model, self.tables, layout, options, num=num, controls=controls,
-                      generator=generator, prompt=prompt), seed
+                      generator=generator, prompt=prompt, on_step=on_step), seed
 
     def _poem(self, ids: list, score: float, seed: Optional[int], theme, prompt: list) -> Poem:
         text = self.vocab.decode(ids)

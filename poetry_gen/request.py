@@ -9,12 +9,13 @@ only what needs the model (that it knows the characters).
 """
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Optional
 
 from .checks import check_text, is_whole, shown, shown_chars
-from .config import MAX_REQUEST_CHARS
+from .config import MAX_REQUEST_CHARS, SamplingOptions
 from .errors import PoetryGenError
 from .forms import FORMS, FREE_LINES, PERIOD, Form, form_for
 from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified
@@ -191,3 +192,58 @@ def _check_start(lines: list, ends: list, form: Form) -> None:
         if end and end != Form.line_end(i):
             raise PoetryGenError(f"line {i + 1} of the start text ends in {end}, but in a {_describe(form)} "
                                  f"it ends in {Form.line_end(i)} (lines alternate ，。)")
+
+
+# --- requests by name (generate --input) -------------------------------------------------------------
+
+SHAPE_FIELDS = ("acrostic", "start", "form", "chars", "lines")  # beside SamplingOptions' fields
+
+
+def plan_request(shape: dict, theme: Optional[str] = None) -> Plan:
+    """The Plan of a request whose shape is given by name (SHAPE_FIELDS; missing or None: not given)."""
+    acrostic, start, form, chars, lines = (shape.get(name) for name in SHAPE_FIELDS)
+    if acrostic is not None:
+        if start is not None:
+            raise PoetryGenError("a request is an acrostic or a start text, not both")
+        if lines is not None:
+            raise PoetryGenError("lines does not go with an acrostic: an acrostic has one line per head")
+        return plan_acrostic(acrostic, form, chars=chars, theme=theme)
+    return plan_generate(start, form, chars, lines, theme=theme)
+
+
+def read_requests(text: str, source: str, shape: dict, options: SamplingOptions, plain: str = "acrostic") -> list:
+    """[(line number, Plan, SamplingOptions)] of a file of requests, one per line: a JSON object names
+    its fields (SHAPE_FIELDS and SamplingOptions'), any other line is the text of field `plain`
+    (acrostic, start or theme). `shape` and `options` hold every request's defaults. Every request is
+    checked; a mistake names its line."""
+    known = set(SHAPE_FIELDS) | {f.name for f in fields(SamplingOptions)}
+    requests = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            row = _request_fields(line, plain)
+            unknown = sorted(set(row) - known)
+            if unknown:
+                raise PoetryGenError(f"unknown field {unknown[0]!r} (fields: {', '.join(sorted(known))})")
+            own = replace(options, **{k: v for k, v in row.items() if k not in SHAPE_FIELDS})
+            plan = plan_request({**shape, **{k: v for k, v in row.items() if k in SHAPE_FIELDS}}, own.theme)
+        except PoetryGenError as err:
+            raise PoetryGenError(f"{where}: {err}") from None
+        requests.append((number, plan, own))
+    if not requests:
+        raise PoetryGenError(f"{source}: no requests (one per line)")
+    return requests
+
+
+def _request_fields(line: str, plain: str) -> dict:
+    if not line.lstrip().startswith("{"):
+        return {plain: line.strip()}
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError:
+        raise PoetryGenError("not a JSON object (JSON Lines: one per line)") from None
+    if not isinstance(row, dict):
+        raise PoetryGenError("not a JSON object (JSON Lines: one per line)")
+    return row

@@ -44,7 +44,7 @@ in the order rhyme, 重韵, repeated line, strict tones (the shape constraints a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 
@@ -319,13 +319,16 @@ class _Decoder:
 @torch.no_grad()
 def decode(model, tables: VocabTables, layout: Layout, options: SamplingOptions, *, num: int = 1,
            controls: Controls = Controls(),
-           generator: Optional[torch.Generator] = None, prompt: Sequence[int] = ()) -> list:
+           generator: Optional[torch.Generator] = None, prompt: Sequence[int] = (),
+           on_step: Optional[Callable[[int, int], None]] = None) -> list:
     """Write `num` poems of `layout` in one batch; Samples best score first.
 
     `options`: its temperature, top_k, top_p, repeat_penalty and tone_penalty are used here.
 
     `prompt`: token ids fed after <bos> and before the poem (never part of it): the priming prefix
     text, or theme keywords as `kw <sep> kw <sep>`.
+
+    `on_step(done, total)`: called after each position, for a progress bar.
     """
     device = tables.is_char.device
     vocab = tables.vocab
@@ -347,6 +350,8 @@ def decode(model, tables: VocabTables, layout: Layout, options: SamplingOptions,
     for p in range(given, layout.length):
         decided = p in layout.fixed
         tok = dec.record(p, dec.choose(p, logits, generator), None if decided else logits)
+        if on_step:
+            on_step(p + 1, layout.length)
         if p == layout.length - 1 or bool(dec.done.all()):
             break
         logits, state = model.step(tok, state)

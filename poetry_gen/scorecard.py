@@ -22,11 +22,8 @@ from dataclasses import asdict, dataclass
 from typing import Iterable, Optional
 
 from .errors import PoetryGenError
-from .files import read_bytes_bounded
 from .prosody import check_poem
-from .text import MAX_POEM_CHARS, is_hanzi, split_lines
-
-MAX_POEMS_FILE_BYTES = 64 * 2 ** 20  # 64 MiB: ten times the Tang collection as text
+from .text import is_hanzi, split_lines
 
 
 @dataclass(frozen=True)
@@ -59,32 +56,6 @@ class Scorecard:
 
     def to_dict(self) -> dict:
         return {"counts": asdict(self), "rates": self.rates()}
-
-
-def read_poems(path) -> list:
-    """The poems of a text file with one poem per line (at most MAX_POEMS_FILE_BYTES, each poem at most
-    MAX_POEM_CHARS); blank lines are skipped."""
-    try:
-        text = read_bytes_bounded(path, MAX_POEMS_FILE_BYTES, "a file of poems may have").decode("utf-8")
-    except FileNotFoundError:
-        raise PoetryGenError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise PoetryGenError(f"{path}: not UTF-8 text") from None
-    except OSError as err:
-        raise PoetryGenError(f"{path}: cannot read ({err.strerror})") from None
-    poems = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        if not any(is_hanzi(ch) for ch in line):
-            raise PoetryGenError(f"{path}:{number}: no Chinese characters")
-        if len(line) > MAX_POEM_CHARS:
-            raise PoetryGenError(f"{path}:{number}: a poem of {len(line):,} characters; the most one may "
-                                 f"have is {MAX_POEM_CHARS:,}")
-        poems.append(line)
-    if not poems:
-        raise PoetryGenError(f"{path}: no poems (one poem per line)")
-    return poems
 
 
 def _trigrams(line: str) -> list:

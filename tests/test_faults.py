@@ -17,7 +17,7 @@ from poetry_gen.cli import main
 from poetry_gen.config import MAX_REQUEST_CHARS
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.model import PoetryLM
-from poetry_gen.scorecard import MAX_POEMS_FILE_BYTES, read_poems
+from poetry_gen.poemtext import MAX_POEMS_FILE_BYTES, read_poems
 from poetry_gen.text import MAX_POEM_CHARS
 
 

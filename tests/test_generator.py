@@ -417,3 +417,81 @@ def test_revise_takes_text_and_a_seed_repeats_it(gen):
 def test_revise_bad_input(gen, text, line, message):
     with pytest.raises(PoetryGenError, match=message):
         gen.revise(text, line=line)
+
+
+# --- round trips: what generate writes, check and score read -------------------------------------
+
+def stdin_of(monkeypatch, text: str):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8"))
+
+
+@pytest.mark.parametrize("fmt", ["couplets", "lines", "json"])
+def test_generate_then_score_from_stdin_reads_every_poem(checkpoint, capsys, monkeypatch, fmt):
+    assert main(["generate", "--num", "20", "--seed", "2", "--format", fmt, "--checkpoint", str(checkpoint)]) == 0
+    written = capsys.readouterr().out
+    stdin_of(monkeypatch, written)
+    assert main(["score", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["poems"] == 20
+    stdin_of(monkeypatch, written)
+    assert main(["check", "-", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 20 and all(row["form"] == "七绝" for row in rows)
+
+
+def test_generate_out_writes_the_file_whole(checkpoint, capsys, tmp_path):
+    out = tmp_path / "deep" / "poems.txt"
+    assert main(["generate", "--num", "3", "--seed", "1", "--format", "lines", "--out", str(out),
+                 "--checkpoint", str(checkpoint)]) == 0
+    assert capsys.readouterr().out == ""
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+    assert [p.name for p in out.parent.iterdir()] == ["poems.txt"]  # no temporary left behind
+
+
+def test_generate_input_writes_each_request_in_turn(gen, checkpoint, capsys, tmp_path):
+    requests = tmp_path / "requests.txt"
+    requests.write_text('春风山月\n\n{"acrostic": "江水天白", "form": "五绝", "num": 2}\n'
+                        '{"start": "春风", "chars": 5, "lines": 4, "seed": 9}\n', encoding="utf-8")
+    assert main(["generate", "--input", str(requests), "--seed", "4", "--json", "--checkpoint", str(checkpoint)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["request"] for row in rows] == [1, 3, 3, 4]
+    assert rows[0]["poem"] == gen.acrostic("春风山月", seed=4)[0].text
+    assert [row["poem"] for row in rows[1:3]] == [p.text for p in gen.acrostic("江水天白", "五绝", num=2, seed=4)]
+    assert rows[3]["poem"] == gen.generate("春风", chars=5, lines=4, seed=9)[0].text
+    requests.write_text("思乡\n", encoding="utf-8")
+    assert main(["generate", "--input", str(requests), "--input-as", "theme", "--seed", "1", "--json",
+                 "--checkpoint", str(checkpoint)]) == 0
+    assert json.loads(capsys.readouterr().out)["theme"]["request"] == "思乡"
+
+
+@pytest.mark.parametrize("content,message", [
+    ('春风\n{"acrostic": "春风", "form": "六绝"}\n', ":2: unknown form"),
+    ('{"acrostic": "春风", "colour": "red"}\n', ":1: unknown field 'colour'"),
+    ('{"acrostic": "春风", "temperature": "high"}\n', ":1: temperature must be"),
+    ('{"acrostic": 4, "chars": "5"}\n', ":1: "),
+    ('{"acrostic": "春风", "start": "春风"}\n', ":1: a request is an acrostic or a start text"),
+    ("春风\n{not json\n", ":2: not a JSON object"),
+    ("\n\n", "no requests"),
+])
+def test_a_bad_request_file_names_the_line_before_the_model_loads(tmp_path, capsys, monkeypatch, content, message):
+    import poetry_gen.generator
+
+    monkeypatch.setattr(poetry_gen.generator, "load_generator", lambda *a, **k: pytest.fail("loaded the model"))
+    requests = tmp_path / "requests.txt"
+    requests.write_text(content, encoding="utf-8")
+    assert main(["generate", "--input", str(requests)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("poetry-gen: error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_write_reports_its_progress_position_by_position(gen):
+    from poetry_gen.config import SamplingOptions
+    from poetry_gen.request import plan_acrostic
+
+    steps = []
+    poems = gen.write(plan_acrostic("春风山月", "五绝"), SamplingOptions(num=3, seed=1),
+                      on_step=lambda done, total: steps.append((done, total)))
+    done = [d for d, _ in steps]  # the given start (here the first head) is fed before the steps begin
+    assert done == list(range(done[0], 25)) and {t for _, t in steps} == {24}  # 4 lines of 5 characters + mark
+    assert [p.text for p in poems] == [p.text for p in gen.acrostic("春风山月", "五绝", num=3, seed=1)]

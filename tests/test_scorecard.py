@@ -4,7 +4,7 @@ import pytest
 
 from poetry_gen.cli import main
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.scorecard import read_poems, repeated_char_rate, score
+from poetry_gen.scorecard import repeated_char_rate, score
 
 DENGGUANQUE = "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"  # fits its template, rhymes
 JINGYESI = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"  # rhymes, lines 2 and 3 break the template
@@ -52,32 +52,6 @@ def test_score_against_train():
 def test_score_of_nothing():
     with pytest.raises(PoetryGenError, match="no poems"):
         score([])
-
-
-def test_read_poems(tmp_path):
-    path = tmp_path / "p.txt"
-    path.write_text(f"{DENGGUANQUE}\n\n  \n{TWICE}\n", encoding="utf-8")
-    assert read_poems(path) == [DENGGUANQUE, TWICE]
-
-
-@pytest.mark.parametrize("content,message", [
-    (b"", "no poems"),
-    (b"\n \n", "no poems"),
-    (f"{DENGGUANQUE}\nhello\n".encode(), ":2: no Chinese characters"),
-    ("白日".encode("utf-16"), "not UTF-8"),
-])
-def test_read_poems_rejects(tmp_path, content, message):
-    path = tmp_path / "p.txt"
-    path.write_bytes(content)
-    with pytest.raises(PoetryGenError, match=message):
-        read_poems(path)
-
-
-def test_read_poems_missing(tmp_path):
-    with pytest.raises(PoetryGenError, match="no such file"):
-        read_poems(tmp_path / "missing.txt")
-    with pytest.raises(PoetryGenError, match="cannot read"):
-        read_poems(tmp_path)
 
 
 # --- CLI ------------------------------------------------------------------------------------------
