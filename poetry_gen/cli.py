@@ -213,7 +213,8 @@ def _add_generate(sub) -> None:
         description="Write poems with a trained model, in the shape asked for (by construction: every line "
                     "has its characters, '，' after odd lines, '。' after even ones). Output: one couplet (two "
                     "lines with their marks) per line, in simplified characters; candidates (--num) best "
-                    "first, separated by a blank line.")
+                    "first, separated by a blank line (--format for one poem per line or JSON; check and score "
+                    "read each of them back). Every request is checked before the model loads.")
     what = gen.add_mutually_exclusive_group()
     what.add_argument("--acrostic", metavar="HEADS",
                       help="藏头诗: one line per head character, beginning with it. Without --form, the smallest "
@@ -409,7 +410,7 @@ def _check(args) -> int:
 
 def _add_score(sub) -> None:
     score = sub.add_parser(
-        "score", help="scorecard over many poems: form, rhyme, tones, repetition, copying",
+        "score", help="scorecard of many poems: form, rhyme, tones, repeats, copying",
         description="Format, rhyme and tone-template rates, repetition, and (with --data) how many lines "
                     "and character 3-grams occur in the training split.")
     score.add_argument("file", metavar="FILE", help="the poems, as generate writes them (-: standard input)")
@@ -489,11 +490,34 @@ def _serve(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="poetry-gen", description="Learn and write classical Chinese poetry.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="poetry-gen", description="Learn and write classical Chinese poetry.",
+        epilog="`poetry-gen COMMAND --help` tells more of a command.",
+        # One line per command in 80 columns: the help column starts just after the longest name.
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=14))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", required=True)
     for add in _SUBCOMMANDS:
         add(sub)
     return parser
+
+
+def _commands(parser: argparse.ArgumentParser) -> list:
+    """The sub-commands' names: the choices of the parser's sub-parsers action."""
+    return [name for action in parser._actions if action.dest == "command" for name in action.choices]
+
+
+def _unknown_command(argv: list, parser: argparse.ArgumentParser):
+    """A one-line message for a first argument that is no command (with the likeliest one meant), or None."""
+    import difflib
+
+    if not argv or argv[0].startswith("-") or argv[0] in _commands(parser):
+        return None
+    close = difflib.get_close_matches(argv[0], _commands(parser), n=1, cutoff=0.5)
+    meant = f"; did you mean {close[0]}?" if close else ""
+    return f"unknown command {argv[0]!r}{meant} (commands: {', '.join(_commands(parser))})"
 
 
 # Each adds one sub-command whose parser sets `func` (args -> exit code).
@@ -502,7 +526,17 @@ _SUBCOMMANDS = [_add_corpus, _add_train, _add_eval, _add_export, _add_generate, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if not argv:  # a bare `poetry-gen`: what it can do
+        parser.print_help()
+        return 0
+    unknown = _unknown_command(argv, parser)
+    if unknown:
+        parser.print_usage(sys.stderr)
+        print(f"poetry-gen: error: {unknown}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         return args.func(args) or 0
     except PoetryGenError as err:
