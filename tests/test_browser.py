@@ -165,3 +165,24 @@ def test_check_a_poem_of_ones_own(page):
     assert "五绝" in page.text_content("#check-result")
     marks = page.locator("#check-result .mark").all_text_contents()
     assert "".join(marks) == "".join(l.tones for l in check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。").lines)
+
+
+def test_whatever_else_the_checker_reports_is_shown(page, monkeypatch):
+    """A finding the page has no special place for (the checker grows) is still listed, per poem and per line."""
+    import poetry_gen.server
+
+    class Grown:
+        def __init__(self, text):
+            self.check = check_poem(text)
+
+        def to_dict(self):
+            out = self.check.to_dict()
+            out["faults"] = ["孤平 in line 3"]
+            out["lines"][2]["faults"] = ["孤平"]
+            return out
+
+    monkeypatch.setattr(poetry_gen.server, "check_poem", Grown)
+    write(page, "acrostic", "春风山月", num=1)
+    assert page.text_content(".summary .finding[data-key=faults]") == 'faults: ["孤平 in line 3"]'
+    assert page.text_content(".line[data-line='3'] .finding") == 'faults: ["孤平"]'
+    assert page.locator(".line[data-line='1'] .finding").count() == 0

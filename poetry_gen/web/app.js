@@ -158,13 +158,26 @@ function drawLine(candidate, index, i) {
   redo.addEventListener("click", () => reviseLine(index, i + 1, redo));
   row.append(redo);
   if (check.breaks.length) row.append(el("span", {class: "note"}, `breaks at ${check.breaks.join(", ")}`));
+  row.append(...findings(check, LINE_KEYS, "span"));
   return row;
 }
 
-// Everything `check` reports about the whole poem, including findings this page has no special place for.
+// What `check` reports that this page draws in its own way; anything else it reports (the checker grows)
+// is listed as it comes, so that the overlay always shows everything the checker found.
+const POEM_KEYS = new Set(["poem", "form", "lines", "rhyme_groups", "rhymes", "first_line_rhymes", "template",
+                           "fits_template", "breaks"]);
+const LINE_KEYS = new Set(["text", "tones", "rhyme_groups", "fallback", "pattern", "breaks"]);
+
+function findings(check, drawn, tag) {
+  return Object.entries(check)
+    .filter(([key, value]) => !drawn.has(key) && value !== null && value !== false &&
+                              !(Array.isArray(value) && !value.length))
+    .map(([key, value]) => el(tag, {class: "finding", "data-key": key},
+      `${key.replace(/_/g, " ")}: ${typeof value === "string" ? value : JSON.stringify(value)}`));
+}
+
+// Everything `check` reports about the whole poem.
 function summary(check) {
-  const shownKeys = new Set(["poem", "form", "lines", "rhyme_groups", "rhymes", "first_line_rhymes", "template",
-                             "fits_template", "breaks"]);
   const parts = [check.form || "not one of 五绝 七绝 五律 七律"];
   parts.push(check.rhymes ? `rhymes in ${check.rhyme_groups[0]}${check.first_line_rhymes ? " (line 1 too)" : ""}`
                           : "the even lines do not rhyme");
@@ -172,13 +185,7 @@ function summary(check) {
     parts.push(`${check.template.name}: ${check.fits_template ? "fits the template"
                                                                : `${check.breaks.length} tone(s) break it`}`);
   }
-  const list = el("ul", {class: "summary"}, ...parts.map((text) => el("li", {}, text)));
-  for (const [key, value] of Object.entries(check)) {
-    if (shownKeys.has(key) || value === null || (Array.isArray(value) && !value.length)) continue;
-    list.append(el("li", {class: "finding", "data-key": key},
-                   `${key.replace(/_/g, " ")}: ${typeof value === "string" ? value : JSON.stringify(value)}`));
-  }
-  return list;
+  return el("ul", {class: "summary"}, ...parts.map((text) => el("li", {}, text)), ...findings(check, POEM_KEYS, "li"));
 }
 
 function poemText(candidate) {
