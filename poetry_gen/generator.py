@@ -26,18 +26,18 @@ from typing import Optional
 
 import torch
 
-from . import prosody
 from .attention_map import poem_attention_svg, write_poem_attention
 from .checkpoint import load_checkpoint
 from .checks import check_text, check_whole, shown_chars
 from .config import MAX_THREADS, SamplingOptions
+from .constraints import Controls, VocabTables, controls_for
 from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
 from .request import Plan, plan_acrostic, plan_generate, poem_text, revision_lines
 from .forms import FREE_LINES, PERIOD, form_for
-from .sampler import Controls, Layout, VocabTables, decode
-from .theme import keyword_prefix_ids, parse_theme, parse_theme_words
+from .sampler import Layout, decode
+from .theme import Theme, keyword_prefix_ids, parse_theme, parse_theme_words
 from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
 
 
@@ -54,7 +54,7 @@ class Poem:
     form: Optional[str]  # 五绝 七绝 五律 七律, or None for another shape
     score: float  # mean log-probability per written character and mark under the model (higher is likelier)
     seed: Optional[int]  # the seed that, with the same options and `num`, writes this poem again (None: read)
-    theme: Optional[dict] = None  # with a theme: request, keywords_in, keywords_used, form (theme.Theme)
+    theme: Optional[Theme] = None  # with a theme: its request, keywords found and used, form
     # The token ids the model read and wrote, for the attention map: after <bos> (the keyword prefix
     # or priming text), and the poem's characters and marks (simplified, as written).
     prompt_ids: tuple = field(default=(), repr=False)
@@ -70,7 +70,7 @@ class Poem:
     def to_dict(self) -> dict:
         out = {"poem": self.text, "lines": list(self.lines), "form": self.form, "score": self.score,
                "seed": self.seed}
-        return out | ({"theme": self.theme} if self.theme else {})
+        return out | ({"theme": asdict(self.theme)} if self.theme else {})
 
 
 # --- the generator ----------------------------------------------------------------------------------
@@ -179,11 +179,11 @@ class Generator:
 
     # --- internals ----------------------------------------------------------------------------------
 
-    def _theme(self, request: Optional[str]) -> Optional[dict]:
-        """Poem.theme of `request`: the request with its parse_theme fields; None without a request."""
+    def _theme(self, request: Optional[str]) -> Optional[Theme]:
+        """Poem.theme of `request` (theme.parse_theme); None without a request."""
         if request is None:
             return None
-        return {"request": request, **asdict(parse_theme(request, self.vocab, self.attested_words))}
+        return parse_theme(request, self.vocab, self.attested_words)
 
     def _known(self, text: str, what: str) -> list:
         unknown = [ch for ch in dict.fromkeys(text) if ch not in self.vocab]
@@ -191,34 +191,6 @@ class Generator:
             raise PoetryGenError(f"the model does not know {shown_chars(unknown)} (in the {what}); it knows "
                                  f"{len(self.vocab) - len(self.vocab.special_ids)} characters")
         return self.vocab.encode(text)
-
-    def _rhyme(self, rhyme, given: list, layout) -> Optional[frozenset]:
-        """The rhyme groups a row may take before it writes: one named group, or all 30 平声 groups,
-        narrowed by the line ends the start text (its lines `given`) fixes."""
-        if rhyme is False:
-            return None
-        named = prosody.validate_rhyme_group(rhyme) if isinstance(rhyme, str) else None
-        groups = frozenset([named] if named else prosody.PING_GROUPS)
-        if named and not bool((self.tables.groups[:, self.tables.group_mask([named])].any(1)
-                               & self.tables.is_char).any()):
-            raise PoetryGenError(f"the model knows no character of the rhyme group {named}")
-        for i, line in enumerate(given):
-            if len(line) < layout.chars:  # a line still to write (the start text's last, a revised one)
-                continue
-            ch = line[-1]
-            own = prosody.rhyme_groups(ch)
-            if layout.mark(i) == PERIOD:  # a rhyming line end
-                if groups & own:
-                    groups &= own
-                elif named:
-                    raise PoetryGenError(f"line {i + 1} of the start text ends in {ch} "
-                                         f"({'/'.join(sorted(own)) or 'not in the 平水韵 table'}), which does "
-                                         f"not rhyme in the {named} group")
-                elif own:  # the given text rhymes otherwise (even in a 仄声 group): follow it
-                    groups = own
-            elif i == 0 and groups & own:  # line 1 may join the rhyme
-                groups &= own
-        return groups
 
     def _write_warning(self, plan: Plan, options: SamplingOptions) -> list:
         for message in options.warnings():
@@ -244,15 +216,14 @@ class Generator:
                                      options.num, on_step)
         return [self._poem(s.ids, s.score, seed, theme, prompt) for s in samples]
 
-    def _prompt(self, options: SamplingOptions, theme) -> list:
+    def _prompt(self, options: SamplingOptions, theme: Optional[Theme]) -> list:
         """Token ids fed before the poem: the theme's keywords, or the priming prefix."""
         if theme:
-            return keyword_prefix_ids(theme["keywords_used"], self.vocab)
+            return keyword_prefix_ids(theme.keywords_used, self.vocab)
         return self._known(normalize(options.prefix), "prefix") if options.prefix else []
 
     def _controls(self, form, options: SamplingOptions, given: list, layout) -> Controls:
-        templates = tuple(prosody.templates(form.name)) if form.name and options.tones != "off" else ()
-        return Controls(self._rhyme(options.rhyme, given, layout), templates, options.tones)
+        return controls_for(self.tables, form, layout, options.rhyme, options.tones, given)
 
     def _decode(self, layout, controls, options: SamplingOptions, prompt: list, num: int, on_step=None) -> tuple:
         """(Samples best first, the seed used)."""

@@ -27,19 +27,10 @@ forced (characters and marks), excluding the given text (the start text with the
 lines, acrostic heads: every candidate shares them) and <eos>: a per-token log-likelihood comparable
 across poems; exp(−score) is the poem's perplexity under the model.
 
-The rhyme and tone controls are per row, so each candidate makes its own choices:
-- Rhyme: each row carries a set of 平水韵 groups (initially the caller's: one named group, all 30 平声
-  groups, or what the given text fixed). At the end of a line followed by '。' only characters of a
-  group in the set may be drawn; the first such character narrows the set to its groups, so the model's
-  own preference among 平声 characters picks the rhyme and the later lines follow it. Line 1's end may
-  join: a character with a 平声 rhyme reading there must be in the set (and narrows it); any other
-  character may end line 1 and leaves the set alone.
-  No character rhymes twice (重韵).
-- Tones: each row counts, for each template of the form, how many key positions broke it; the templates
-  with fewest breaks stay in play. At the first key position (line 1, 2nd character) all four are in
-  play, so the model's own choice there picks 平起 or 仄起, and line 1's end picks whether it rhymes.
-A hard constraint that would leave a row with nothing to draw is dropped for that row at that step,
-in the order rhyme, 重韵, repeated line, strict tones (the shape constraints are never dropped).
+The rhyme and tone controls are per row, so each candidate makes its own choices; what they allow
+at each position is constraints.py's (RhymeState, ToneState). A hard constraint that would leave a row
+with nothing to draw is dropped for that row at that step, in the order rhyme, 重韵, repeated line,
+strict tones (the shape constraints are never dropped).
 """
 from __future__ import annotations
 
@@ -48,16 +39,9 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from . import prosody
-from .cache import cached, file_stamp, key_of
 from .config import SamplingOptions
-from .errors import PoetryGenError
+from .constraints import Controls, RhymeState, ToneState, VocabTables
 from .forms import COMMA, PERIOD
-from .text import is_hanzi
-from .vocab import Vocab
-
-_FREE, _PING, _ZE = 0, 1, 2  # tone requirement codes of a template position
-_TONE_CODES = {"中": _FREE, "平": _PING, "仄": _ZE}
 
 
 @dataclass(frozen=True)
@@ -85,63 +69,10 @@ class Layout:
         return p
 
 
-@dataclass(frozen=True)
-class Controls:
-    """Rhyme and tone control (see the module docstring)."""
-
-    rhyme: Optional[frozenset] = None  # 平水韵 groups the rhyme may take; None = rhyme not controlled
-    templates: tuple = ()  # prosody.Template of the form, one per line of the layout; () = tones free
-    tones: str = "soft"  # soft | strict | off
-
-
 @dataclass
 class Sample:
     ids: list  # the poem's tokens: characters and marks
     score: float  # mean log-probability, see the module docstring
-
-
-class VocabTables:
-    """Per-vocabulary tensors the masks are built from, made once per model and device: computed from
-    the 平水韵 readings of every vocabulary character (about a second, most of it pypinyin for the
-    characters the table lacks), or read from `cache_dir` where an earlier run left them (cache.py)."""
-
-    def __init__(self, vocab: Vocab, device="cpu", cache_dir=None):
-        self.vocab = vocab
-        missing = [m for m in (COMMA, PERIOD) if m not in vocab]
-        if missing:
-            raise PoetryGenError(f"the model's vocabulary lacks the line mark {missing[0]}, so it cannot write poems")
-        self.marks = {m: vocab.stoi[m] for m in (COMMA, PERIOD)}
-        key = key_of([prosody.readings_stamp(), file_stamp(__file__), *vocab.itos])
-        data = cached(cache_dir, f"vocab-tables-{key[:16]}", key, lambda: _compute_tables(vocab))
-        self.is_char, self.fits_ping, self.fits_ze, self.groups, self.ping_rhyme = (
-            data[name].to(device) for name in ("is_char", "fits_ping", "fits_ze", "groups", "ping_rhyme"))
-        self.group_index = {g: i for i, g in enumerate(data["group_names"])}
-
-    def group_mask(self, groups) -> torch.Tensor:
-        """(G,) bool of the named groups (those no vocabulary character has are left out)."""
-        mask = torch.zeros(self.groups.shape[1], dtype=torch.bool, device=self.groups.device)
-        for g in groups:
-            if g in self.group_index:
-                mask[self.group_index[g]] = True
-        return mask
-
-
-def _compute_tables(vocab: Vocab) -> dict:
-    """VocabTables' tensors on the CPU: (V,) bool is_char, fits_ping, fits_ze, ping_rhyme; (V, G) bool
-    groups over `group_names`, the rhyme groups some vocabulary character has."""
-    is_char = [i >= len(vocab.special_ids) and len(t) == 1 and is_hanzi(t) for i, t in enumerate(vocab.itos)]
-    readings = [prosody.lookup(t) if ok else None for t, ok in zip(vocab.itos, is_char)]
-    names = sorted({g for r in readings if r for g in r.groups})
-    index = {g: i for i, g in enumerate(names)}
-    cells = [(i, index[g]) for i, r in enumerate(readings) if r for g in r.groups]
-    groups = torch.zeros(len(vocab), len(names), dtype=torch.bool)
-    groups[[i for i, _ in cells], [j for _, j in cells]] = True
-    ping = torch.tensor([g in prosody.PING_GROUPS for g in names], dtype=torch.bool)
-    # A character of unknown tone fits either tone, as in prosody.fits (the checker agrees).
-    fits = lambda tone: torch.tensor([r is not None and (not r.tones or tone in r.tones)  # noqa: E731
-                                      for r in readings])
-    return {"is_char": torch.tensor(is_char), "fits_ping": fits(prosody.PING), "fits_ze": fits(prosody.ZE),
-            "groups": groups, "ping_rhyme": (groups & ping).any(1), "group_names": names}
 
 
 def _restrict(allowed: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
@@ -185,42 +116,15 @@ class _Decoder:
         self.present = torch.zeros(batch, len(tables.vocab), dtype=torch.bool, device=device)  # (B, V)
         if layout.fixed:  # characters fixed to come (later acrostic heads) count as already there
             self.present[:, list(layout.fixed.values())] = True
-        self.rhyme = None
-        if controls.rhyme is not None:
-            self.rhyme = tables.group_mask(controls.rhyme).expand(batch, -1).clone()  # (B, G)
-            self.rhymed = torch.zeros_like(self.present)  # (B, V) characters that ended a rhyming line
-        self.tone_codes = None
-        if controls.tones != "off" and controls.templates:
-            codes = [[[_TONE_CODES[m] for m in line] for line in tpl.lines] for tpl in controls.templates]
-            self.tone_codes = torch.tensor(codes, device=device)  # (K, L, C)
-            self.breaks = torch.zeros(batch, len(controls.templates), dtype=torch.long, device=device)  # (B, K)
+        self.rhyme = None if controls.rhyme is None else RhymeState(tables, controls.rhyme, batch)
+        tones_free = controls.tones == "off" or not controls.templates
+        self.tones = None if tones_free else ToneState(tables, controls.templates, batch)
         self.done = torch.zeros(batch, dtype=torch.bool, device=device)
         self.score_sum = torch.zeros(batch, device=device)
         self.scored = torch.zeros(batch, device=device)
         self.C = C
 
     # --- what a position asks for ---------------------------------------------------------------
-
-    def _rhyme_kind(self, line: int, col: int) -> Optional[str]:
-        """'must' at the end of a line followed by '。', 'may' at line 1's end, else None."""
-        if self.rhyme is None or col != self.C - 1:
-            return None
-        if self.layout.mark(line) == PERIOD:
-            return "must"
-        return "may" if line == 0 else None
-
-    def _tone_need(self, line: int, col: int) -> Optional[torch.Tensor]:
-        """(B, V) bool: the characters whose tone fits a template still in play; None where all fit."""
-        if self.tone_codes is None:
-            return None
-        req = self.tone_codes[:, line, col]  # (K,)
-        if not (req != _FREE).any():
-            return None
-        in_play = self.breaks == self.breaks.min(dim=1, keepdim=True).values  # (B, K)
-        free = (in_play & (req == _FREE)).any(1, keepdim=True)  # (B, 1)
-        ping = (in_play & (req == _PING)).any(1, keepdim=True)
-        ze = (in_play & (req == _ZE)).any(1, keepdim=True)
-        return free | (ping & self.t.fits_ping) | (ze & self.t.fits_ze)  # (B, V)
 
     def _repeated_line(self, line: int, col: int) -> Optional[torch.Tensor]:
         """(B, V) bool at a line's last character: the characters that would complete a copy of an
@@ -256,17 +160,14 @@ class _Decoder:
             allowed = allowed.clone()
             allowed[:, self.t.vocab.eos_id] = True
 
-        rhyme = self._rhyme_kind(line, col)
+        rhyme = self.rhyme and RhymeState.kind(self.layout, line, col)
         if rhyme:
-            member = (self.rhyme.float() @ self.t.groups.float().T) > 0  # (B, G) @ (G, V) → (B, V)
-            if rhyme == "may":
-                member |= ~self.t.ping_rhyme
-            allowed = _restrict(allowed, member)
-            allowed = _restrict(allowed, ~self.rhymed)  # 重韵: no rhyme character twice
+            allowed = _restrict(allowed, self.rhyme.members(rhyme))
+            allowed = _restrict(allowed, ~self.rhyme.rhymed)  # 重韵: no rhyme character twice
         repeated = self._repeated_line(line, col)
         if repeated is not None:
             allowed = _restrict(allowed, ~repeated)
-        fits = self._tone_need(line, col)
+        fits = self.tones and self.tones.fits(line, col)
         if fits is not None:
             if self.controls.tones == "strict":
                 allowed = _restrict(allowed, fits)
@@ -296,16 +197,10 @@ class _Decoder:
         if col == self.C:
             return tokens
         self.present[torch.arange(len(tokens), device=tokens.device), tokens] |= live
-        if self._rhyme_kind(line, col):
-            self.rhymed[torch.arange(len(tokens), device=tokens.device), tokens] |= live
-            narrowed = self.rhyme & self.t.groups[tokens]  # (B, G)
-            keep = narrowed.any(1, keepdim=True) & live[:, None]
-            self.rhyme = torch.where(keep, narrowed, self.rhyme)
-        if self.tone_codes is not None:
-            req = self.tone_codes[:, line, col]  # (K,)
-            fit = ((req == _FREE) | ((req == _PING) & self.t.fits_ping[tokens][:, None])
-                   | ((req == _ZE) & self.t.fits_ze[tokens][:, None]))  # (B, K)
-            self.breaks += (~fit & live[:, None]).long()
+        if self.rhyme and RhymeState.kind(self.layout, line, col):
+            self.rhyme.record(tokens, live)
+        if self.tones:
+            self.tones.record(line, col, tokens, live)
         return tokens
 
     def samples(self) -> list:

@@ -1,7 +1,7 @@
 """Themes: a request in plain Chinese → the form it names and the keywords a poem is conditioned on.
 
     >>> parse_theme("写一首关于秋天思乡的七言绝句", vocab, parse_theme_words(ckpt.theme_words))
-    Theme(keywords_in=['秋天', '思乡'], keywords_used=['秋', '思乡'], form='七绝')
+    Theme(request='写一首关于秋天思乡的七言绝句', keywords_in=['秋天', '思乡'], keywords_used=['秋', '思乡'], form='七绝')
     >>> keyword_prefix_ids(['秋', '思乡'], vocab)       # fed after <bos>, before the poem
     [秋, <sep>, 思, 乡, <sep>]                          # (as ids)
 
@@ -113,6 +113,7 @@ _SEPARATORS = re.compile(r"[\s,，、;；/|+]+")  # between the words of a keywo
 
 @dataclass
 class Theme:
+    request: str  # as given
     keywords_in: list  # the theme words found in the request
     keywords_used: list  # what the poem is conditioned on: attested words of vocabulary characters
     form: Optional[str]  # 五绝 七绝 五律 七律 if the request names one, else None
@@ -132,7 +133,7 @@ def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] 
         if keywords_in:
             raise PoetryGenError(f"the model knows none of the theme words {shown(' '.join(keywords_in))}")
         raise _no_theme_words(request)
-    return Theme(keywords_in, used[:MAX_KEYWORDS], form)
+    return Theme(request, keywords_in, used[:MAX_KEYWORDS], form)
 
 
 def theme_form(request: str) -> Optional[str]:

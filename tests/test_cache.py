@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from poetry_gen.cache import cached, file_stamp, key_of
-from poetry_gen.sampler import VocabTables
+from poetry_gen.constraints import VocabTables
 from poetry_gen.vocab import Vocab
 
 from test_sampler import vocab  # noqa: F401  (fixture)

@@ -495,3 +495,19 @@ def test_write_reports_its_progress_position_by_position(gen):
     done = [d for d, _ in steps]  # the given start (here the first head) is fed before the steps begin
     assert done == list(range(done[0], 25)) and {t for _, t in steps} == {24}  # 4 lines of 5 characters + mark
     assert [p.text for p in poems] == [p.text for p in gen.acrostic("春风山月", "五绝", num=3, seed=1)]
+
+
+def test_options_and_keyword_overrides_fill_one_sampling_options(gen):
+    from poetry_gen.config import SamplingOptions
+
+    careful = SamplingOptions(num=3, seed=5, temperature=0.5, tones="strict")
+    by_options = gen.acrostic("春风山月", options=careful)
+    assert [p.to_dict() for p in by_options] == [p.to_dict() for p in gen.acrostic(
+        "春风山月", num=3, seed=5, temperature=0.5, tones="strict")]
+    overridden = gen.generate(form="五绝", options=careful, seed=6, num=1)
+    assert [p.to_dict() for p in overridden] == [p.to_dict() for p in gen.generate(
+        form="五绝", seed=6, temperature=0.5, tones="strict")]
+    with pytest.raises(PoetryGenError, match="top-p"):
+        gen.generate(options=careful, top_p=0)
+    with pytest.raises(TypeError):
+        gen.generate(options=careful, temprature=0.5)

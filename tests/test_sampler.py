@@ -8,7 +8,8 @@ from poetry_gen.corpus import load_vocab
 from poetry_gen.forms import FORMS
 from poetry_gen.config import SamplingOptions
 from poetry_gen.model import ModelConfig, PoetryLM
-from poetry_gen.sampler import Controls, Layout, VocabTables, _candidates, _restrict, decode
+from poetry_gen.constraints import Controls, VocabTables
+from poetry_gen.sampler import Layout, _candidates, _restrict, decode
 from poetry_gen.text import is_hanzi
 from poetry_gen.vocab import Vocab
 

@@ -42,7 +42,7 @@ def test_two_forms_are_an_error():
 
 def test_request_words_are_dropped_and_modern_words_mapped():
     theme = parse("写一首关于秋天思乡的诗")
-    assert theme == Theme(keywords_in=["秋天", "思乡"], keywords_used=["秋", "思乡"], form=None)
+    assert theme == Theme("写一首关于秋天思乡的诗", keywords_in=["秋天", "思乡"], keywords_used=["秋", "思乡"], form=None)
     assert parse("以离别为主题写一首诗").keywords_in == ["离别"]  # not 为主 / 题写
     assert parse("请帮我写一首咏梅的诗").keywords_used == ["梅"]  # 咏梅: about 梅
     assert parse("一首边塞诗").keywords_used == ["边塞"]  # 边塞诗: a poem of the frontier
@@ -107,7 +107,7 @@ def test_requests_without_a_theme(request_, message):
 
 
 def test_a_form_alone_is_a_theme_without_keywords():
-    assert parse("写一首七言律诗") == Theme([], [], "七律")
+    assert parse("写一首七言律诗") == Theme("写一首七言律诗", [], [], "七律")
 
 
 def test_keyword_prefix_ids():

@@ -14,7 +14,7 @@ from poetry_gen import load_generator
 from poetry_gen.cli import main
 from poetry_gen.corpus import load_vocab
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.theme import keyword_prefix_ids
+from poetry_gen.theme import Theme, keyword_prefix_ids
 
 SVG = "{http://www.w3.org/2000/svg}"
 REQUEST = "写一首关于秋天思乡的七言绝句"  # → keywords 秋 (for 秋天), 思乡; form 七绝
@@ -38,8 +38,9 @@ def own_score(model, vocab, prompt: list, poem: list) -> float:
 
 def test_theme_keywords_condition_the_poem(gen):
     poem = gen.generate(theme=REQUEST, seed=4, num=3)[0]
-    assert poem.theme == {"request": REQUEST, "keywords_in": ["秋天", "思乡"], "keywords_used": ["秋", "思乡"],
-                          "form": "七绝"}
+    assert poem.theme == Theme(REQUEST, keywords_in=["秋天", "思乡"], keywords_used=["秋", "思乡"], form="七绝")
+    assert poem.to_dict()["theme"] == {"request": REQUEST, "keywords_in": ["秋天", "思乡"],
+                                       "keywords_used": ["秋", "思乡"], "form": "七绝"}
     assert list(poem.prompt_ids) == keyword_prefix_ids(["秋", "思乡"], gen.vocab)
     assert list(poem.ids) == gen.vocab.encode(poem.text)
     # The score is the model's own log-likelihood of the poem after the keyword prefix, and not the
@@ -81,7 +82,7 @@ def test_theme_form_unless_the_shape_is_given(checkpoint, capsys, args, form):
 
 def test_a_theme_of_a_form_alone_only_sets_the_form(gen):
     poem = gen.generate(theme="写一首七律", seed=1)[0]
-    assert poem.form == "七律" and poem.prompt_ids == () and poem.theme["keywords_used"] == []
+    assert poem.form == "七律" and poem.prompt_ids == () and poem.theme.keywords_used == []
 
 
 def test_acrostic_and_theme_combine(gen, checkpoint, capsys):
@@ -123,7 +124,7 @@ def test_the_checkpoints_attested_words_map_the_theme(built_corpus, tmp_path, ti
     path = tiny_checkpoint(tmp_path / "words.pt", load_vocab(built_corpus), theme_words="秋 思 乡 明月")
     gen = load_generator(path, device="cpu")
     assert gen.attested_words == frozenset({"秋", "思", "乡", "明月"})
-    assert gen.generate(theme="思乡", seed=1)[0].theme["keywords_used"] == ["思", "乡"]
+    assert gen.generate(theme="思乡", seed=1)[0].theme.keywords_used == ["思", "乡"]
 
 
 # --- attention map --------------------------------------------------------------------------------
