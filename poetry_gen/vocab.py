@@ -40,7 +40,9 @@ class Vocab:
         return [self.stoi.get(ch, self.unk_id) for ch in text]
 
     def decode(self, ids: Iterable[int]) -> str:
-        return "".join(self.itos[i] for i in ids if i >= len(SPECIALS))
+        """The text of `ids`: characters as they are, <unk> shown as "<unk>" (a character the vocabulary
+        lacks stood there), the other special tokens (padding, begin, end, keyword separator) left out."""
+        return "".join(self.itos[i] for i in ids if i >= len(SPECIALS) or i == self.unk_id)
 
     def to_list(self) -> list[str]:
         return list(self.itos)

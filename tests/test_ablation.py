@@ -21,6 +21,7 @@ def runs(built_corpus, tmp_path_factory):
     return code, out
 
 
+@pytest.mark.slow
 def test_every_variant_is_trained_and_measured(runs):
     code, out = runs
     assert code == 0
@@ -37,6 +38,7 @@ def test_every_variant_is_trained_and_measured(runs):
     assert "| no attention | `--attention none` |" in table and "| attention | `(recipe)` |" in table
 
 
+@pytest.mark.slow
 def test_a_finished_variant_is_not_trained_again(runs, built_corpus):
     _, out = runs
     metrics = out / "no-attention" / "metrics.jsonl"
@@ -48,6 +50,7 @@ def test_a_finished_variant_is_not_trained_again(runs, built_corpus):
     assert metrics.read_text(encoding="utf-8") == before
 
 
+@pytest.mark.slow
 def test_the_table_keeps_the_variants_only_left_out_and_measures_each_run_once(runs, built_corpus):
     _, out = runs
 

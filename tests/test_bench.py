@@ -77,6 +77,7 @@ def test_rows_take_turns_step_by_step_on_their_own_batches():
     assert seconds == [[[1.0, 1.0], [1.0, 1.0]]] * 2 and rounds == [2, 4, 6, 8, 10]
 
 
+@pytest.mark.slow
 def test_json_report(report, built_corpus, checkpoint):
     rows = {row["name"]: row for row in report["training"]}
     assert list(rows) == ["classic recipe", "classic", "default"] and report["baseline"] == "classic recipe"
@@ -103,6 +104,7 @@ def test_json_report(report, built_corpus, checkpoint):
     assert report["options"]["steps"] == 2 and report["options"]["classic_recipe"] is True
 
 
+@pytest.mark.slow
 def test_table_names_every_row_and_setting(built_corpus, checkpoint, capsys):
     assert main(["bench", "--data", str(built_corpus), "--checkpoint", str(checkpoint), "--classic-recipe",
                  "--no-amp", *TINY]) == 0
@@ -115,6 +117,7 @@ def test_table_names_every_row_and_setting(built_corpus, checkpoint, capsys):
     assert "real characters" in out and f"{CANDIDATES} candidates" in out and HEADS in out
 
 
+@pytest.mark.slow
 def test_without_a_model_the_default_row_uses_train_defaults_and_generation_is_skipped(
         built_corpus, monkeypatch, capsys):
     import importlib.resources

@@ -28,6 +28,7 @@ def metrics(out: Path) -> list:
     return [json.loads(line) for line in (out.parent / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_match_one_process(built_corpus, tmp_path):
     one, two = tmp_path / "one" / "model.pt", tmp_path / "two" / "model.pt"
     assert main(["train", "--data", str(built_corpus), "--out", str(one), "--threads", "1"] + ARGS) == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from poetry_gen import load_generator, prosody
+from poetry_gen import __version__, load_generator, prosody
 from poetry_gen.checkpoint import read_checkpoint
 from poetry_gen.cli import main
 from poetry_gen.errors import PoetryGenError
@@ -251,6 +251,16 @@ def test_a_mistake_is_reported_without_importing_torch():
     assert run.stderr.count("poetry-gen: error: ") == 3
 
 
+def test_the_package_exports_its_types_without_importing_torch_until_asked():
+    code = ("import sys, poetry_gen; from poetry_gen import SamplingOptions, __version__; "
+            "before = 'torch' in sys.modules; from poetry_gen import Generator, Poem; "
+            "print(before, 'torch' in sys.modules, Generator.__module__, Poem.__module__, __version__)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert run.stdout.split() == ["False", "True", "poetry_gen.generator", "poetry_gen.generator",
+                                  __version__], run.stderr
+
+
 @pytest.mark.parametrize("argv,warning", [
     (["--temperature", "0", "--num", "3"], "one poem 3 times"), (["--temperature", "2.5"], "rare characters")])
 def test_settings_that_mislead_are_warned_about(checkpoint, capsys, argv, warning):
@@ -290,6 +300,7 @@ def test_cli_json(checkpoint, capsys):
         assert row["seed"] == 1
 
 
+@pytest.mark.slow
 def test_python_m_entry_point(checkpoint):
     run = subprocess.run([sys.executable, "-m", "poetry_gen", "generate", "--form", "五绝", "--seed", "0",
                           "--checkpoint", str(checkpoint)], capture_output=True, text=True, timeout=120,
@@ -334,6 +345,7 @@ def test_cli_threads(checkpoint, capsys):
         torch.set_num_threads(threads)
 
 
+@pytest.mark.slow
 def test_a_version_1_checkpoint_writes_the_same_poems(checkpoint, tmp_path, as_version_1):
     data = read_checkpoint(checkpoint)
     data["theme_words"] = "秋 思乡 明月"

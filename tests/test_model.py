@@ -128,6 +128,7 @@ def test_residual_attention_starts_as_the_model_without_attention():
     assert torch.equal(with_attention(ids)[0], without(ids)[0])
 
 
+@pytest.mark.slow
 def test_overfitting_a_tiny_batch_lowers_the_loss():
     model = tiny(dropout=0.1).train()
     ids = torch.randint(5, V, (4, 12))

@@ -63,6 +63,7 @@ def template_controls(form, tones="strict", rhyme=prosody.PING_GROUPS):
     return Controls(frozenset(rhyme), tuple(prosody.templates(form)), tones)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chars,lines", SHAPES)
 def test_shape_heads_and_termination_over_many_seeds(model, vocab, tables, chars, lines):
     heads = vocab.encode("春秋风花雪月山水")[:lines]
@@ -148,6 +149,7 @@ def test_given_start_is_kept_and_fed(model, vocab, tables):
         assert vocab.decode(sample.ids).startswith(start)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", FORMS)
 def test_rhyme_and_strict_tones_hold_in_every_candidate(model, vocab, tables, form):
     shape = FORMS[form]
@@ -196,6 +198,7 @@ def test_a_line_never_repeats_an_earlier_one(vocab, tables):
         assert lines[0] == "风风风风风" and len(set(lines)) == 8
 
 
+@pytest.mark.slow
 def test_repeated_characters_are_penalised(vocab, tables):
     model = random_model(vocab)
     with torch.no_grad():

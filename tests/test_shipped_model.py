@@ -12,6 +12,7 @@ def gen():
     return load_generator(device="cpu")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", list(FORMS))
 def test_the_shipped_model_writes_each_form_with_its_heads(gen, form):
     shape = FORMS[form]
@@ -23,6 +24,7 @@ def test_the_shipped_model_writes_each_form_with_its_heads(gen, form):
     assert all(p.lines[i][0] == h for p in gen.acrostic(heads, form=form, num=2, seed=6) for i, h in enumerate(heads))
 
 
+@pytest.mark.slow
 def test_the_shipped_model_rhymes_by_default(gen):
     for poem in gen.generate(form="七绝", num=4, seed=11):
         assert check_poem(poem.text).rhymes

@@ -71,6 +71,7 @@ class Interrupt:
         return self.step(*args, **kw)
 
 
+@pytest.mark.slow
 def test_sigint_writes_a_resumable_checkpoint_and_resume_continues_exactly(built_corpus, tmp_path, monkeypatch):
     # dropout and keyword prefixes on, so that random state matters
     kw = dict(max_steps=12, eval_interval=100, dropout=0.2, keyword_rate=0.5)
@@ -141,6 +142,7 @@ def test_max_minutes_stops_and_saves(built_corpus, tmp_path):
     assert read_checkpoint(last_checkpoint_path(best))["train_state"]["step"] == 1
 
 
+@pytest.mark.slow
 def test_end_to_end_through_the_cli(poem_source, tmp_path, capsys):
     data, out = tmp_path / "corpus", tmp_path / "run" / "model.pt"
     assert main(["corpus", "build", str(poem_source), "--out", str(data)]) == 0
