@@ -30,7 +30,7 @@ import torch
 from poetry_gen import load_generator
 from poetry_gen.cli import user_cache_dir
 t0 = time.perf_counter()
-gen = load_generator(device="cpu", cache_dir=user_cache_dir())  # as the CLI does
+gen = load_generator(device="cpu", threads=1, cache_dir=user_cache_dir())  # as the CLI does
 t1 = time.perf_counter()
 gen.acrostic("春夏秋冬", seed=1)
 t2 = time.perf_counter()

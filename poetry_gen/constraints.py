@@ -16,6 +16,7 @@ The controls are per row, so each candidate makes its own choices:
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -43,7 +44,7 @@ class VocabTables:
         if missing:
             raise PoetryGenError(f"the model's vocabulary lacks the line mark {missing[0]}, so it cannot write poems")
         self.marks = {m: vocab.stoi[m] for m in (COMMA, PERIOD)}
-        key = key_of([prosody.readings_stamp(), file_stamp(__file__), *vocab.itos])
+        key = key_of([prosody.readings_stamp(), file_stamp(__file__), json.dumps(vocab.itos)])  # one part: fast
         data = cached(cache_dir, f"vocab-tables-{key[:16]}", key, lambda: _compute_tables(vocab))
         self.is_char, self.fits_ping, self.fits_ze, self.groups, self.ping_rhyme = (
             data[name].to(device) for name in ("is_char", "fits_ping", "fits_ze", "groups", "ping_rhyme"))
