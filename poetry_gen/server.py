@@ -18,11 +18,18 @@ user sees; torch's modules are also not documented as safe to call from several 
 never takes the lock (the 平水韵 tables are read-only once built), so it is not held up by generation.
 Generation is bounded in time: a request is capped (num, lines, text length), and
 one that cannot get the model within `lock_wait` seconds gets 503 rather than queueing without end.
+
+Other web pages: any site the user visits can send requests to 127.0.0.1, and with DNS rebinding (its own
+name made to resolve to 127.0.0.1) read the answers. So a request whose Host is not a name this server
+is reached by gets 403; a POST whose Origin is another site's gets 403; and the API's POSTs take only
+Content-Type application/json (else 415), which a cross-site page cannot send without a CORS preflight
+that this server never grants.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import socket
 import sys
 import threading
@@ -43,6 +50,7 @@ MAX_TEXT = 200  # characters of one text field (a 七律 with its marks has 64)
 MAX_NUM = 10  # candidates one request may ask for
 MAX_LINES = FREE_LINES[1]  # lines one request may ask for: as many as a free poem may have
 LOCK_WAIT = 30.0  # seconds a request waits for the model before it is turned away
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 _PAGES = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"),
           "/style.css": ("style.css", "text/css")}
 _NUMBER = (int, float)
@@ -194,10 +202,83 @@ def _options(request: dict) -> SamplingOptions:
     return SamplingOptions(**{name: request[name] for name in _SAMPLING if name in request})
 
 
+# A Host header (or an Origin less its "http://"): a name or IPv4 address, or an IPv6 one in brackets;
+# then the port, which a browser leaves out for 80.
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[^\[\]:@/]+)(?::([0-9]{1,5}))?")
+
+
+def split_host(header: str) -> Optional[tuple]:
+    """(name, port) of a Host header, e.g. "[::1]:8000" → ("::1", 8000); None if it is not one."""
+    match = _HOST.fullmatch(header.strip().lower())
+    return (match.group(1).strip("[]"), int(match.group(2) or 80)) if match else None
+
+
+def answers_to(host_header: Optional[str], bound_host: str, port: int) -> bool:
+    """Whether a request with this Host header was meant for a server bound to bound_host:port: its name is
+    loopback's or bound_host, and its port is port. Bound to every address (0.0.0.0, ::), any address is
+    taken, by number only: DNS rebinding needs a name of the attacker's."""
+    name_port = split_host(host_header or "")
+    if name_port is None or name_port[1] != port:
+        return False
+    name = name_port[0]
+    if name in LOOPBACK_NAMES or name == bound_host.lower():
+        return True
+    return is_unspecified(bound_host) and _ip(name) is not None
+
+
+def is_unspecified(host: str) -> bool:
+    """Whether `host` binds every address of the machine (0.0.0.0, ::)."""
+    address = _ip(host)
+    return bool(address and address.is_unspecified)
+
+
+def _ip(host: str):
+    """The address `host` writes, or None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def same_origin(origin: str, host_header: str) -> bool:
+    """Whether a request's Origin is the page this server serves at Host (http, same name and port)."""
+    scheme, _, rest = origin.lower().partition("://")
+    return scheme == "http" and split_host(rest) == split_host(host_header)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "poetry-gen"
 
+    def _refuse(self) -> bool:
+        """Answers 403 to a Host this server is not reached by, or (POST) an Origin other than its own; 415
+        to an API POST that is not JSON. False for a request that may go on. See the module docstring."""
+        refusal = self._refusal()
+        if refusal is not None:
+            self._send_json(refusal)
+        return refusal is not None
+
+    def _refusal(self) -> Optional[Response]:
+        host = self.headers.get("Host")
+        bound_host, port = self.server.host, self.server.server_address[1]
+        if not answers_to(host, bound_host, port):
+            names = ", ".join(f"[{n}]" if ":" in n else n for n in dict.fromkeys((*LOOPBACK_NAMES, bound_host)))
+            also = " or an address of this machine" if is_unspecified(bound_host) else ""
+            return Response(403, {"error": f"Host {(host or '')[:60]!r} is not this server: it answers to "
+                                           f"{names}{also} on port {port}"})
+        if self.command != "POST":
+            return None
+        origin = self.headers.get("Origin")
+        if origin is not None and not same_origin(origin, host):
+            return Response(403, {"error": f"requests from {origin[:60]!r} are refused: only this server's own "
+                                           f"page (http://{host}) may POST here"})
+        if self.path.startswith("/api/") and self.headers.get_content_type() != "application/json":
+            sent = self.headers.get("Content-Type") or "none"
+            return Response(415, {"error": f"the API takes Content-Type application/json, not {sent[:60]}"})
+        return None
+
     def do_GET(self):
+        if self._refuse():
+            return
         path = self.path.split("?", 1)[0]
         if path == "/api/info":
             self._send_json(Response(200, self.server.app.info()))
@@ -209,6 +290,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, *page)
 
     def do_POST(self):
+        if self._refuse():
+            return
         path = self.path.split("?", 1)[0]
         if not path.startswith("/api/"):
             self._send_json(Response(404, {"error": f"POST goes to /api/…, not {path}"}))
@@ -252,7 +335,7 @@ class PoemServer(ThreadingHTTPServer):
 
     def __init__(self, app: PoemApp, host: str = "127.0.0.1", port: int = 8000, log_requests: bool = True):
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.app, self.log_requests = app, log_requests
+        self.app, self.host, self.log_requests = app, host, log_requests
         super().__init__((host, port), _Handler)
 
     @property
@@ -262,12 +345,8 @@ class PoemServer(ThreadingHTTPServer):
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: only "localhost" is known to stay on this machine
-        return False
+    address = _ip(host)  # of a host name, only "localhost" is known to stay on this machine
+    return host == "localhost" or bool(address and address.is_loopback)
 
 
 def bind_warning(host: str) -> Optional[str]:

@@ -14,17 +14,20 @@ import pytest
 
 from poetry_gen.cli import main
 from poetry_gen.prosody import check_poem
-from poetry_gen.server import LOCK_WAIT, MAX_BODY, MAX_LINES, MAX_NUM, MAX_TEXT, bind_warning
+from poetry_gen.server import LOCK_WAIT, MAX_BODY, MAX_LINES, MAX_NUM, MAX_TEXT, answers_to, bind_warning
 
 BUSY_WAIT = 0.5  # seconds: short, so that the test of a busy model does not wait long
 
 
 def request(server, method: str, path: str, body=None, headers=None) -> tuple:
-    """(status, headers, body bytes) of one request; `body`: bytes, or an object sent as JSON."""
+    """(status, headers, body bytes) of one request; `body`: bytes, or an object sent as JSON. A POST says
+    Content-Type application/json, as the page's do, unless `headers` says otherwise; http.client sends
+    Host (127.0.0.1:port) unless `headers` names one."""
     if body is not None and not isinstance(body, bytes):
         body = json.dumps(body, ensure_ascii=False).encode()
+    sent = {"Content-Type": "application/json"} if method == "POST" else {}
     conn = http.client.HTTPConnection(*server.server_address[:2], timeout=60)
-    conn.request(method, path, body=body, headers=headers or {})
+    conn.request(method, path, body=body, headers={**sent, **(headers or {})})
     response = conn.getresponse()
     out = response.status, dict(response.getheaders()), response.read()
     conn.close()
@@ -168,6 +171,84 @@ def test_a_request_too_long_or_without_a_body_is_400(server):
 def test_unknown_paths_are_404(server):
     assert post(server, "delete", {})[0] == 404
     assert request(server, "POST", "/generate", b"{}")[0] == 404
+
+
+# --- other web pages: DNS rebinding and cross-site requests -----------------------------------------
+
+def port(server) -> int:
+    return server.server_address[1]
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "[::1]", "LocalHost"])
+def test_the_names_of_loopback_are_served(server, name):
+    host = f"{name}:{port(server)}"
+    assert request(server, "GET", "/", headers={"Host": host})[0] == 200
+    status, _, body = request(server, "POST", "/api/check", {"poem": "床前明月光，疑是地上霜。"},
+                              headers={"Host": host, "Origin": f"http://{host}"})
+    assert status == 200 and json.loads(body)["lines"]
+
+
+@pytest.mark.parametrize("host", ["evil.example:{port}", "localhost.evil.example:{port}", "127.0.0.1:1",
+                                  "127.0.0.1", "evil.example@127.0.0.1:{port}", "[::2]:{port}", ""])
+@pytest.mark.parametrize("method,path", [("GET", "/"), ("GET", "/api/info"), ("POST", "/api/generate")])
+def test_a_host_this_server_is_not_is_403(server, host, method, path):
+    """DNS rebinding: a page of evil.example, its name now resolving to 127.0.0.1, asks with Host
+    evil.example; it gets neither the page nor the API."""
+    status, headers, body = request(server, method, path, {"seed": 1} if method == "POST" else None,
+                                    headers={"Host": host.format(port=port(server))})
+    error = json.loads(body)["error"]
+    assert status == 403 and headers["Content-Type"].startswith("application/json")
+    assert "is not this server" in error and f"on port {port(server)}" in error and "\n" not in error
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "https://127.0.0.1:{port}",
+                                    "http://localhost:{port}", "http://127.0.0.1:1", "http://127.0.0.1"])
+def test_a_post_from_another_origin_is_403(server, origin):
+    status, _, body = request(server, "POST", "/api/generate", {"seed": 1},
+                              headers={"Origin": origin.format(port=port(server))})
+    assert status == 403 and "only this server's own page" in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                                  None])
+def test_an_api_post_that_is_not_json_is_415(server, kind):
+    """What a cross-site page can send without a CORS preflight (and a request that names no type)."""
+    headers = {"Content-Type": kind} if kind else {}
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=60)
+    conn.putrequest("POST", "/api/check")
+    for name, value in {**headers, "Content-Length": "2"}.items():
+        conn.putheader(name, value)
+    conn.endheaders(b"{}")
+    response = conn.getresponse()
+    status, body = response.status, json.loads(response.read())
+    conn.close()
+    assert status == 415 and "application/json" in body["error"] and (kind or "none") in body["error"]
+
+
+def test_the_pages_own_requests_are_served(server):
+    """As the page sends them: same Host and Origin, application/json (with a charset, as some clients add)."""
+    own = f"http://127.0.0.1:{port(server)}"
+    for kind in ("application/json", "application/json; charset=utf-8"):
+        status, _, body = request(server, "POST", "/api/generate", {"acrostic": "春风", "seed": 1},
+                                  headers={"Origin": own, "Content-Type": kind})
+        assert status == 200 and json.loads(body)["poems"][0]["poem"].startswith("春")
+    assert request(server, "GET", "/api/info", headers={"Origin": own})[0] == 200
+    assert b'"Content-Type": "application/json"' in request(server, "GET", "/app.js")[2]
+
+
+@pytest.mark.parametrize("bound,host,answered", [
+    ("127.0.0.1", "localhost:8000", True), ("127.0.0.1", "[::1]:8000", True),
+    ("127.0.0.1", "192.168.1.20:8000", False), ("127.0.0.1", "localhost:8001", False),
+    ("myhost.example", "myhost.example:8000", True), ("myhost.example", "MyHost.Example:8000", True),
+    ("myhost.example", "otherhost.example:8000", False), ("192.168.1.20", "192.168.1.20:8000", True),
+    ("192.168.1.20", "192.168.1.21:8000", False), ("::1", "[::1]:8000", True),
+    # bound to every address: any address by number, but no name other than localhost (rebinding needs one)
+    ("0.0.0.0", "192.168.1.20:8000", True), ("::", "[fe80::1]:8000", True), ("0.0.0.0", "localhost:8000", True),
+    ("0.0.0.0", "evil.example:8000", False), ("0.0.0.0", "192.168.1.20:9000", False),
+    ("127.0.0.1", None, False), ("127.0.0.1", "local host:8000", False),
+])
+def test_answers_to_the_bound_host_and_loopback_on_its_port(bound, host, answered):
+    assert answers_to(host, bound, 8000) is answered
 
 
 # --- concurrency ---------------------------------------------------------------------------------
