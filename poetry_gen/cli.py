@@ -1,6 +1,7 @@
 """Command line: parses arguments and calls the library. No logic of its own lives here.
 
     poetry-gen corpus build SOURCE --out DIR
+    poetry-gen corpus pairs DIR --out FILE
     poetry-gen train --data DIR --out CKPT
     poetry-gen eval --checkpoint CKPT --poems FILE
     poetry-gen export CKPT OUT
@@ -72,6 +73,15 @@ def _add_corpus(sub) -> None:
     build.add_argument("--no-keywords", dest="keywords", action="store_false",
                        help="skip jieba keyword extraction (no theme conditioning, faster)")
     build.set_defaults(func=_corpus_build)
+    pairs = actions.add_parser(
+        "pairs", help="the 对仗 pairing table of a built corpus (see README, checking)",
+        description="Count how often two characters stand at the same place of the two lines of the middle "
+                    "couplets (lines 3–4, 5–6) of DIR's train-split 律诗, fit the 对仗 score's weights on the val "
+                    "split, write the table to OUT (gzipped JSON) and print the score's AUC on the test split. "
+                    "The package's table, poetry_gen/data/couplet_pairs.json.gz, is built from corpus/tang.")
+    pairs.add_argument("data", metavar="DIR", help="a built corpus (poetry-gen corpus build)")
+    pairs.add_argument("--out", required=True, metavar="OUT", help="where the table goes")
+    pairs.set_defaults(func=_corpus_pairs)
 
 
 def _corpus_build(args) -> int:
@@ -80,6 +90,13 @@ def _corpus_build(args) -> int:
     stats = build_corpus(args.source, args.out, collection=args.collection, forms=args.forms,
                          min_count=args.min_count, keywords=args.keywords)
     print(summary(args.out, stats))
+    return 0
+
+
+def _corpus_pairs(args) -> int:
+    from .parallelism import build_corpus_table
+
+    print(build_corpus_table(args.data, args.out))
     return 0
 
 
@@ -363,11 +380,14 @@ def _write_output(text: str, out) -> None:
 
 def _add_check(sub) -> None:
     check = sub.add_parser(
-        "check", help="rhyme and tone pattern (平仄) of a poem",
-        description="Form, 平仄 of each line (中: a character with both tones), rhyme group of each line end, "
-                    "whether the even lines rhyme, and the best of the four standard templates with the "
-                    "positions that break it. Tones and rhyme groups come from the 平水韵 table; characters it "
-                    "lacks get modern pinyin tones, which misread the old entering tone (入声), and are listed.")
+        "check", help="rhyme, tone pattern (平仄), classical faults and 对仗 of a poem",
+        description="Form, 平仄 of each line (中: a character with both tones; a polyphone is read by its word "
+                    "where the word decides), rhyme group of each line end, whether the even lines rhyme, the "
+                    "best of the four standard templates with the positions that break it, the faults 三平尾, "
+                    "孤平 and 出句平收, and for a 律诗 the 对仗 score of lines 3–4 and 5–6. Tones and rhyme "
+                    "groups come from the 平水韵 table; characters it lacks get modern pinyin tones, which "
+                    "misread the old entering tone (入声), and are listed. Exit status 1 when a poem of the "
+                    "four forms breaks its form's rules (rhyme, template, faults), 0 otherwise.")
     source = check.add_mutually_exclusive_group(required=True)
     source.add_argument("poem", nargs="?", metavar="POEM",
                         help="the poem, e.g. 白日依山尽，黄河入海流。...; -: the poems on standard input")
@@ -405,14 +425,15 @@ def _check(args) -> int:
         print("\n".join(json.dumps(c.to_dict(), ensure_ascii=False) for c in checks))
     else:
         print("\n\n".join(format_check(c) for c in checks))
-    return 0
+    return 1 if any(c.follows_rules is False for c in checks) else 0
 
 
 def _add_score(sub) -> None:
     score = sub.add_parser(
-        "score", help="scorecard of many poems: form, rhyme, tones, repeats, copying",
-        description="Format, rhyme and tone-template rates, repetition, and (with --data) how many lines "
-                    "and character 3-grams occur in the training split.")
+        "score", help="scorecard of many poems: form, rhyme, tones, faults, 对仗, repeats, copying",
+        description="Format, rhyme and tone-template rates, the share of lines with each classical fault, the "
+                    "mean 对仗 of 律诗 middle couplets, repetition, and (with --data) how many lines and character "
+                    "3-grams occur in the training split.")
     score.add_argument("file", metavar="FILE", help="the poems, as generate writes them (-: standard input)")
     _add_read_format(score)
     score.add_argument("--data", metavar="DIR", help="a built corpus (poetry-gen corpus build): compare with its "

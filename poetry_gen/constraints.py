@@ -13,6 +13,10 @@ The controls are per row, so each candidate makes its own choices:
 - Tones: each row counts, for each template of the form, how many key positions broke it; the templates
   with fewest breaks stay in play. At the first key position (line 1, 2nd character) all four are in
   play, so the model's own choice there picks 平起 or 仄起, and line 1's end picks whether it rhymes.
+  The templates leave a line's third-last character free (一三五不论), but the checker's faults
+  (prosody.FAULTS) do not: where a template in play ends the line 平平, it must be 仄 (else 三平尾);
+  where one ends it 仄平 (…平平仄仄平) and the two characters before it cannot both be 平, it must be
+  平 (else 孤平; with it, the standard rescue 仄平平仄平). Both count as tone requirements there.
 """
 from __future__ import annotations
 
@@ -167,19 +171,41 @@ class ToneState:
         codes = [[[_TONE_CODES[m] for m in line] for line in tpl.lines] for tpl in templates]
         self.codes = torch.tensor(codes, device=tables.is_char.device)  # (K, L, C)
         self.breaks = torch.zeros(batch, len(templates), dtype=torch.long, device=self.codes.device)  # (B, K)
+        device = self.codes.device
+        endings = [[line[-2:] for line in tpl.lines] for tpl in templates]
+        self.ends_ping_ping = torch.tensor([[e == "平平" for e in row] for row in endings], device=device)  # (K, L)
+        self.ends_ze_ping = torch.tensor([[e == "仄平" for e in row] for row in endings], device=device)  # (K, L)
+        # whether each character of the current line may be 平 (B, C)
+        self.may_be_ping = torch.zeros(batch, self.codes.shape[2], dtype=torch.bool, device=device)
 
     def fits(self, line: int, col: int) -> Optional[torch.Tensor]:
-        """(B, V) bool: the characters whose tone fits a template still in play; None where all fit."""
-        req = self.codes[:, line, col]  # (K,)
-        if not (req != _FREE).any():
-            return None
+        """(B, V) bool: the characters whose tone fits a template still in play and, at a line's
+        third-last character, avoids 三平尾 and 孤平; None where all fit."""
         in_play = self.breaks == self.breaks.min(dim=1, keepdim=True).values  # (B, K)
-        free = (in_play & (req == _FREE)).any(1, keepdim=True)  # (B, 1)
-        ping = (in_play & (req == _PING)).any(1, keepdim=True)
-        ze = (in_play & (req == _ZE)).any(1, keepdim=True)
-        return free | (ping & self.t.fits_ping) | (ze & self.t.fits_ze)  # (B, V)
+        req = self.codes[:, line, col]  # (K,)
+        fits = None
+        if (req != _FREE).any():
+            free = (in_play & (req == _FREE)).any(1, keepdim=True)  # (B, 1)
+            ping = (in_play & (req == _PING)).any(1, keepdim=True)
+            ze = (in_play & (req == _ZE)).any(1, keepdim=True)
+            fits = free | (ping & self.t.fits_ping) | (ze & self.t.fits_ze)  # (B, V)
+        if col != self.codes.shape[2] - 3:
+            return fits
+        avoids = self._avoids_faults(line, in_play)
+        return avoids if fits is None else fits & avoids
+
+    def _avoids_faults(self, line: int, in_play: torch.Tensor) -> torch.Tensor:
+        """(B, V) bool at a line's third-last character: the characters that avoid 三平尾 and 孤平. Any
+        template in play counts: all of them leave this character free, and line 1's type is settled
+        only by its last character."""
+        C = self.codes.shape[2]
+        ping_ping = (in_play & self.ends_ping_ping[:, line]).any(1, keepdim=True)  # (B, 1)
+        ze_ping = (in_play & self.ends_ze_ping[:, line]).any(1, keepdim=True)  # (B, 1)
+        isolated = ze_ping & (self.may_be_ping[:, C - 5:C - 3].sum(1, keepdim=True) < 2)  # (B, 1)
+        return (~ping_ping | self.t.fits_ze) & (~isolated | self.t.fits_ping)  # (B, V)
 
     def record(self, line: int, col: int, tokens: torch.Tensor, live: torch.Tensor) -> None:
+        self.may_be_ping[:, col] = self.t.fits_ping[tokens]
         req = self.codes[:, line, col]  # (K,)
         fit = ((req == _FREE) | ((req == _PING) & self.t.fits_ping[tokens][:, None])
                | ((req == _ZE) & self.t.fits_ze[tokens][:, None]))  # (B, K)

@@ -17,7 +17,8 @@ One step, for the rows' logits (B, V):
     raw logits ──► score: log_softmax(raw)[chosen]      (the model's own distribution, T = 1, no masks)
         │
         ├─ − repeat_penalty   on characters already in the poem (or fixed to come in it)
-        ├─ − tone_penalty     on characters whose tone breaks every template still in play ("soft")
+        ├─ − tone_penalty     on characters whose tone breaks every template still in play, or makes
+        │                     三平尾 or 孤平 ("soft")
         ├─ masks: shape; rhyme; 重韵; a line that would repeat an earlier one; tone ("strict")
         ├─ / temperature, top-k, top-p (nucleus)
         └─ draw (torch.multinomial with the caller's torch.Generator), or argmax when temperature ≈ 0
@@ -117,6 +118,9 @@ class _Decoder:
         if layout.fixed:  # characters fixed to come (later acrostic heads) count as already there
             self.present[:, list(layout.fixed.values())] = True
         self.rhyme = None if controls.rhyme is None else RhymeState(tables, controls.rhyme, batch)
+        if self.rhyme:  # 重韵: rhyme characters fixed to come (a revise's kept lines) are taken already
+            self.rhyme.rhymed[:, [token for p, token in layout.fixed.items()
+                                  if RhymeState.kind(layout, *divmod(p, C + 1)) == "must"]] = True
         tones_free = controls.tones == "off" or not controls.templates
         self.tones = None if tones_free else ToneState(tables, controls.templates, batch)
         self.done = torch.zeros(batch, dtype=torch.bool, device=device)

@@ -6,6 +6,10 @@ writing something else):
     rhyme         its even lines share a 平声 rhyme group
     line template a line fits its line of the poem's best-fitting template (share of all lines)
     poem template every line does
+Classical faults (prosody.FAULTS), each a share of the lines of poems in a form:
+    三平尾, 孤平, 出句平收 (an odd line other than the first ends in 平)
+对仗 (律诗 only):
+    parallelism     mean 对仗 score (parallelism.couplet_score) of the middle couplets, lines 3–4 and 5–6
 Repetition:
     repeated chars  mean over poems of the share of a poem's hanzi that repeat an earlier hanzi of the
                     same poem: (n − distinct) / n. 床前明月光，疑是地上霜。举头望明月，低头思故乡。 has
@@ -22,7 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterable, Optional
 
 from .errors import PoetryGenError
-from .prosody import check_poem
+from .prosody import FAULTS, check_poem
 from .text import is_hanzi, split_lines
 
 
@@ -36,6 +40,10 @@ class Scorecard:
     template_poems: int  # poems all of whose lines do
     repeated_char_rate: float  # mean over poems of (hanzi − distinct hanzi) / hanzi
     repeated_line_poems: int
+    form_lines: int  # lines of the poems in a form
+    fault_lines: dict  # fault → how many of them have it
+    middle_couplets: int  # of the 律诗
+    parallelism_sum: float  # their 对仗 scores, added
     copied_lines: Optional[int] = None  # None: no training split given
     trigrams: Optional[int] = None
     trigrams_in_train: Optional[int] = None
@@ -49,6 +57,8 @@ class Scorecard:
             "poem_template_rate": self.template_poems / self.poems,
             "repeated_char_rate": self.repeated_char_rate,
             "repeated_line_rate": self.repeated_line_poems / self.poems,
+            **{f"{fault}_rate": self.fault_lines[fault] / self.form_lines if self.form_lines else 0.0 for fault in FAULTS},
+            "parallelism": self.parallelism_sum / self.middle_couplets if self.middle_couplets else None,
             "copied_line_rate": self.copied_lines / self.lines if has_train else None,
             "trigram_train_rate": (self.trigrams_in_train / self.trigrams if self.trigrams else 0.0)
             if has_train else None,
@@ -102,6 +112,10 @@ def score(poems: Iterable[str], train_poems: Optional[Iterable[str]] = None) -> 
         template_poems=sum(check.fits_template for check in in_form),
         repeated_char_rate=sum(repeated_char_rate(check.text) for check in checks) / len(checks),
         repeated_line_poems=sum(_has_repeated_line(check) for check in checks),
+        form_lines=sum(len(check.lines) for check in in_form),
+        fault_lines={fault: sum(fault in line.faults for check in in_form for line in check.lines) for fault in FAULTS},
+        middle_couplets=sum(len(check.couplets) for check in checks),
+        parallelism_sum=sum(c.score for check in checks for c in check.couplets),
         copied_lines=copied, trigrams=grams, trigrams_in_train=grams_in_train,
     )
 
@@ -113,6 +127,8 @@ _LABELS = {
     "poem_template_rate": "tone template, whole poems",
     "repeated_char_rate": "repeated characters (mean share)",
     "repeated_line_rate": "poems with a repeated line",
+    **{f"{fault}_rate": f"lines with {fault}" for fault in FAULTS},
+    "parallelism": "对仗 of 律诗 middle couplets (mean)",
     "copied_line_rate": "lines copied from train",
     "trigram_train_rate": "3-grams found in train",
 }

@@ -13,6 +13,8 @@ from typing import NamedTuple, Optional
 import pytest
 import torch
 
+from poetry_gen import prosody
+
 # The test models are tiny: one thread is faster than two that wait on each other, and much faster on a
 # busy machine.
 torch.set_num_threads(1)
@@ -239,3 +241,19 @@ def server(gen):
     yield server
     server.shutdown()
     server.server_close()
+
+
+def fits_by_the_table(check) -> bool:
+    """Whether the checked poem fits one of its form's templates without a classical fault, each
+    character read by its own tones, as the decoder reads them: what strict tones promise (the checker
+    may also read a polyphone by its word: 单子's 单 is 平, where the decoder saw 中)."""
+    def fits(template) -> bool:
+        for i, (line, pattern) in enumerate(zip(check.lines, template.lines)):
+            tones = tuple(prosody.tones(ch) for ch in line.text)
+            if any(not prosody.fits(t, None if mark == "中" else mark) for t, mark in zip(tones, pattern)):
+                return False
+            if prosody.line_faults(tones, pattern, i):
+                return False
+        return True
+
+    return any(fits(template) for template in prosody.templates(check.form))

@@ -198,9 +198,10 @@ def test_cli_check(capsys):
 def test_cli_check_file_json(tmp_path, capsys):
     path = tmp_path / "poems.txt"
     path.write_text(f"{DENGGUANQUE}\n\n{DENGGUANQUE.replace('白日', '白云')}\n", encoding="utf-8")
-    assert main(["check", "--file", str(path), "--json"]) == 0
+    assert main(["check", "--file", str(path), "--json"]) == 1  # the second poem breaks its template
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["fits_template"] for r in rows] == [True, False]
+    assert [r["follows_rules"] for r in rows] == [True, False]
     assert rows[1]["breaks"] == [[1, 2]] and rows[0]["lines"][0]["tones"] == "仄仄平平仄"
 
 
@@ -214,3 +215,74 @@ def test_cli_check_errors(argv, message, capsys, monkeypatch, tmp_path):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("poetry-gen: error:") and message in err and err.count("\n") == 1
+
+
+# --- polyphones read by their word ----------------------------------------------------------------
+
+@pytest.mark.parametrize("line,position,mark", [
+    ("一夜相思", 3, "平"),  # 相思: si1
+    ("更深月色半人家", 0, "平"),  # 更深: geng1
+    ("夜深更漏长", 2, "中"),  # 更 stands alone in pypinyin's cut: nothing decides
+    ("浑欲不胜簪", 3, "中"),  # 不胜 reads sheng4 today, shēng (平) in Tang verse: a 4th tone decides nothing
+])
+def test_polyphones_are_read_by_their_word(line, position, mark):
+    assert prosody.tone_mark(prosody.tones(line[position])) == "中"  # the table alone gives both tones
+    assert prosody.tone_mark(prosody.line_tones(line)[position]) == mark
+
+
+def test_a_word_reading_can_break_the_template():
+    # 相思 ends line 3 of 红豆 where 仄 is asked: read by the table alone, 思 (中) would fit.
+    check = check_poem("红豆生南国，春来发几枝。此物最相思，愿君多采撷。")
+    assert check.lines[2].tones.endswith("平平") and 5 in check.lines[2].breaks
+
+
+# --- classical faults -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("poem", [poem for poem, *_ in REGULATED] + [
+    "红豆生南国，春来发几枝。愿君多采撷，此物最相思。",  # 相思 (平) rhymes in 支
+])
+def test_known_good_tang_poems_keep_the_rules(poem):
+    check = check_poem(poem)
+    assert check.faults == [] and check.follows_rules
+
+
+@pytest.mark.parametrize("line,pattern,index,faults", [
+    ("更上高层楼", "中仄中平平", 3, ("三平尾",)),  # 高层楼: 平平平
+    ("更上一层楼", "中仄中平平", 3, ()),
+    ("白河入海流", "中平中仄平", 1, ("孤平",)),  # 仄平仄仄平: 河 the only 平 besides the rhyme
+    ("白河千海流", "中平中仄平", 1, ()),  # 仄平平仄平: rescued by 千
+    ("黄河入海流", "中平中仄平", 1, ()),
+    ("长使壮雄泪满襟", "中仄中平中仄平", 7, ("孤平",)),  # the last five: 仄平仄仄平
+    ("长使壮雄悲满襟", "中仄中平中仄平", 7, ()),  # 仄仄仄平平仄平: rescued
+    ("长使英雄泪满襟", "中仄中平中仄平", 7, ()),  # 蜀相
+    ("感时花溅心", "中平中仄仄", 2, ("出句平收",)),  # an odd line ending 平
+    ("床前明月光", "中平中仄平", 0, ()),  # line 1 may rhyme
+])
+def test_line_faults(line, pattern, index, faults):
+    assert prosody.line_faults(prosody.line_tones(line), pattern, index) == faults
+
+
+def test_faults_of_a_poem_and_the_exit_status(capsys):
+    bad = DENGGUANQUE.replace("更上一层楼", "更上高层楼").replace("黄河", "白河")
+    check = check_poem(bad)
+    assert check.faults == [(2, "孤平"), (4, "三平尾")] and check.fits_template and check.rhymes
+    assert check.follows_rules is False
+    assert main(["check", bad]) == 1
+    out = capsys.readouterr().out
+    assert "孤平" in out and "三平尾" in out and "rules of the 五绝: broken" in out
+    assert main(["check", "--json", bad]) == 1
+    row = json.loads(capsys.readouterr().out)
+    assert row["faults"] == [[2, "孤平"], [4, "三平尾"]] and row["lines"][3]["faults"] == ["三平尾"]
+    assert row["follows_rules"] is False
+
+
+def test_an_odd_line_ending_in_ping_in_a_lushi():
+    poem = REGULATED[3][0].replace("感时花溅泪", "感时花溅心")  # 春望, line 3 now ends 平
+    check = check_poem(poem)
+    assert (3, "出句平收") in check.faults and not check.follows_rules
+
+
+def test_poems_outside_the_forms_have_no_rules_to_break(capsys):
+    poem = "慈母手中线，游子身上衣。临行密密缝，意恐迟迟归。谁言寸草心，报得三春晖。"
+    assert check_poem(poem).follows_rules is None
+    assert main(["check", poem]) == 0
