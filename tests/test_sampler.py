@@ -265,3 +265,16 @@ def test_top_k_and_top_p_cut_like_sorting_the_whole_vocabulary(top_k, top_p, sea
         assert got.keys() == expected.keys()
         assert [got[i] for i in expected] == pytest.approx(list(expected.values()), rel=1e-5)
     assert (probs > 0).sum(-1).min() >= 1
+
+
+def test_a_rhyme_character_fixed_to_come_is_not_used_before_it(vocab, tables):
+    """重韵 with a kept later line (as revise keeps them): line 2 may not end in line 4's rhyme 楼."""
+    model = random_model(vocab)
+    with torch.no_grad():
+        model.head.bias[vocab.stoi["楼"]] += 50
+    kept = {6 * line + i: vocab.stoi[ch] for line, text in ((0, "白日依山尽"), (2, "欲穷千里目"), (3, "更上一层楼"))
+            for i, ch in enumerate(text)}  # lines 1, 3 and 4
+    for sample in write(model, tables, Layout(5, 4, kept), num=4, controls=template_controls("五绝", "off"),
+                        temperature=1.0):
+        text = vocab.decode(sample.ids)
+        assert text.endswith("更上一层楼。") and text[10] != "楼", text
