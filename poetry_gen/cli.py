@@ -380,7 +380,7 @@ def _write_output(text: str, out) -> None:
 
 def _add_check(sub) -> None:
     check = sub.add_parser(
-        "check", help="rhyme, tone pattern (平仄), classical faults and 对仗 of a poem",
+        "check", help="rhyme, tones (平仄), faults and 对仗 of a poem; exit 1 on a break",
         description="Form, 平仄 of each line (中: a character with both tones; a polyphone is read by its word "
                     "where the word decides), rhyme group of each line end, whether the even lines rhyme, the "
                     "best of the four standard templates with the positions that break it, the faults 三平尾, "
@@ -430,7 +430,7 @@ def _check(args) -> int:
 
 def _add_score(sub) -> None:
     score = sub.add_parser(
-        "score", help="scorecard of many poems: form, rhyme, tones, faults, 对仗, repeats, copying",
+        "score", help="scorecard of many poems: form, rhyme, tones, faults, 对仗, repeats",
         description="Format, rhyme and tone-template rates, the share of lines with each classical fault, the "
                     "mean 对仗 of 律诗 middle couplets, repetition, and (with --data) how many lines and character "
                     "3-grams occur in the training split.")

@@ -448,9 +448,10 @@ def test_generate_then_score_from_stdin_reads_every_poem(checkpoint, capsys, mon
     assert main(["score", "-", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["counts"]["poems"] == 20
     stdin_of(monkeypatch, written)
-    assert main(["check", "-", "--json"]) == 0
+    status = main(["check", "-", "--json"])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 20 and all(row["form"] == "七绝" for row in rows)
+    assert status == (0 if all(row["follows_rules"] for row in rows) else 1)
 
 
 def test_generate_out_writes_the_file_whole(checkpoint, capsys, tmp_path):
