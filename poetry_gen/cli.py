@@ -18,8 +18,8 @@ import sys
 import typing
 from dataclasses import MISSING, fields
 
-from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, DEVICES, BenchOptions, ModelConfig, OptimConfig,
-                     RunConfig, SamplingOptions, TrainConfig, flag)
+from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, COLLECTIONS, DEVICES, BenchOptions, ModelConfig,
+                     OptimConfig, RunConfig, SamplingOptions, TrainConfig, flag)
 from .errors import PoetryGenError
 from .forms import FREE_LINES
 from .poemtext import FORMATS
@@ -53,8 +53,6 @@ def _given(args, config_class) -> dict:
 # --- corpus -----------------------------------------------------------------------------------
 
 def _add_corpus(sub) -> None:
-    from .corpus import COLLECTIONS
-
     corpus = sub.add_parser("corpus", help="prepare training data from the chinese-poetry collection")
     actions = corpus.add_subparsers(dest="corpus_command", required=True)
     build = actions.add_parser(

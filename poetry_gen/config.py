@@ -25,6 +25,8 @@ from .errors import PoetryGenError
 from .prosody import validate_rhyme_group
 
 DEVICES = ("auto", "cpu", "cuda")
+# corpus build --collection: which chinese-poetry files (poet.tang.*.json, poet.song.*.json) each name reads
+COLLECTIONS = {"tang": ("tang",), "song": ("song",), "tang+song": ("tang", "song")}
 ATTENTION_TYPES = ("none", "causal")
 ATTENTION_COMBINES = ("residual", "luong")
 ATTENTION_VALUES = ("embedding", "hidden")

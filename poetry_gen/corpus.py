@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from . import text
 from .checks import shown
+from .config import COLLECTIONS
 from .errors import PoetryGenError
 from .files import read_bytes_bounded, replacing_directory
 from .forms import FORMS, detect_form
@@ -47,7 +48,6 @@ _MARKER_TOOL = "poetry-gen corpus"
 # its poet.*.json files 200 MB in all; the Tang collection as text has 10 MB.
 MAX_SOURCE_FILE_BYTES = 64 * 2 ** 20
 MAX_SOURCE_BYTES = 2 * 2 ** 30
-COLLECTIONS = {"tang": ("tang",), "song": ("song",), "tang+song": ("tang", "song")}
 FORMAT = 1
 THEME_WORDS_FILE = "theme_words.txt"
 _POEM_FILE = re.compile(r"poet\.(tang|song)\.(\d+)\.json")
