@@ -26,11 +26,11 @@ from typing import Optional, Union
 
 import torch
 
-from . import prosody
+from . import prosody, reduplication
 from .cache import cached, file_stamp, key_of
 from .errors import PoetryGenError
 from .forms import COMMA, PERIOD, Form
-from .text import is_hanzi
+from .text import fold_variants, is_hanzi, variants_stamp
 from .vocab import Vocab
 
 _FREE, _PING, _ZE = 0, 1, 2  # tone requirement codes of a template position
@@ -48,11 +48,23 @@ class VocabTables:
         if missing:
             raise PoetryGenError(f"the model's vocabulary lacks the line mark {missing[0]}, so it cannot write poems")
         self.marks = {m: vocab.stoi[m] for m in (COMMA, PERIOD)}
-        key = key_of([prosody.readings_stamp(), file_stamp(__file__), json.dumps(vocab.itos)])  # one part: fast
+        key = key_of([prosody.readings_stamp(), file_stamp(__file__), variants_stamp(),
+                      file_stamp(reduplication.TABLE), json.dumps(vocab.itos)])  # the vocabulary in one part: fast
         data = cached(cache_dir, f"vocab-tables-{key[:16]}", key, lambda: _compute_tables(vocab))
-        self.is_char, self.fits_ping, self.fits_ze, self.groups, self.ping_rhyme = (
-            data[name].to(device) for name in ("is_char", "fits_ping", "fits_ze", "groups", "ping_rhyme"))
+        (self.is_char, self.fits_ping, self.fits_ze, self.groups, self.ping_rhyme, self.variant_ids,
+         self.standard_ids, self.may_double) = (data[name].to(device) for name in (
+            "is_char", "fits_ping", "fits_ze", "groups", "ping_rhyme", "variant_ids", "standard_ids", "may_double"))
         self.group_index = {g: i for i, g in enumerate(data["group_names"])}
+
+    def fold_variants(self, logits: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities (B, V) of the logits with each variant glyph's probability added to its
+        standard form's: the model learnt 疎 and 疏 as two tokens, and the reader sees one character."""
+        logp = logits.float().log_softmax(-1)  # (B, V)
+        if not len(self.variant_ids):
+            return logp
+        probs = logp.exp().index_add(1, self.standard_ids, logp.exp()[:, self.variant_ids])
+        probs[:, self.variant_ids] = 0.0
+        return probs.log()
 
     def group_mask(self, groups) -> torch.Tensor:
         """(G,) bool of the named groups (those no vocabulary character has are left out)."""
@@ -68,9 +80,16 @@ class VocabTables:
 
 
 def _compute_tables(vocab: Vocab) -> dict:
-    """VocabTables' tensors on the CPU: (V,) bool is_char, fits_ping, fits_ze, ping_rhyme; (V, G) bool
-    groups over `group_names`, the rhyme groups some vocabulary character has."""
-    is_char = [i >= len(vocab.special_ids) and len(t) == 1 and is_hanzi(t) for i, t in enumerate(vocab.itos)]
+    """VocabTables' tensors on the CPU: (V,) bool is_char (the characters that may be drawn), fits_ping,
+    fits_ze, ping_rhyme, may_double (its 叠字 is attested); (V, G) bool groups over `group_names`, the
+    rhyme groups some vocabulary character has; (n,) long variant_ids and their standard_ids."""
+    hanzi = [i >= len(vocab.special_ids) and len(t) == 1 and is_hanzi(t) for i, t in enumerate(vocab.itos)]
+    # Variant glyphs (疎) are never drawn: their probability goes to the standard form (疏) where the
+    # vocabulary has it (VocabTables.fold_variants).
+    standard = {i: fold_variants(t) for i, t in enumerate(vocab.itos) if hanzi[i] and fold_variants(t) != t}
+    is_char = [ok and i not in standard for i, ok in enumerate(hanzi)]
+    pairs = [(i, vocab.stoi[t]) for i, t in standard.items() if t in vocab]
+    doubles = reduplication.attested()
     readings = [prosody.lookup(t) if ok else None for t, ok in zip(vocab.itos, is_char)]
     names = sorted({g for r in readings if r for g in r.groups})
     index = {g: i for i, g in enumerate(names)}
@@ -82,7 +101,10 @@ def _compute_tables(vocab: Vocab) -> dict:
     fits = lambda tone: torch.tensor([r is not None and (not r.tones or tone in r.tones)  # noqa: E731
                                       for r in readings])
     return {"is_char": torch.tensor(is_char), "fits_ping": fits(prosody.PING), "fits_ze": fits(prosody.ZE),
-            "groups": groups, "ping_rhyme": (groups & ping).any(1), "group_names": names}
+            "groups": groups, "ping_rhyme": (groups & ping).any(1), "group_names": names,
+            "variant_ids": torch.tensor([i for i, _ in pairs], dtype=torch.long),
+            "standard_ids": torch.tensor([j for _, j in pairs], dtype=torch.long),
+            "may_double": torch.tensor([ok and t in doubles for t, ok in zip(vocab.itos, is_char)])}
 
 
 @dataclass(frozen=True)

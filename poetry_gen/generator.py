@@ -134,9 +134,9 @@ class Generator:
             poem = self.read(text, options=options)
         C, kept = len(lines[0]), [("" if i == line - 1 else l) for i, l in enumerate(lines)]
         fixed = {i * (C + 1) + j: poem.ids[i * (C + 1) + j] for i, l in enumerate(kept) for j in range(len(l))}
-        if keep_head:
-            fixed[(line - 1) * (C + 1)] = poem.ids[(line - 1) * (C + 1)]
-        layout = Layout(C, len(lines), fixed)
+        head = frozenset({(line - 1) * (C + 1)} if keep_head else ())
+        fixed.update({p: poem.ids[p] for p in head})
+        layout = Layout(C, len(lines), fixed, heads=head)
         prompt = list(poem.prompt_ids)
         samples, seed = self._decode(layout, self._controls(form_for(C, len(lines)), options, kept, layout), options,
                                      prompt, max(options.num, REVISE_DRAWS))
@@ -208,10 +208,12 @@ class Generator:
         C = form.chars
         fixed = {i * (C + 1) + j: next(given) for i, line in enumerate(plan.given) for j in range(len(line))}
         fixed.update({i * (C + 1): head for i, head in enumerate(heads)})
+        head_positions = frozenset(i * (C + 1) for i in range(len(heads)))
         if form.lines is None:  # free length: the model may end it, but not before the given lines are done
-            layout = Layout(C, FREE_LINES[1], fixed, max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2))
+            layout = Layout(C, FREE_LINES[1], fixed, max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2),
+                            head_positions)
         else:
-            layout = Layout(C, form.lines, fixed)
+            layout = Layout(C, form.lines, fixed, heads=head_positions)
         samples, seed = self._decode(layout, self._controls(form, options, plan.given, layout), options, prompt,
                                      options.num, on_step)
         return [self._poem(s.ids, s.score, seed, theme, prompt) for s in samples]

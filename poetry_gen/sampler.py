@@ -14,27 +14,31 @@ With `Layout.min_lines` the length is free: at the start of a line that follows 
 
 One step, for the rows' logits (B, V):
 
-    raw logits ──► score: log_softmax(raw)[chosen]      (the model's own distribution, T = 1, no masks)
+    raw logits ──► fold variant glyphs: 疎's probability goes to 疏, and 疎 is never drawn
+        │
+        ├─ score: log p[chosen]                          (the model's own distribution, T = 1, no masks)
         │
         ├─ − repeat_penalty   on characters already in the poem (or fixed to come in it)
         ├─ − tone_penalty     on characters whose tone breaks every template still in play, or makes
         │                     三平尾 or 孤平 ("soft")
-        ├─ masks: shape; rhyme; 重韵; a line that would repeat an earlier one; tone ("strict")
+        ├─ masks: shape; rhyme; 重韵; a line that would repeat an earlier one; tone ("strict");
+        │         a doubled character the corpus does not attest as 叠字, or right after an acrostic head
         ├─ / temperature, top-k, top-p (nucleus)
         └─ draw (torch.multinomial with the caller's torch.Generator), or argmax when temperature ≈ 0
 
-A row's score is the mean of log p(token) under the raw model over the tokens the decoder chose or
+A row's score is the mean of log p(token) under the model (variant glyphs folded) over the tokens the decoder chose or
 forced (characters and marks), excluding the given text (the start text with the marks of its whole
 lines, acrostic heads: every candidate shares them) and <eos>: a per-token log-likelihood comparable
 across poems; exp(−score) is the poem's perplexity under the model.
 
 The rhyme and tone controls are per row, so each candidate makes its own choices; what they allow
 at each position is constraints.py's (RhymeState, ToneState). A hard constraint that would leave a row
-with nothing to draw is dropped for that row at that step, in the order rhyme, 重韵, repeated line,
-strict tones (the shape constraints are never dropped).
+with nothing to draw is dropped for that row at that step, in the order rhyme, 重韵, 叠字, repeated
+line, strict tones (the shape constraints are never dropped).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -53,6 +57,7 @@ class Layout:
     lines: int  # lines to write (with min_lines: the most the model may write; then even)
     fixed: dict = field(default_factory=dict)  # position → token id (start text, acrostic heads)
     min_lines: Optional[int] = None  # free length: the model may end after a '。' line from here on
+    heads: frozenset = frozenset()  # the positions of acrostic heads (no 冬冬 after the head 冬)
 
     @property
     def length(self) -> int:
@@ -74,6 +79,7 @@ class Layout:
 class Sample:
     ids: list  # the poem's tokens: characters and marks
     score: float  # mean log-probability, see the module docstring
+    logps: list = field(default_factory=list)  # log p of each token of `ids`; nan where the text fixed it
 
 
 def _restrict(allowed: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
@@ -124,8 +130,7 @@ class _Decoder:
         tones_free = controls.tones == "off" or not controls.templates
         self.tones = None if tones_free else ToneState(tables, controls.templates, batch)
         self.done = torch.zeros(batch, dtype=torch.bool, device=device)
-        self.score_sum = torch.zeros(batch, device=device)
-        self.scored = torch.zeros(batch, device=device)
+        self.logp = torch.full((batch, layout.length), float("nan"), device=device)  # (B, P) of the chosen tokens
         self.C = C
 
     # --- what a position asks for ---------------------------------------------------------------
@@ -143,6 +148,17 @@ class _Decoder:
         counts = torch.zeros(self.present.shape, device=same.device)
         counts.scatter_add_(1, earlier[:, :, C - 1], same.float())
         return counts > 0
+
+    def _doubled(self, p: int, col: int) -> Optional[torch.Tensor]:
+        """(B, V) bool inside a line: the previous character, where doubling it would not be a 叠字
+        the corpus attests, or would double an acrostic head."""
+        if col == 0:
+            return None
+        prev = self.tokens[:, p - 1]  # (B,)
+        banned = torch.zeros(self.present.shape, dtype=torch.bool, device=prev.device)
+        ban = ~self.t.may_double[prev] | (p - 1 in self.layout.heads)  # (B,)
+        banned[torch.arange(len(prev), device=prev.device), prev] = ban
+        return banned
 
     # --- one position ----------------------------------------------------------------------------
 
@@ -168,6 +184,9 @@ class _Decoder:
         if rhyme:
             allowed = _restrict(allowed, self.rhyme.members(rhyme))
             allowed = _restrict(allowed, ~self.rhyme.rhymed)  # 重韵: no rhyme character twice
+        doubled = self._doubled(p, col)
+        if doubled is not None:
+            allowed = _restrict(allowed, ~doubled)
         repeated = self._repeated_line(line, col)
         if repeated is not None:
             allowed = _restrict(allowed, ~repeated)
@@ -194,8 +213,7 @@ class _Decoder:
         live = ~(self.done | ended)
         if logits is not None:
             logp = logits.float().log_softmax(-1).gather(1, tokens[:, None])[:, 0]  # (B,)
-            self.score_sum += torch.where(live, logp, torch.zeros_like(logp))
-            self.scored += live.float()
+            self.logp[:, p] = torch.where(live, logp, torch.full_like(logp, float("nan")))
         self.done |= ended
         self.tokens[:, p] = tokens
         if col == self.C:
@@ -209,9 +227,11 @@ class _Decoder:
 
     def samples(self) -> list:
         out = []
-        for row, total, n in zip(self.tokens.tolist(), self.score_sum.tolist(), self.scored.tolist()):
+        for row, logps in zip(self.tokens.tolist(), self.logp.tolist()):
             ids = [i for i in row if i != self.t.vocab.pad_id]
-            out.append(Sample(ids, total / n if n else 0.0))
+            logps = logps[:len(ids)]
+            chosen = [lp for lp in logps if not math.isnan(lp)]
+            out.append(Sample(ids, sum(chosen) / len(chosen) if chosen else 0.0, logps))
         return out
 
 
@@ -243,6 +263,7 @@ def decode(model, tables: VocabTables, layout: Layout, options: SamplingOptions,
     for p in range(given):
         tok = dec.record(p, dec.choose(p, logits.expand(num, -1), generator), None)
         logits, state = model.step(tok[:1], state)
+    logits = tables.fold_variants(logits)
     logits = logits.expand(num, -1)
     state = state.reorder(torch.zeros(num, dtype=torch.long, device=device))
 
@@ -254,4 +275,5 @@ def decode(model, tables: VocabTables, layout: Layout, options: SamplingOptions,
         if p == layout.length - 1 or bool(dec.done.all()):
             break
         logits, state = model.step(tok, state)
+        logits = tables.fold_variants(logits)
     return sorted(dec.samples(), key=lambda s: -s.score)

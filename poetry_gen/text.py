@@ -1,12 +1,14 @@
 """Text normalisation shared by the corpus pipeline, the sampler's input and the checker.
 
-Everything the model sees goes through the same steps: traditional → simplified (OpenCC t2s),
-half-width punctuation → full-width, editorial notes removed.
+Everything the model sees goes through the same steps: traditional → simplified (OpenCC t2s), variant
+glyphs → their standard form (疎 → 疏, which t2s leaves alone), half-width punctuation → full-width,
+editorial notes removed.
 """
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 # Half-width punctuation users type (and a few full-width variants) → the corpus's marks.
 _PUNCT = str.maketrans({
@@ -36,6 +38,41 @@ def to_simplified(text: str) -> str:
     return _converter("t2s").convert(text)
 
 
+@lru_cache(maxsize=None)
+def variant_table() -> dict:
+    """ord → ord: each variant glyph (异体字: 疎 慙 劒 鴈 …) → its standard simplified form, from the
+    character entries of MediaWiki's zh-hans conversion table (the `zhconv` package), which OpenCC's
+    configurations lack. Characters of GB 2312 are standard simplified forms themselves and stay, so
+    that 乾坤 keeps its 乾 (the table would make it 干)."""
+    from zhconv.zhconv import getdict  # imported here so that `import poetry_gen` stays cheap
+
+    return {ord(src): ord(dst) for src, dst in getdict("zh-hans").items()
+            if len(src) == 1 and len(dst) == 1 and src != dst and not _in_gb2312(src)}
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def variants_stamp() -> str:
+    """A fingerprint of what `variant_table` answers from (this module, zhconv's table), for caches."""
+    import importlib.util
+
+    from .cache import file_stamp, key_of
+
+    zhconv = importlib.util.find_spec("zhconv")
+    table = Path(zhconv.origin).with_name("zhcdict.json") if zhconv and zhconv.origin else None
+    return key_of([file_stamp(__file__), file_stamp(table) if table else ""])
+
+
+def fold_variants(text: str) -> str:
+    return text.translate(variant_table())
+
+
 def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
 
@@ -60,11 +97,12 @@ def is_hanzi(ch: str) -> bool:
 
 
 def normalize(text: str) -> str:
-    """User or corpus text → the model's alphabet: simplified, full-width marks, no spaces, notes or quotes."""
+    """User or corpus text → the model's alphabet: simplified without variant glyphs, full-width marks,
+    no spaces, notes or quotes."""
     text = normalize_punctuation(text)
     text = strip_notes(text).translate(_QUOTES)
     text = re.sub(r"\s+", "", text)
-    return to_simplified(text)
+    return fold_variants(to_simplified(text))
 
 
 def split_lines(poem: str) -> tuple[list[str], list[str]]:

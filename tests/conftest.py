@@ -38,7 +38,7 @@ class Poem(NamedTuple):
 # In file order. 登高 and the two poems of 除夜作 / 竹枝 fall in split bucket 0 (test), 絕句 and 詠懷古跡
 # in bucket 1 (val), so every split of the built fixture is non-empty.
 TANG_POEMS = [
-    Poem('poet.tang.0.json', '杜甫', '登高', ['風急天高猨嘯哀，渚清沙白鳥飛迴。', '無邊落木蕭蕭下，不盡長江衮衮來。', '萬里悲秋常作客，百年多病獨登臺。', '艱難苦恨繁霜鬢，潦倒新停濁酒桮。'], '风急天高猨啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江衮衮来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒桮。', '七律'),  # bucket 0
+    Poem('poet.tang.0.json', '杜甫', '登高', ['風急天高猨嘯哀，渚清沙白鳥飛迴。', '無邊落木蕭蕭下，不盡長江衮衮來。', '萬里悲秋常作客，百年多病獨登臺。', '艱難苦恨繁霜鬢，潦倒新停濁酒桮。'], '风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江衮衮来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。', '七律'),  # bucket 0; variant glyphs folded (猨 → 猿, 桮 → 杯)
     Poem('poet.tang.0.json', '杜甫', '絕句二首 一', ['遲日江山麗，春風花草香。', '泥融飛燕子，沙暖睡鴛鴦。'], '迟日江山丽，春风花草香。泥融飞燕子，沙暖睡鸳鸯。', '五绝'),  # bucket 1
     Poem('poet.tang.0.json', '王維', '雜詩三首 二', ['君自故鄉來，應知故鄉事。（一作：君從故鄉來）', '來日綺窗前，寒梅著花未。（一作：發）'], '君自故乡来，应知故乡事。来日绮窗前，寒梅著花未。', '五绝'),  # verse between two notes
     Poem('poet.tang.0.json', '李紳', '憫農二首 二', ['鋤禾日當午，汗滴禾下土。', '誰知盤中□，粒粒皆辛苦。'], None, None),  # lacuna

@@ -11,6 +11,7 @@ from poetry_gen.config import SamplingOptions
 from poetry_gen.model import ModelConfig, PoetryLM
 from poetry_gen.constraints import Controls, VocabTables
 from poetry_gen.sampler import Layout, _candidates, _restrict, decode
+from poetry_gen.reduplication import attested, nonsense_doubles
 from poetry_gen.text import is_hanzi
 from poetry_gen.vocab import Vocab
 
@@ -207,11 +208,13 @@ def test_impossible_constraints_fall_back_instead_of_emptying_the_row():
     assert _restrict(allowed, extra).tolist() == [[False, True, False], [True, False, False]]
 
 
-def test_a_line_never_repeats_an_earlier_one(vocab, tables):
+def test_a_line_never_repeats_an_earlier_one(vocab):
     model = random_model(vocab)
     with torch.no_grad():  # a model that wants one character everywhere: 风风风风风
         model.head.bias[vocab.stoi["风"]] += 50
-    for sample in write(model, tables, Layout(5, 8), num=3, temperature=0.0, repeat_penalty=0.0):
+    doubling = VocabTables(vocab)
+    doubling.may_double[:] = True  # every 叠字 allowed: only the repeated-line rule is at work
+    for sample in write(model, doubling, Layout(5, 8), num=3, temperature=0.0, repeat_penalty=0.0):
         lines = vocab.decode(sample.ids).replace("。", "，").split("，")[:-1]
         assert lines[0] == "风风风风风" and len(set(lines)) == 8
 
@@ -278,3 +281,48 @@ def test_a_rhyme_character_fixed_to_come_is_not_used_before_it(vocab, tables):
                         temperature=1.0):
         text = vocab.decode(sample.ids)
         assert text.endswith("更上一层楼。") and text[10] != "楼", text
+
+
+def wanting(vocab, ch, bias=50.0):
+    """A model that wants `ch` everywhere."""
+    model = random_model(vocab)
+    with torch.no_grad():
+        model.head.bias[vocab.stoi[ch]] += bias
+    return model
+
+
+def test_only_attested_doubles_are_written(vocab, tables):
+    unattested = next(ch for ch in "风山月水" if ch in vocab and ch not in attested())
+    for sample in write(wanting(vocab, unattested), tables, Layout(5, 4), num=4, temperature=0.0,
+                        repeat_penalty=0.0):
+        text = vocab.decode(sample.ids)
+        assert unattested * 2 not in text and not nonsense_doubles(text)
+    double = next(ch for ch in "年处萧悠" if ch in vocab and ch in attested())
+    text = vocab.decode(write(wanting(vocab, double), tables, Layout(5, 4), num=1, temperature=0.0,
+                              repeat_penalty=0.0)[0].ids)
+    assert double * 2 in text
+
+
+def test_an_acrostic_head_is_never_doubled(vocab, tables):
+    double = next(ch for ch in "年处萧悠" if ch in vocab and ch in attested())
+    head = vocab.stoi[double]
+    layout = Layout(5, 4, {0: head, 6: head}, heads=frozenset({0, 6}))
+    for sample in write(wanting(vocab, double), tables, layout, num=4, temperature=0.0, repeat_penalty=0.0):
+        lines = vocab.decode(sample.ids).replace("。", "，").split("，")
+        assert lines[0][:2] != double * 2 and lines[1][:2] != double * 2
+        assert double * 2 in "".join(lines[2:])  # elsewhere the model's 叠字 stays
+
+
+def test_variant_glyphs_are_folded_into_their_standard_form():
+    vocab = Vocab(list(Vocab.build(["疎疏山月明风花雪夜春秋，。"]).itos))
+    tables = VocabTables(vocab)
+    model = wanting(vocab, "疎", bias=8.0)
+    logits, _ = model(torch.tensor([[vocab.bos_id]]))
+    folded = tables.fold_variants(logits[:, -1])  # (1, V)
+    raw = logits[:, -1].log_softmax(-1)
+    assert torch.isclose(folded[0, vocab.stoi["疏"]].exp(),
+                         raw[0, vocab.stoi["疏"]].exp() + raw[0, vocab.stoi["疎"]].exp())
+    assert folded[0, vocab.stoi["疎"]] == float("-inf") and torch.isclose(folded.exp().sum(), torch.tensor(1.0))
+    for sample in write(model, tables, Layout(5, 4), num=4, temperature=1.0):
+        text = vocab.decode(sample.ids)
+        assert "疎" not in text and "疏" in text

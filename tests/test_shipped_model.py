@@ -28,3 +28,15 @@ def test_the_shipped_model_writes_each_form_with_its_heads(gen, form):
 def test_the_shipped_model_rhymes_by_default(gen):
     for poem in gen.generate(form="七绝", num=4, seed=11):
         assert check_poem(poem.text).rhymes
+
+
+def test_the_shipped_model_writes_only_attested_doubles_and_no_variant_glyphs(gen):
+    from poetry_gen.reduplication import nonsense_doubles
+    from poetry_gen.text import fold_variants
+
+    poems = gen.acrostic("冬萧年悠", form="七绝", num=16, seed=2, temperature=1.2) + gen.generate(
+        form="五律", num=16, seed=2, temperature=1.2)
+    for poem in poems:
+        assert not nonsense_doubles(poem.text) and fold_variants(poem.text) == poem.text, poem.text
+    for poem in poems[:16]:  # never a head doubled (冬冬), though 冬冬 萧萧 年年 悠悠 are all attested
+        assert all(line[1] != line[0] for line in poem.lines)

@@ -45,3 +45,8 @@ def test_split_lines():
     assert text.split_lines("晚来天欲雪，能饮一杯无？") == (["晚来天欲雪", "能饮一杯无"], ["，", "？"])
     assert text.split_lines("春眠不觉晓，处处") == (["春眠不觉晓", "处处"], ["，", ""])
     assert text.split_lines("") == ([], [])
+
+
+def test_variant_glyphs_become_their_standard_form_and_gb2312_characters_stay():
+    assert text.normalize("疎慙毬徧猨劒鴈") == "疏惭球遍猿剑雁"
+    assert text.normalize("乾坤") == "乾坤"  # a standard character itself (GB 2312), not 干
