@@ -6,6 +6,7 @@ acrostic heads drawn from a fixed pool with the poem's seed. Writes one poem per
 
     python -m benchmarks.sample_poems --out runs/poems_default.txt
     python -m benchmarks.sample_poems --out runs/poems_off.txt --no-controls
+    python -m benchmarks.sample_poems --out runs/poems.txt --candidates-out runs/candidates.jsonl
     poetry-gen score runs/poems_default.txt --data corpus/tang
 
 Run from the repository root.
@@ -13,11 +14,13 @@ Run from the repository root.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import time
 
 from poetry_gen import load_generator
+from poetry_gen.config import SamplingOptions
 from poetry_gen.files import write_atomic
 from poetry_gen.forms import FORMS
 
@@ -29,17 +32,25 @@ def heads_for(form: str, seed: int) -> str:
     return "".join(random.Random(seed).sample(HEAD_POOL, FORMS[form].lines))
 
 
-def write_all(gen, controls: bool, temperature: float) -> list:
+def write_all(gen, controls: bool, temperature: float, num: int = 1) -> list:
+    """Per request, its `num` best poems (with `num` = the candidates, every candidate, judged)."""
     options = {} if controls else {"rhyme": False, "tones": "off"}
     poems = []
     for form in FORMS:
         for seed in range(PER_FORM):
             if seed % 2 == 0:
-                poem = gen.acrostic(heads_for(form, seed), form=form, seed=seed, temperature=temperature, **options)
+                poems.append(gen.acrostic(heads_for(form, seed), form=form, seed=seed, temperature=temperature,
+                                          num=num, **options))
             else:
-                poem = gen.generate(form=form, seed=seed, temperature=temperature, **options)
-            poems.append(poem[0])
+                poems.append(gen.generate(form=form, seed=seed, temperature=temperature, num=num, **options))
     return poems
+
+
+def candidate_rows(requests: list) -> str:
+    """JSON lines, one per candidate: the request's number, the candidate's rank by the judgement, and
+    Poem.to_dict() (poem, form, score, seed, judgement with each signal)."""
+    return "".join(json.dumps({"request": i, "rank": rank, **poem.to_dict()}, ensure_ascii=False) + "\n"
+                   for i, poems in enumerate(requests) for rank, poem in enumerate(poems))
 
 
 def main(argv=None) -> None:
@@ -49,11 +60,18 @@ def main(argv=None) -> None:
     parser.add_argument("--no-controls", dest="controls", action="store_false",
                         help="rhyme and tone control off (default: the generator's defaults)")
     parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--candidates-out", metavar="FILE.jsonl",
+                        help="also write every judged candidate of every request (the --out poems are the "
+                             "first of each), with the judgement's signals, for blind readings")
     args = parser.parse_args(argv)
     gen = load_generator(args.checkpoint, device="cpu")
     start = time.perf_counter()
-    poems = write_all(gen, args.controls, args.temperature)
+    requests = write_all(gen, args.controls, args.temperature,
+                         num=SamplingOptions().candidates if args.candidates_out else 1)
+    poems = [candidates[0] for candidates in requests]
     write_atomic(args.out, "".join(p.text + "\n" for p in poems))
+    if args.candidates_out:
+        write_atomic(args.candidates_out, candidate_rows(requests))
     print(f"{len(poems)} poems in {time.perf_counter() - start:.1f} s; mean log-probability per character "
           f"{statistics.mean(p.score for p in poems):.3f}; written to {args.out}")
 

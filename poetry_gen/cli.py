@@ -227,9 +227,11 @@ def _add_generate(sub) -> None:
         "generate", help="write poems: acrostic, continuing a start, or from scratch",
         description="Write poems with a trained model, in the shape asked for (by construction: every line "
                     "has its characters, '，' after odd lines, '。' after even ones). Output: one couplet (two "
-                    "lines with their marks) per line, in simplified characters; candidates (--num) best "
+                    "lines with their marks) per line, in simplified characters; poems (--num) best "
                     "first, separated by a blank line (--format for one poem per line or JSON; check and score "
-                    "read each of them back). Every request is checked before the model loads.")
+                    "read each of them back). --candidates poems are written and judged (rerank.py: the model's "
+                    "log-probability, coherence between lines, theme, repetition), and the best printed; --json "
+                    "reports each signal under \"judgement\". Every request is checked before the model loads.")
     what = gen.add_mutually_exclusive_group()
     what.add_argument("--acrostic", metavar="HEADS",
                       help="藏头诗: one line per head character, beginning with it. Without --form, the smallest "

@@ -210,14 +210,21 @@ class TrainConfig:
 @dataclass(frozen=True)
 class SamplingOptions:
     """How poems are written; the request (heads, start text, form) is given beside them."""
-    num: int = option(1, "candidates, written as one batch and sorted by the model's mean log-probability",
-                      metavar="N")
+    num: int = option(1, "poems to print, best first (of --candidates, or N when more)", metavar="N")
+    candidates: int = option(16, "poems written as one batch and judged by the model's mean log-probability "
+                             "plus the weighted signals of --weights (rerank.py); 1: no judging, the model's "
+                             "own order", metavar="N")
+    weights: str = option("coherence=0.5,theme=2,repetition=5", "how much each judging signal adds to the "
+                          "model's mean log-probability: coherence (how much the earlier lines make each line "
+                          "likelier), theme (how much the theme's keywords make the poem likelier), repetition "
+                          "(minus the share of repeated characters)", metavar="NAME=W,...")
     seed: Optional[int] = option(None, "the same seed and options write the same poems (default: a random one)")
     temperature: float = option(0.8, "0: always the likeliest character", metavar="T")
     top_k: int = option(0, "draw among the K likeliest characters only; 0: all", metavar="K")
     top_p: float = option(0.9, "draw among the likeliest characters holding probability P together; 1: all",
                           metavar="P")
-    repeat_penalty: float = option(1.0, "subtracted from the logit of a character already in the poem", metavar="X")
+    # 1.5 keeps repeats at or below real poems' (issue 19: 0.023 of characters before judging, 1.0 gave 0.040)
+    repeat_penalty: float = option(1.5, "subtracted from the logit of a character already in the poem", metavar="X")
     tone_penalty: float = option(3.0, "with --tones soft: subtracted from the logit of a character whose tone "
                                  "breaks the template", metavar="X")
     prefix: Optional[str] = option(None, "prime the model with TEXT (not part of the poem)", metavar="TEXT")
@@ -250,9 +257,23 @@ class SamplingOptions:
         if isinstance(self.rhyme, str):
             validate_rhyme_group(check_text(self.rhyme, "rhyme group", MAX_REQUEST_CHARS))
         _one_of("tones", self.tones, TONES)
+        if not (isinstance(self.candidates, int) and 1 <= self.candidates <= MAX_NUM):
+            raise PoetryGenError(f"candidates must be a whole number from 1 to {MAX_NUM}, not {self.candidates}")
+        self.weight_map()
         if self.theme is not None and self.prefix:  # the model was trained on keyword prefixes or none
             raise PoetryGenError("a theme does not go with a prefix: the theme's keywords are the prefix")
         return self
+
+    def weight_map(self) -> dict:
+        """`weights` as {signal: weight} (checked)."""
+        from .rerank import parse_weights
+
+        return parse_weights(self.weights)
+
+    @property
+    def rows(self) -> int:
+        """How many poems one batch writes: --num, or more to judge (one when greedy: all would be the same)."""
+        return self.num if self.greedy else max(self.num, self.candidates)
 
     @property
     def greedy(self) -> bool:

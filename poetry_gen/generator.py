@@ -1,7 +1,7 @@
 """Writing poems with a trained model: checks the request, lays the poem out, and has the sampler write it.
 
     >>> gen = load_generator()                                  # the default model shipped with poetry_gen
-    >>> gen.acrostic("春夏秋冬", form="七绝", num=3, seed=1)     # [Poem, Poem, Poem], best score first
+    >>> gen.acrostic("春夏秋冬", form="七绝", num=3, seed=1)     # [Poem, Poem, Poem], best first (judged)
     >>> gen.generate(start="床前明月光", form="五绝")
     >>> gen.revise(poem, line=3)                                # line 3 again; the other lines kept
     >>> poem = gen.generate(theme="写一首关于秋天思乡的七言绝句", seed=1)[0]   # conditioned on 秋, 思乡
@@ -35,6 +35,7 @@ from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
 from .request import Plan, plan_acrostic, plan_generate, poem_text, revision_lines
+from .rerank import judge
 from .forms import FREE_LINES, PERIOD, form_for
 from .sampler import Layout, decode
 from .theme import Theme, keyword_prefix_ids, parse_theme, parse_theme_words
@@ -59,6 +60,9 @@ class Poem:
     # or priming text), and the poem's characters and marks (simplified, as written).
     prompt_ids: tuple = field(default=(), repr=False)
     ids: tuple = field(default=(), repr=False)
+    # How the candidates were judged (rerank.py): total, and each signal (logprob, coherence, theme,
+    # repetition); None when they were not (--candidates 1).
+    judgement: Optional[dict] = None
 
     def couplets(self) -> list:
         """The poem one couplet per string: '床前明月光，疑是地上霜。' (a lone last line stands alone)."""
@@ -70,7 +74,8 @@ class Poem:
     def to_dict(self) -> dict:
         out = {"poem": self.text, "lines": list(self.lines), "form": self.form, "score": self.score,
                "seed": self.seed}
-        return out | ({"theme": asdict(self.theme)} if self.theme else {})
+        return out | ({"theme": asdict(self.theme)} if self.theme else {}) | (
+            {"judgement": self.judgement} if self.judgement else {})
 
 
 # --- the generator ----------------------------------------------------------------------------------
@@ -93,14 +98,14 @@ class Generator:
 
     def acrostic(self, heads: str, form=None, *, chars: Optional[int] = None,
                  options: Optional[SamplingOptions] = None, **overrides) -> list:
-        """藏头诗, best score first; the shapes: request.plan_acrostic. `options` and `overrides`: as for
+        """藏头诗, best first; the shapes: request.plan_acrostic. `options` and `overrides`: as for
         `generate`."""
         options = _with(options, overrides)
         return self._write_warning(plan_acrostic(heads, form, chars=chars, theme=options.theme), options)
 
     def generate(self, start: Optional[str] = None, form=None, chars: Optional[int] = None,
                  lines: Optional[int] = None, *, options: Optional[SamplingOptions] = None, **overrides) -> list:
-        """A poem from scratch, or continuing `start`, best score first; the shapes: request.plan_generate.
+        """A poem from scratch, or continuing `start`, best first; the shapes: request.plan_generate.
 
         `options`: a SamplingOptions (num, seed, temperature, ..., rhyme, tones, theme; its defaults when
         None), with `overrides` (any of its fields by name) replacing its values: `num=3, seed=1`.
@@ -198,7 +203,8 @@ class Generator:
         return self.write(plan, options)
 
     def write(self, plan: Plan, options: SamplingOptions, on_step=None) -> list:
-        """The poems of a checked request (request.plan_acrostic, plan_generate), best score first.
+        """The poems of a checked request (request.plan_acrostic, plan_generate), best first: by the
+        judgement of `options.candidates` poems (rerank.py), or with one candidate by the model's score.
         `on_step(done, total)`: called as the positions of the poem are written (sampler.decode)."""
         form, theme = plan.form, self._theme(options.theme)
         prompt = self._prompt(options, theme)
@@ -215,8 +221,19 @@ class Generator:
         else:
             layout = Layout(C, form.lines, fixed, heads=head_positions)
         samples, seed = self._decode(layout, self._controls(form, options, plan.given, layout), options, prompt,
-                                     options.num, on_step)
-        return [self._poem(s.ids, s.score, seed, theme, prompt) for s in samples]
+                                     options.rows, on_step)
+        judged = self._judge(samples, prompt, C, theme, options)
+        return [self._poem(s.ids, s.score, seed, theme, prompt, j) for s, j in judged[:options.num]]
+
+    def _judge(self, samples: list, prompt: list, chars: int, theme, options: SamplingOptions) -> list:
+        """(Sample, judgement) pairs best first: by rerank.judge's total with more than one candidate,
+        else as the decoder sorted them, with no judgement."""
+        if options.candidates == 1 or len(samples) == 1:
+            return [(sample, None) for sample in samples]
+        judgements = judge(self.model, self.vocab, prompt, samples, chars, theme=bool(theme),
+                           weights=options.weight_map(), fold=self.tables.fold_variants)
+        judged = [(sample, {"total": total, **signals}) for sample, (total, signals) in zip(samples, judgements)]
+        return sorted(judged, key=lambda pair: -pair[1]["total"])
 
     def _prompt(self, options: SamplingOptions, theme: Optional[Theme]) -> list:
         """Token ids fed before the poem: the theme's keywords, or the priming prefix."""
@@ -234,11 +251,12 @@ class Generator:
         return decode(self.model, self.tables, layout, options, num=num, controls=controls,
                       generator=generator, prompt=prompt, on_step=on_step), seed
 
-    def _poem(self, ids: list, score: float, seed: Optional[int], theme, prompt: list) -> Poem:
+    def _poem(self, ids: list, score: float, seed: Optional[int], theme, prompt: list,
+              judgement: Optional[dict] = None) -> Poem:
         text = self.vocab.decode(ids)
         lines, _ = split_lines(text)
         return Poem(text, lines, form_for(len(lines[0]), len(lines)).name, score, seed, theme, tuple(prompt),
-                    tuple(ids))
+                    tuple(ids), judgement)
 
     @torch.no_grad()
     def _poem_scores(self, prompt: list, rows: list) -> list:

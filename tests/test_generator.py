@@ -103,8 +103,27 @@ def test_start_in_traditional_with_half_width_marks(gen, train_poems):
 def test_seed_reproduces_and_candidates_are_sorted(gen):
     a = gen.acrostic("春风山月", num=8, seed=42, temperature=1.0)
     assert [p.text for p in a] == [p.text for p in gen.acrostic("春风山月", num=8, seed=42, temperature=1.0)]
-    assert [p.score for p in a] == sorted((p.score for p in a), reverse=True)
+    totals = [p.judgement["total"] for p in a]
+    assert totals == sorted(totals, reverse=True)
+    unjudged = gen.acrostic("春风山月", num=8, seed=42, temperature=1.0, candidates=1)
+    assert [p.score for p in unjudged] == sorted((p.score for p in unjudged), reverse=True)
+    judged = gen.acrostic("春风山月", num=8, seed=42, temperature=1.0, candidates=8)  # the same 8 rows, reordered
+    assert all(p.judgement is None for p in unjudged) and sorted(p.text for p in unjudged) == sorted(
+        p.text for p in judged)
     assert gen.acrostic("春风山月", seed=None)[0].seed >= 0
+
+
+def test_the_best_of_the_candidates_is_printed(gen):
+    every = gen.generate(form="五绝", num=16, candidates=16, seed=3)
+    assert gen.generate(form="五绝", seed=3)[0].text == every[0].text  # the default judges 16
+    for poem in every:
+        j = poem.judgement
+        assert j["total"] == pytest.approx(j["logprob"] + 0.5 * j["coherence"] + 5 * j["repetition"])
+        assert j["logprob"] == poem.score and "theme" not in j
+    themed = gen.generate(form="五绝", num=4, seed=3, theme="明月 思乡")
+    assert all("theme" in p.judgement for p in themed)
+    by_score = gen.generate(form="五绝", num=16, seed=3, weights="coherence=0,theme=0,repetition=0")
+    assert [p.text for p in by_score] == [p.text for p in gen.generate(form="五绝", num=16, seed=3, candidates=1)]
 
 
 def test_greedy_candidates_are_identical_and_the_caller_is_warned(gen):
@@ -116,7 +135,8 @@ def test_greedy_candidates_are_identical_and_the_caller_is_warned(gen):
 def test_poem_output_helpers(gen):
     poem = gen.generate(form="五律", seed=0)[0]
     assert poem.couplets() == [f"{poem.lines[i]}，{poem.lines[i + 1]}。" for i in range(0, 8, 2)]
-    assert set(poem.to_dict()) == {"poem", "lines", "form", "score", "seed"}
+    assert set(poem.to_dict()) == {"poem", "lines", "form", "score", "seed", "judgement"}
+    assert set(gen.generate(form="五律", seed=0, candidates=1)[0].to_dict()) == {"poem", "lines", "form", "score", "seed"}
     trad = poem.to_traditional()
     assert trad.text == to_traditional(poem.text) and trad.lines == [to_traditional(l) for l in poem.lines]
     odd = gen.generate(chars=7, lines=3, seed=0)[0]
@@ -207,6 +227,9 @@ BAD = [  # keyword arguments of acrostic (with heads) or generate, and a piece o
     (dict(start="春风", top_p=0), "top-p"),
     (dict(start="春风", num=0), "num"),
     (dict(start="春风", seed=-1), "seed"),
+    (dict(start="春风", candidates=0), "candidates"),
+    (dict(start="春风", weights="beauty=1"), "no reranking signal"),
+    (dict(start="春风", weights="coherence"), "NAME=NUMBER"),
 ]
 
 
@@ -295,7 +318,8 @@ def test_cli_json(checkpoint, capsys):
             "--rhyme", "东", "--tones", "strict", "--checkpoint", str(checkpoint)]
     assert main(argv) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert len(rows) == 2 and rows[0]["score"] >= rows[1]["score"]
+    assert len(rows) == 2 and rows[0]["judgement"]["total"] >= rows[1]["judgement"]["total"]
+    assert set(rows[0]["judgement"]) == {"total", "logprob", "coherence", "repetition"}
     for row in rows:
         assert row["form"] == "五律" and row["poem"].startswith("春风") and len(row["lines"]) == 8
         assert row["seed"] == 1

@@ -79,7 +79,8 @@ def test_generate_answers_what_the_cli_prints(server, checkpoint, capsys):
     assert body["traditional"] == cli_json(["generate", "--acrostic", "春风山月", "--form", "五绝", "--num", "3",
                                             "--seed", "4", "--json", "--traditional", *ckpt], capsys)
     assert body["checks"] == [check_poem(p["poem"]).to_dict() for p in body["poems"]]
-    assert [p["score"] for p in body["poems"]] == sorted((p["score"] for p in body["poems"]), reverse=True)
+    totals = [p["judgement"]["total"] for p in body["poems"]]  # best first by the judgement (rerank.py)
+    assert totals == sorted(totals, reverse=True)
 
 
 @pytest.mark.parametrize("fields,lines", [({"start": "春风", "form": "七律"}, 8), ({"chars": 5, "lines": 6}, 6),

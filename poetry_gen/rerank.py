@@ -1,0 +1,150 @@
+"""Candidates, then judgement: pick the best of N poems written in one batch by a score that adds, to the
+model's mean log-probability, signals that catch what a reader sees and the model's ranking misses.
+
+    total = logprob + Σ weight[s] · signal[s]
+
+Signals (higher is better), each per candidate:
+
+    logprob     the decoder's score: mean log p of the written tokens (sampler.py)
+    coherence   mean over lines 2.. of [log p(line | the lines before) − log p(line | as a poem's first
+                line)], per character: how much the earlier lines make this one likelier — the mutual
+                information of MMI reranking (Li et al. 2016) and of the coherence rewards of Yi et al. 2018
+    theme       with a theme: mean over the poem's characters of [log p(c | keywords, before) −
+                log p(c | before)]: how much the keywords make the poem likelier (the same PMI, theme ↔ poem)
+    repetition  − the share of the poem's characters that repeat an earlier one
+
+The log p of each character in context comes from the decoder (sampler.Sample.logps); the rest from one
+batched forward pass over all candidates, with the output layer run only where a character is scored:
+
+    rows          tokens                                    scored
+    lines alone   <bos> prompt │ line i                      its characters (one row per line i ≥ 2)
+    no theme      <bos> │ line 1 ， line 2 。 …               every character (theme only)
+
+Only the characters the decoder chose count (acrostic heads and the start text are in every candidate),
+and log p is taken as the decoder takes it: variant glyphs folded into their standard form.
+
+A signal of text alone (the 对仗 of a 律诗's middle couplets, classical rule breaks) is one more entry of
+`TEXT_SIGNALS`: name → function(poem text) → float, with its weight in `RerankOptions`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+from .errors import PoetryGenError
+from .scorecard import repeated_char_rate
+
+# name → function(poem text) → float, higher for a better poem; None where the signal does not apply
+TEXT_SIGNALS: dict = {
+    "repetition": lambda text: -repeated_char_rate(text),
+}
+MODEL_SIGNALS = ("coherence", "theme")
+DEFAULT_WEIGHTS = {"coherence": 1.0, "theme": 1.0, "repetition": 2.0}
+_ROWS_PER_PASS = 256  # forward passes over at most this many rows: memory stays flat for big batches
+
+
+def check_weights(weights: dict) -> dict:
+    """`weights` (signal name → weight), checked: known signals, finite numbers."""
+    known = (*MODEL_SIGNALS, *TEXT_SIGNALS)
+    for name, weight in weights.items():
+        if name not in known:
+            raise PoetryGenError(f"no reranking signal {name!r}: the signals are {', '.join(known)}")
+        if not (isinstance(weight, (int, float)) and abs(weight) < float("inf")):
+            raise PoetryGenError(f"the weight of {name} is a number, not {weight!r}")
+    return weights
+
+
+def parse_weights(text: str) -> dict:
+    """'coherence=1,repetition=0.5' → {'coherence': 1.0, 'repetition': 0.5} (checked)."""
+    weights = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise PoetryGenError(f"a reranking weight is NAME=NUMBER, such as coherence=1, not {item!r}") from None
+    return check_weights(weights)
+
+
+def _token_logp(model, rows: Sequence[list], scored: Sequence[list], fold=None) -> list:
+    """Per row, the log p (a list) of its tokens at the positions `scored` (each given the tokens
+    before it), from the logits as `fold` (sampler.VocabTables.fold_variants) turns them into
+    log-probabilities, as the decoder does. Rows of any length, batched by padding at the end (causal:
+    padding after a token never changes its probability)."""
+    import torch
+
+    from .model import IGNORE_INDEX
+
+    device = next(model.parameters()).device
+    if not any(scored):
+        return [[] for _ in rows]
+    out = []
+    for start in range(0, len(rows), _ROWS_PER_PASS):
+        chunk, marks = rows[start:start + _ROWS_PER_PASS], scored[start:start + _ROWS_PER_PASS]
+        T = max(len(r) for r in chunk) - 1
+        ids = torch.zeros(len(chunk), T, dtype=torch.long)
+        targets = torch.full((len(chunk), T), IGNORE_INDEX, dtype=torch.long)
+        for i, (row, positions) in enumerate(zip(chunk, marks)):
+            ids[i, :len(row) - 1] = torch.tensor(row[:-1])
+            for p in positions:  # the token at p is predicted at position p - 1
+                targets[i, p - 1] = row[p]
+        targets = targets.to(device)
+        logits, _ = model(ids.to(device), targets)  # (N, V) at the scored positions, row by row
+        logp = fold(logits) if fold is not None else logits.float().log_softmax(-1)  # (N, V)
+        logp = logp.gather(1, targets[targets != IGNORE_INDEX][:, None])[:, 0].tolist()  # (N,)
+        for positions in marks:
+            out.append(logp[:len(positions)])
+            logp = logp[len(positions):]
+    return out
+
+
+def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, chars: int, theme: bool,
+                  fold=None) -> list:
+    """Per sample (sampler.Sample: its tokens, characters and marks in lines of `chars` characters, and
+    their log p in context as the decoder drew them), {"coherence": ...} and, with `theme` (the prompt is
+    the theme's keywords), {"theme": ...} (see the module docstring). Only the characters the decoder
+    chose count: acrostic heads and the start text are the same in every candidate."""
+    import torch
+
+    head = [bos, *prompt]
+    chosen = [[p for p, lp in enumerate(s.logps) if p % (chars + 1) != chars and not math.isnan(lp)]
+              for s in samples]
+    rows, scored, lines = [], [], []
+    for sample, at in zip(samples, chosen):  # lines 2.., each alone: the row is the line after the prompt
+        starts = range(chars + 1, len(sample.ids), chars + 1)
+        rows += [head + list(sample.ids[start:start + chars]) for start in starts]
+        scored += [[len(head) + p - start for p in at if start <= p < start + chars] for start in starts]
+        lines.append(len(starts))
+    lines_alone = len(rows)
+    if theme:  # the poems without their theme
+        rows += [[bos] + list(sample.ids) for sample in samples]
+        scored += [[1 + p for p in at] for at in chosen]
+    with torch.no_grad():
+        logps = _token_logp(model, rows, scored, fold) if rows else []
+    alone, without_theme = iter(logps[:lines_alone]), iter(logps[lines_alone:])
+    signals = []
+    for sample, at, n_lines in zip(samples, chosen, lines):
+        later = [sample.logps[p] for p in at if p > chars]  # lines 2.. in context
+        gain = sum(later) - sum(sum(next(alone)) for _ in range(n_lines))
+        signal = {"coherence": gain / len(later) if later else 0.0}
+        if theme:
+            signal["theme"] = (sum(sample.logps[p] for p in at) - sum(next(without_theme))) / max(len(at), 1)
+        signals.append(signal)
+    return signals
+
+
+def judge(model, vocab, prompt: Sequence[int], samples: Sequence, chars: int, theme: bool,
+          weights: Optional[dict] = None, fold=None) -> list:
+    """(total, signals) per sample (sampler.Sample), in their order: the signals of the module
+    docstring with the sample's own score as "logprob", and the weighted total."""
+    weights = DEFAULT_WEIGHTS if weights is None else weights
+    poems = [list(sample.ids) for sample in samples]
+    judged = []
+    for sample, ids, signals in zip(samples, poems, model_signals(model, vocab.bos_id, prompt, samples, chars,
+                                                                  theme, fold)):
+        text = vocab.decode(ids)
+        signals = {"logprob": sample.score, **signals,
+                   **{n: value for n, fn in TEXT_SIGNALS.items() if (value := fn(text)) is not None}}
+        total = signals["logprob"] + sum(w * signals[n] for n, w in weights.items() if n in signals)
+        judged.append((total, signals))
+    return judged

@@ -1,0 +1,78 @@
+"""The reranker: its model signals are the log-probabilities the model gives (batched, padded rows
+agree with each row scored alone), its totals add the weighted signals, its weights are checked."""
+import pytest
+import torch
+
+from poetry_gen.errors import PoetryGenError
+from poetry_gen.rerank import _token_logp, judge, model_signals, parse_weights
+from poetry_gen.generator import SamplingOptions
+from poetry_gen.sampler import Layout, Sample, decode
+
+
+@pytest.fixture(scope="module")
+def vocab(gen):
+    return gen.vocab
+
+
+@pytest.fixture(scope="module")
+def model(gen):
+    return gen.model  # small, with fixed random weights (conftest)
+
+
+def logp_alone(model, row, position):
+    """log p of row[position] given the tokens before it, from one unbatched forward pass."""
+    with torch.no_grad():
+        logits, _ = model(torch.tensor([row[:position]]))
+    return logits[0, -1].log_softmax(-1)[row[position]].item()
+
+
+def test_batched_padded_rows_score_as_each_row_alone(model, vocab):
+    rows = [vocab.encode("春风"), vocab.encode("明月照高楼，"), vocab.encode("山")]
+    rows = [[vocab.bos_id, *row] for row in rows]
+    scored = [[1, 2], [2, 4, 6], [1]]
+    with torch.no_grad():
+        got = _token_logp(model, rows, scored)
+    for row, positions, logps in zip(rows, scored, got):
+        assert logps == pytest.approx([logp_alone(model, row, p) for p in positions], abs=1e-4)
+
+
+def test_coherence_and_theme_are_the_log_probability_gains(gen, model, vocab):
+    prompt = [*vocab.encode("月"), vocab.sep_id]
+    head = [vocab.bos_id, *prompt]
+    layout = Layout(5, 4, {0: vocab.stoi["春"]}, heads=frozenset({0}))
+    samples = decode(model, gen.tables, layout, SamplingOptions(), num=3, prompt=prompt,
+                     generator=torch.Generator().manual_seed(0))
+    for sample, signals in zip(samples, model_signals(model, vocab.bos_id, prompt, samples, 5, theme=True,
+                                                      fold=gen.tables.fold_variants)):
+        ids = sample.ids
+        chosen = [p for p in range(1, len(ids)) if p % 6 != 5]  # not the head, not the marks
+        # the decoder's log p of each chosen character is the model's, in context, at temperature 1
+        assert [sample.logps[p] for p in chosen] == pytest.approx(
+            [logp_alone(model, head + ids, len(head) + p) for p in chosen], abs=1e-4)
+        later = [p for p in chosen if p > 5]
+        in_context = sum(sample.logps[p] for p in later)
+        alone = sum(logp_alone(model, head + ids[p - p % 6:p - p % 6 + 5], len(head) + p % 6) for p in later)
+        assert signals["coherence"] == pytest.approx((in_context - alone) / len(later), abs=1e-4)
+        without = sum(logp_alone(model, [vocab.bos_id] + ids, 1 + p) for p in chosen)
+        assert signals["theme"] == pytest.approx((sum(sample.logps[p] for p in chosen) - without) / len(chosen),
+                                                 abs=1e-4)
+
+
+def test_the_total_adds_the_weighted_signals(model, vocab):
+    samples = [Sample(vocab.encode(text), score, [score] * 12)
+               for text, score in (("明月照高楼，清风入画堂。", -3.0), ("明月明月明，清风入画堂。", -2.5))]
+    weights = {"coherence": 0.5, "repetition": 4.0}
+    for total, signals in judge(model, vocab, [], samples, 5, theme=False, weights=weights):
+        assert "theme" not in signals
+        assert total == pytest.approx(signals["logprob"] + 0.5 * signals["coherence"] + 4.0 * signals["repetition"])
+    repetition = [signals["repetition"] for _, signals in judge(model, vocab, [], samples, 5, theme=False)]
+    assert repetition[0] == 0.0 and repetition[1] < 0.0
+
+
+def test_weights_parse_and_are_checked():
+    assert parse_weights("coherence=0.5, repetition=3") == {"coherence": 0.5, "repetition": 3.0}
+    assert parse_weights("") == {}
+    with pytest.raises(PoetryGenError, match="no reranking signal"):
+        parse_weights("beauty=1")
+    with pytest.raises(PoetryGenError, match="NAME=NUMBER"):
+        parse_weights("coherence")
