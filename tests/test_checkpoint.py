@@ -124,6 +124,7 @@ def test_a_newer_field_missing_from_a_stored_config_takes_its_absent_value():
         from_stored(ModelConfig, stored | {"a_future_option": 1})
 
 
+@pytest.mark.slow
 def test_loading_skips_random_initialisation_and_torch_dynamo(built_corpus, tiny_checkpoint, tmp_path):
     # Every weight comes from the file; initialising them first cost a quarter of a second, and the
     # shape check on the meta device imported torch._dynamo (seconds) before the first poem.

@@ -275,6 +275,7 @@ def test_a_mistake_is_reported_without_importing_torch():
     assert run.stderr.count("poetry-gen: error: ") == 3
 
 
+@pytest.mark.slow
 def test_the_package_exports_its_types_without_importing_torch_until_asked():
     code = ("import sys, poetry_gen; from poetry_gen import SamplingOptions, __version__; "
             "before = 'torch' in sys.modules; from poetry_gen import Generator, Poem; "

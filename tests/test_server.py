@@ -292,6 +292,7 @@ def test_any_other_address_is_warned_about(host):
     assert host in bind_warning(host) and "not loopback" in bind_warning(host)
 
 
+@pytest.mark.slow
 def test_cli_serve_prints_the_url_and_stops_on_ctrl_c(checkpoint):
     proc = subprocess.Popen([sys.executable, "-m", "poetry_gen", "serve", "--port", "0", "--checkpoint",
                              str(checkpoint), "--device", "cpu"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
