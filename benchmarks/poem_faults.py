@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 
 from poetry_gen.reduplication import doubles, nonsense_doubles
-from poetry_gen.scorecard import read_poems, repeated_char_rate
+from poetry_gen.poemtext import read_poems
+from poetry_gen.scorecard import repeated_char_rate
 from poetry_gen.text import fold_variants, split_lines
 
 

@@ -12,6 +12,8 @@ Signals (higher is better), each per candidate:
     theme       with a theme: mean over the poem's characters of [log p(c | keywords, before) −
                 log p(c | before)]: how much the keywords make the poem likelier (the same PMI, theme ↔ poem)
     repetition  − the share of the poem's characters that repeat an earlier one
+    parallelism the 对仗 score of a 律诗's middle couplets (parallelism.py); 律诗 only
+    rule_breaks − the lines with a classical fault: 三平尾, 孤平, an odd line ending 平 (prosody.py)
 
 The log p of each character in context comes from the decoder (sampler.Sample.logps); the rest from one
 batched forward pass over all candidates, with the output layer run only where a character is scored:
@@ -23,8 +25,8 @@ batched forward pass over all candidates, with the output layer run only where a
 Only the characters the decoder chose count (acrostic heads and the start text are in every candidate),
 and log p is taken as the decoder takes it: variant glyphs folded into their standard form.
 
-A signal of text alone (the 对仗 of a 律诗's middle couplets, classical rule breaks) is one more entry of
-`TEXT_SIGNALS`: name → function(poem text) → float, with its weight in `RerankOptions`.
+Another signal of the text alone is one more entry of `TEXT_SIGNALS`: name → function(poem text) →
+float, with its weight in SamplingOptions.weights.
 """
 from __future__ import annotations
 
@@ -32,14 +34,18 @@ import math
 from typing import Optional, Sequence
 
 from .errors import PoetryGenError
+from .parallelism import poem_parallelism
+from .prosody import check_poem
 from .scorecard import repeated_char_rate
+from .text import split_lines
 
 # name → function(poem text) → float, higher for a better poem; None where the signal does not apply
 TEXT_SIGNALS: dict = {
     "repetition": lambda text: -repeated_char_rate(text),
+    "parallelism": lambda text: poem_parallelism(split_lines(text)[0]),  # 对仗 of a 律诗's middle couplets, 0..1
+    "rule_breaks": lambda text: -len(check_poem(text).faults),  # minus the 三平尾, 孤平, 出句平收 lines
 }
 MODEL_SIGNALS = ("coherence", "theme")
-DEFAULT_WEIGHTS = {"coherence": 1.0, "theme": 1.0, "repetition": 2.0}
 _ROWS_PER_PASS = 256  # forward passes over at most this many rows: memory stays flat for big batches
 
 
@@ -137,7 +143,10 @@ def judge(model, vocab, prompt: Sequence[int], samples: Sequence, chars: int, th
           weights: Optional[dict] = None, fold=None) -> list:
     """(total, signals) per sample (sampler.Sample), in their order: the signals of the module
     docstring with the sample's own score as "logprob", and the weighted total."""
-    weights = DEFAULT_WEIGHTS if weights is None else weights
+    if weights is None:
+        from .config import SamplingOptions
+
+        weights = SamplingOptions().weight_map()
     poems = [list(sample.ids) for sample in samples]
     judged = []
     for sample, ids, signals in zip(samples, poems, model_signals(model, vocab.bos_id, prompt, samples, chars,

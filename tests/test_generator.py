@@ -118,11 +118,12 @@ def test_the_best_of_the_candidates_is_printed(gen):
     assert gen.generate(form="五绝", seed=3)[0].text == every[0].text  # the default judges 16
     for poem in every:
         j = poem.judgement
-        assert j["total"] == pytest.approx(j["logprob"] + 0.5 * j["coherence"] + 5 * j["repetition"])
+        assert j["total"] == pytest.approx(j["logprob"] + 0.5 * j["coherence"] + 5 * j["repetition"]
+                                           + 0.2 * j["rule_breaks"] + j.get("parallelism", 0.0))
         assert j["logprob"] == poem.score and "theme" not in j
     themed = gen.generate(form="五绝", num=4, seed=3, theme="明月 思乡")
     assert all("theme" in p.judgement for p in themed)
-    by_score = gen.generate(form="五绝", num=16, seed=3, weights="coherence=0,theme=0,repetition=0")
+    by_score = gen.generate(form="五绝", num=16, seed=3, weights="")
     assert [p.text for p in by_score] == [p.text for p in gen.generate(form="五绝", num=16, seed=3, candidates=1)]
 
 
@@ -320,7 +321,7 @@ def test_cli_json(checkpoint, capsys):
     assert main(argv) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 2 and rows[0]["judgement"]["total"] >= rows[1]["judgement"]["total"]
-    assert set(rows[0]["judgement"]) == {"total", "logprob", "coherence", "repetition"}
+    assert set(rows[0]["judgement"]) == {"total", "logprob", "coherence", "repetition", "parallelism", "rule_breaks"}
     for row in rows:
         assert row["form"] == "五律" and row["poem"].startswith("春风") and len(row["lines"]) == 8
         assert row["seed"] == 1

@@ -76,3 +76,13 @@ def test_weights_parse_and_are_checked():
         parse_weights("beauty=1")
     with pytest.raises(PoetryGenError, match="NAME=NUMBER"):
         parse_weights("coherence")
+
+
+def test_the_text_signals_read_parallelism_and_rule_breaks():
+    from poetry_gen.rerank import TEXT_SIGNALS
+
+    lushi = "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。"
+    assert 0.0 < TEXT_SIGNALS["parallelism"](lushi) < 1.0
+    assert TEXT_SIGNALS["parallelism"]("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。") is None  # not a 律诗
+    assert TEXT_SIGNALS["rule_breaks"](lushi) == 0
+    assert TEXT_SIGNALS["rule_breaks"]("白日依山尽，黄河流花开。欲穷千里目，更上一层楼。") == -1  # 三平尾 (流花开)
