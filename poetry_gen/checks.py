@@ -56,7 +56,7 @@ def check_whole(value, what: str, low: int, high: int | None = None) -> int:
     """A whole number in [low, high] (high None: no upper bound)."""
     if not is_whole(value) or value < low or (high is not None and value > high):
         span = f"from {low:,} to {high:,}" if high is not None else f"of {low:,} or more"
-        raise PoetryGenError(f"{what} must be a whole number {span}, not {shown(value)}")
+        raise PoetryGenError(f"{what} must be a whole number {span}, not {_value(value)}")
     return value
 
 
@@ -71,5 +71,10 @@ def check_real(value, what: str, low: float, high: float | None = None, *, low_o
         bounds = (f"{'above' if low_open else 'at least'} {low:g}" if high is None
                   else f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}")
         number = isinstance(value, Real) and not isinstance(value, bool)
-        raise PoetryGenError(f"{what} must be a finite number {bounds}, not {f'{value:g}' if number else shown(value)}")
+        raise PoetryGenError(f"{what} must be a finite number {bounds}, not {f'{value:g}' if number else _value(value)}")
     return float(value)
+
+
+def _value(value) -> str:
+    """A value that should have been a number: text quoted, so that '0.9' does not read as 0.9."""
+    return shown(repr(value) if isinstance(value, str) else value)

@@ -299,6 +299,11 @@ def test_load_generator_checks_its_arguments(checkpoint, kwargs):
 
 # --- messages -------------------------------------------------------------------------------------
 
+def test_a_number_given_as_text_is_quoted(gen):
+    with pytest.raises(PoetryGenError, match="not '0.9'"):
+        gen.acrostic("春风", top_p="0.9")
+
+
 def test_invisible_characters_are_named_by_code_point(checkpoint, capsys):
     err = one_line_error(capsys, ["generate", "--checkpoint", str(checkpoint), "--acrostic", "春\u200d夏"], "U+200D")
     assert "\u200d" not in err
