@@ -89,6 +89,8 @@ def read_source(source, collection: str = "tang", progress: bool = False) -> tup
             budget.take(text_file, text_file.stat().st_size)
             lines += _text_lines(text_file)
         return "text", lines
+    if not path.is_file():  # a device or a pipe (/dev/zero) would be read without end
+        raise PoetryGenError(f"{source}: not a regular file or a directory")
     if tarfile.is_tarfile(path):
         files = _tarball_poem_files(path, wanted, progress)
         if not files:

@@ -188,6 +188,10 @@ def test_source_files_are_read_up_to_a_limit(poem_source, tmp_path, monkeypatch,
         corpus.build_corpus(source, tmp_path / "out", keywords=False, progress=False)
 
 
+def test_a_device_is_not_a_source(tmp_path, capsys):
+    one_line_error(capsys, ["corpus", "build", "/dev/zero", "--out", str(tmp_path / "c")], "not a regular file")
+
+
 def test_a_source_is_read_up_to_a_total(poem_source, tmp_path, monkeypatch):
     monkeypatch.setattr(corpus, "MAX_SOURCE_BYTES", 2000)
     with pytest.raises(PoetryGenError, match="the most a build reads"):
