@@ -34,6 +34,11 @@ def write_atomic(path, content: Union[str, bytes, Callable[[BinaryIO], None]]) -
             f.flush()
             os.fsync(f.fileno())  # the data is on disk before the rename makes it the file
         os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        if err.filename is None:  # a failed write (a full disk) names no file: name the one being written
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

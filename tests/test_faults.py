@@ -238,7 +238,7 @@ def read_only(tmp_path):
 
 
 def test_a_full_disk_is_one_line_and_leaves_nothing_behind(checkpoint, full_disk, capsys):
-    one_line_error(capsys, ["export", str(checkpoint), str(full_disk / "x.pt")], "No space left")
+    one_line_error(capsys, ["export", str(checkpoint), str(full_disk / "x.pt")], f"{full_disk / 'x.pt'}: No space left")
     assert os.listdir(full_disk) == []
 
 
