@@ -40,14 +40,22 @@ def to_simplified(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def variant_table() -> dict:
-    """ord → ord: each variant glyph (异体字: 疎 慙 劒 鴈 …) → its standard simplified form, from the
-    character entries of MediaWiki's zh-hans conversion table (the `zhconv` package), which OpenCC's
-    configurations lack. Characters of GB 2312 are standard simplified forms themselves and stay, so
-    that 乾坤 keeps its 乾 (the table would make it 干)."""
-    from zhconv.zhconv import getdict  # imported here so that `import poetry_gen` stays cheap
+    """ord → ord: each variant glyph (异体字: 疎 慙 蘂 劒 鴈 …) → its standard simplified form, from the
+    `yitizi` package's table of variant characters, which OpenCC's configurations lack. A character
+    outside GB 2312 folds into the one GB 2312 character among its variants read through t2s (徴's 徵
+    is 征); with none or several it stays. Characters of GB 2312 are standard simplified forms
+    themselves and stay, so that 乾坤 keeps its 乾."""
+    from yitizi import yitizi_data  # imported here so that `import poetry_gen` stays cheap
 
-    return {ord(src): ord(dst) for src, dst in getdict("zh-hans").items()
-            if len(src) == 1 and len(dst) == 1 and src != dst and not _in_gb2312(src)}
+    # One t2s call for the whole table; a newline between characters keeps OpenCC from reading phrases.
+    glyphs = sorted({ch for variants in yitizi_data.values() for ch in variants})
+    simplified = dict(zip(glyphs, to_simplified("\n".join(glyphs)).split("\n")))
+    table = {}
+    for src, variants in yitizi_data.items():
+        standard = {simplified[ch] for ch in variants if _in_gb2312(simplified[ch])}
+        if len(standard) == 1 and not _in_gb2312(src):
+            table[ord(src)] = ord(standard.pop())
+    return table
 
 
 def _in_gb2312(ch: str) -> bool:
@@ -59,13 +67,13 @@ def _in_gb2312(ch: str) -> bool:
 
 
 def variants_stamp() -> str:
-    """A fingerprint of what `variant_table` answers from (this module, zhconv's table), for caches."""
+    """A fingerprint of what `variant_table` answers from (this module, yitizi's table), for caches."""
     import importlib.util
 
     from .cache import file_stamp, key_of
 
-    zhconv = importlib.util.find_spec("zhconv")
-    table = Path(zhconv.origin).with_name("zhcdict.json") if zhconv and zhconv.origin else None
+    yitizi = importlib.util.find_spec("yitizi")
+    table = Path(yitizi.origin).with_name("yitizi.json") if yitizi and yitizi.origin else None
     return key_of([file_stamp(__file__), file_stamp(table) if table else ""])
 
 

@@ -48,5 +48,5 @@ def test_split_lines():
 
 
 def test_variant_glyphs_become_their_standard_form_and_gb2312_characters_stay():
-    assert text.normalize("疎慙毬徧猨劒鴈") == "疏惭球遍猿剑雁"
+    assert text.normalize("疎慙蘂毬徧猨劒鴈") == "疏惭蕊球遍猿剑雁"
     assert text.normalize("乾坤") == "乾坤"  # a standard character itself (GB 2312), not 干
