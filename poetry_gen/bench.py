@@ -176,6 +176,7 @@ def _describe(config) -> str:
     attention = ("no attention" if config.attention == "none" else
                  f"attention ×{config.attention_heads} ({config.attention_combine}, {config.attention_values} values)")
     return (f"embed {config.embed_dim}, hidden {config.hidden_dim}, {config.num_layers} layers, {attention}"
+            + (f", {config.channel_attention} channel attention" if config.channel_attention != "none" else "")
             + (f", dropout {config.dropout:g}" if config.dropout else "") + (", tied" if config.tie_weights else ""))
 
 

@@ -30,6 +30,7 @@ COLLECTIONS = {"tang": ("tang",), "song": ("song",), "tang+song": ("tang", "song
 ATTENTION_TYPES = ("none", "causal")
 ATTENTION_COMBINES = ("residual", "luong")
 ATTENTION_VALUES = ("embedding", "hidden")
+CHANNEL_ATTENTION_TYPES = ("none", "se", "eca")
 TONES = ("soft", "strict", "off")
 MAX_NUM = 4096  # the most candidates one call writes (one batch)
 MAX_THREADS = 1024
@@ -111,6 +112,10 @@ class ModelConfig:
     attention_values: str = option("embedding", "what the attention reads at the positions it weights: the "
                                    "characters' embeddings or the LSTM's hidden states", flag="--values",
                                    absent="hidden", choices=ATTENTION_VALUES)
+    channel_attention: str = option("none", "rescale each channel of the LSTM's output by a gate from the running "
+                                    "mean of its outputs so far: two linear layers (se, Hu et al. 2018) or a 1-D "
+                                    "convolution across the channels (eca, Wang et al. 2020); see channel_attention.py",
+                                    choices=CHANNEL_ATTENTION_TYPES)
 
     def __post_init__(self):
         self.validate()
@@ -119,6 +124,7 @@ class ModelConfig:
         _one_of("attention", self.attention, ATTENTION_TYPES)
         _one_of("attention_combine", self.attention_combine, ATTENTION_COMBINES)
         _one_of("attention_values", self.attention_values, ATTENTION_VALUES)
+        _one_of("channel_attention", self.channel_attention, CHANNEL_ATTENTION_TYPES)
         _check_whole(self, vocab_size=(0, None), embed_dim=(1, MAX_WIDTH), hidden_dim=(1, MAX_WIDTH),
                      num_layers=(1, MAX_LAYERS), attention_heads=(1, MAX_WIDTH), attention_span=(0, None))
         _check_real(self, dropout=(0, 1, "[)"))

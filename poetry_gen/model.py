@@ -1,7 +1,7 @@
 """The language model: characters → embedding → multi-layer LSTM → attention over the LSTM's own past
 hidden states → next-character logits.
 
-    ids (B,T) ─ Embedding ─ x ─ dropout ─ LSTM × num_layers ─ h (B,T,H)
+    ids (B,T) ─ Embedding ─ x ─ dropout ─ LSTM × num_layers ─ (channel gate) ─ h (B,T,H)
                             │                                  │ queries and keys
                             └── values (values="embedding") ──►├─► causal multi-head attention
                                  or from h (values="hidden")   │   over positions ≤ t → context_t
@@ -12,7 +12,9 @@ hidden states → next-character logits.
 
 `attention="none"` skips the attention (ã_t = h_t): with embed 128, hidden 256, 2 layers, no dropout and no
 tying this is exactly the classic "Neural Poet" model (chenyuntc/pytorch-book chapter 9):
-Embedding(V,128) → LSTM(128,256,2) → Linear(256,V), and nothing else.
+Embedding(V,128) → LSTM(128,256,2) → Linear(256,V), and nothing else. `channel_attention` "se" or "eca"
+rescales each channel of the LSTM's output by a causal gate (channel_attention.py); "none" (the default)
+leaves it as it is.
 
 Sequences are padded on the right, and every operation is causal, so padding never changes the
 outputs at real positions.
@@ -26,6 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .channel_attention import CausalChannelAttention
 from .config import ModelConfig
 from .vocab import IGNORE_INDEX
 
@@ -36,11 +39,14 @@ class State(NamedTuple):
     c: torch.Tensor  # (num_layers, B, H) LSTM cell state
     keys: Optional[torch.Tensor]  # (B, heads, t, d) past attention keys (None without attention)
     values: Optional[torch.Tensor]  # (B, heads, t, d)
+    channel_sum: Optional[torch.Tensor] = None  # (B, H) sum of the LSTM outputs so far (None without channel attention)
+    seen: int = 0  # positions read so far
 
     def reorder(self, index: torch.Tensor) -> "State":
         """The states of batch rows `index` (in that order), e.g. to follow the surviving beams."""
         pick = lambda x, dim: None if x is None else x.index_select(dim, index)  # noqa: E731
-        return State(pick(self.h, 1), pick(self.c, 1), pick(self.keys, 0), pick(self.values, 0))
+        return State(pick(self.h, 1), pick(self.c, 1), pick(self.keys, 0), pick(self.values, 0),
+                     pick(self.channel_sum, 0), self.seen)
 
 
 class CausalSelfAttention(nn.Module):
@@ -135,6 +141,10 @@ class PoetryLM(nn.Module):
         self.embed = nn.Embedding(c.vocab_size, c.embed_dim)
         self.lstm = nn.LSTM(c.embed_dim, c.hidden_dim, c.num_layers, batch_first=True,
                             dropout=c.dropout if c.num_layers > 1 else 0.0)
+        # on the last layer's output only: a gate between layers would need the LSTM split into
+        # single-layer modules (new state_dict keys, and one fused cuDNN call becomes num_layers)
+        self.channel_attention = (None if c.channel_attention == "none" else
+                                  CausalChannelAttention(c.channel_attention, c.hidden_dim))
         self.attention = CausalSelfAttention(c) if c.attention == "causal" else None
         # Tying needs the output layer's input to have the embedding's width, hence a projection first.
         self.project = nn.Linear(c.hidden_dim, c.embed_dim) if c.tie_weights else None
@@ -149,12 +159,17 @@ class PoetryLM(nn.Module):
             top = self.project(top)
         return self.head(top)
 
+    def _recur(self, x: torch.Tensor) -> torch.Tensor:
+        """Embeddings (B,T,E) → the LSTM's output (B,T,H), channel-gated when the model has the gate."""
+        top, _ = self.lstm(x)  # (B, T, H)
+        return top if self.channel_attention is None else self.channel_attention(top)
+
     def forward(self, ids: torch.Tensor, targets: Optional[torch.Tensor] = None):
         """ids (B,T) → logits (B,T,V), loss None. With targets (B,T): logits (N,V) of the N positions whose
         target is not IGNORE_INDEX, and their mean cross entropy. The output layer is most of the compute,
         so it runs only where a loss is taken, never on padding or prefix positions."""
         x = F.dropout(self.embed(ids), self.config.dropout, self.training)  # (B, T, E)
-        top, _ = self.lstm(x)  # (B, T, H)
+        top = self._recur(x)  # (B, T, H)
         if self.attention is not None:
             top = self.attention(top, x)
         if targets is None:
@@ -166,21 +181,25 @@ class PoetryLM(nn.Module):
     def init_state(self, batch_size: int, device="cpu") -> State:
         c = self.config
         zeros = torch.zeros(c.num_layers, batch_size, c.hidden_dim, device=device)
-        keys = values = None
+        keys = values = channel_sum = None
         if self.attention is not None:
             keys = values = torch.zeros(batch_size, c.attention_heads, 0, c.hidden_dim // c.attention_heads,
                                         device=device)
-        return State(zeros, zeros.clone(), keys, values)
+        if self.channel_attention is not None:
+            channel_sum = torch.zeros(batch_size, c.hidden_dim, device=device)
+        return State(zeros, zeros.clone(), keys, values, channel_sum)
 
     def step(self, ids: torch.Tensor, state: State):
         """One character per row: ids (B,) → logits (B,V) for the next one, and the new state.
         Feeding a sequence through `step` gives the same logits as `forward` on the whole sequence."""
         x = F.dropout(self.embed(ids)[:, None], self.config.dropout, self.training)  # (B, 1, E)
         top, (h, c) = self.lstm(x, (state.h, state.c))  # (B, 1, H)
-        keys, values = state.keys, state.values
+        keys, values, channel_sum = state.keys, state.values, state.channel_sum
+        if self.channel_attention is not None:
+            top, channel_sum = self.channel_attention.step(top, channel_sum, state.seen)
         if self.attention is not None:
             top, keys, values = self.attention.step(top, x, keys, values)
-        return self._readout(top)[:, 0], State(h, c, keys, values)
+        return self._readout(top)[:, 0], State(h, c, keys, values, channel_sum, state.seen + 1)
 
     @torch.no_grad()
     def attention_weights(self, ids: torch.Tensor) -> Optional[torch.Tensor]:
@@ -188,5 +207,4 @@ class PoetryLM(nn.Module):
         if self.attention is None:
             return None
         x = self.embed(ids)
-        top, _ = self.lstm(x)
-        return self.attention.weights(top, x)
+        return self.attention.weights(self._recur(x), x)
