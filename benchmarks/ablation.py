@@ -53,6 +53,8 @@ PRESETS = {
             "constant lr": ["--min-lr-ratio", "1"],
             "4 epochs": ["--epochs", "4"],
             "12 epochs": ["--epochs", "12"],
+            "SE channel attention": ["--channel-attention", "se"],
+            "ECA channel attention": ["--channel-attention", "eca"],
         },
     },
     # A scale that trains in minutes on two CPU cores (two runs side by side, one thread each), to compare
@@ -76,6 +78,11 @@ PRESETS = {
             "none, 1,320 steps": ["--attention", "none", "--max-steps", "1320", "--eval-interval", "220"],
             "residual, embedding values, 1,200 steps": ["--combine", "residual", "--values", "embedding",
                                                         "--max-steps", "1200", "--eval-interval", "200"],
+            # the default recipe (the row "residual, embedding values") with a causal channel gate (issue 25)
+            "residual, embedding values, SE": ["--combine", "residual", "--values", "embedding",
+                                               "--channel-attention", "se"],
+            "residual, embedding values, ECA": ["--combine", "residual", "--values", "embedding",
+                                                "--channel-attention", "eca"],
         },
     },
 }
