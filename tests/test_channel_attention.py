@@ -30,6 +30,16 @@ def test_eca_kernel_size_follows_the_papers_rule(channels, k):
     assert eca_kernel_size(channels) == k
 
 
+@pytest.mark.parametrize("channels", [24, 384])
+def test_eca_excitation_is_a_1d_convolution_across_the_channels(channels):
+    torch.manual_seed(0)
+    excite = CausalChannelAttention("eca", channels).excite
+    s = torch.randn(2, 5, channels)
+    k = eca_kernel_size(channels)
+    conv = torch.nn.functional.conv1d(s.reshape(-1, 1, channels), excite.weight.view(1, 1, k), padding=k // 2)
+    assert torch.allclose(excite(s), conv.view(s.shape), atol=1e-6)
+
+
 @pytest.mark.parametrize("kind", GATES)
 def test_channel_gate_at_t_is_the_gate_of_the_mean_of_positions_up_to_t(kind):
     torch.manual_seed(0)
