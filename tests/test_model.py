@@ -22,9 +22,12 @@ LUONG = dict(attention_combine="luong", attention_values="hidden")  # the design
 ATTENTIONS = [dict(attention="none"), dict(LUONG), dict(LUONG, attention_span=3), dict(LUONG, tie_weights=True),
               RESIDUAL, dict(RESIDUAL, attention_span=3), dict(RESIDUAL, tie_weights=True),
               dict(attention_combine="luong"), dict(attention_values="hidden")]
+# the causal channel gates (channel_attention.py), alone and before the default attention
+GATED = [dict(attention="none", channel_attention="se"), dict(RESIDUAL, channel_attention="se"),
+         dict(attention="none", channel_attention="eca"), dict(RESIDUAL, channel_attention="eca")]
 
 
-@pytest.mark.parametrize("kw", ATTENTIONS)
+@pytest.mark.parametrize("kw", ATTENTIONS + GATED)
 def test_forward_shapes_and_loss(kw):
     model = tiny(**kw)
     ids = torch.randint(0, V, (3, 7))
@@ -49,7 +52,7 @@ def test_classic_config_is_exactly_the_neural_poet_model():
     assert sum(p.numel() for p in model.parameters()) == n_classic
 
 
-@pytest.mark.parametrize("kw", ATTENTIONS)
+@pytest.mark.parametrize("kw", ATTENTIONS + GATED)
 def test_causal_changing_a_char_leaves_earlier_logits_unchanged(kw):
     model = tiny(**kw)
     ids = torch.randint(5, V, (2, 9))
@@ -62,7 +65,7 @@ def test_causal_changing_a_char_leaves_earlier_logits_unchanged(kw):
     assert not torch.allclose(before[:, t], after[:, t])
 
 
-@pytest.mark.parametrize("kw", ATTENTIONS)
+@pytest.mark.parametrize("kw", ATTENTIONS + GATED)
 def test_right_padding_does_not_change_real_positions(kw):
     model = tiny(**kw)
     ids = torch.randint(5, V, (1, 6))
@@ -70,7 +73,7 @@ def test_right_padding_does_not_change_real_positions(kw):
     assert torch.allclose(model(ids)[0], model(padded)[0][:, :6], atol=1e-6)
 
 
-@pytest.mark.parametrize("kw", ATTENTIONS)
+@pytest.mark.parametrize("kw", ATTENTIONS + GATED)
 def test_step_equals_forward(kw):
     model = tiny(**kw)
     ids = torch.randint(0, V, (3, 8))
@@ -82,8 +85,9 @@ def test_step_equals_forward(kw):
             assert torch.allclose(logits, full[:, t], atol=1e-5), t
 
 
-def test_state_reorder_follows_rows():
-    model = tiny()
+@pytest.mark.parametrize("kw", [{}, GATED[1], GATED[3]])
+def test_state_reorder_follows_rows(kw):
+    model = tiny(**kw)
     ids = torch.randint(0, V, (3, 4))
     state = model.init_state(3)
     with torch.no_grad():
@@ -158,7 +162,7 @@ def test_bad_config_is_refused():
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("kw", ATTENTIONS)
+@pytest.mark.parametrize("kw", ATTENTIONS + GATED)
 def test_cuda_step_equals_forward_and_causal(kw):
     model = tiny(**kw).cuda()
     ids = torch.randint(5, V, (3, 8), device="cuda")
