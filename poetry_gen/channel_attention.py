@@ -45,7 +45,8 @@ class ConvAcrossChannels(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         k = eca_kernel_size(channels)
-        self.weight = nn.Parameter(torch.empty(k).uniform_(-k ** -0.5, k ** -0.5))  # conv1d's default init
+        self.weight = nn.Parameter(torch.empty(k))
+        nn.init.uniform_(self.weight, -k ** -0.5, k ** -0.5)  # conv1d's default init for one input channel
         source = torch.arange(channels)[:, None] - torch.arange(channels)[None, :] + k // 2  # (H, H)
         self.register_buffer("tap", source.clamp(0, k - 1), persistent=False)
         self.register_buffer("in_band", (source >= 0) & (source < k), persistent=False)
