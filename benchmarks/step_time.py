@@ -23,7 +23,8 @@ from poetry_gen.config import ModelConfig, OptimConfig
 def variant_configs(data: str, options: list, vocab_size: int) -> tuple[ModelConfig, OptimConfig]:
     """The model and optimisation settings `poetry-gen train` takes from the variant's options."""
     given = vars(build_parser().parse_args(["train", "--data", data, "--out", "unused", *options]))
-    model, optim = ({f.name: given[f.name] for f in fields(part) if f.name in given} for part in (ModelConfig, OptimConfig))
+    model, optim = ({f.name: given[f.name] for f in fields(part) if f.name in given}
+                    for part in (ModelConfig, OptimConfig))
     return ModelConfig(**(model | {"vocab_size": vocab_size})), OptimConfig(**optim)
 
 
