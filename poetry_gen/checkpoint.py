@@ -69,6 +69,8 @@ def _from_version_1(data: dict) -> dict:
     data["theme_words"] = state.pop("theme_words", None)
     flat = state.pop("train_config", None)
     if flat is not None:
+        if not isinstance(flat, dict):  # `name in flat` would test substrings of a str and resume on defaults
+            raise TypeError(f"train_config is a {type(flat).__name__}, not a dict")
         for key, part in (("optim_config", OptimConfig), ("run_config", RunConfig)):
             state[key] = {f.name: flat[f.name] for f in fields(part) if f.name in flat}
     data["train_state"] = state

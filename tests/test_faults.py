@@ -97,9 +97,10 @@ def test_crafted_checkpoints_are_refused_in_one_line(crafted, capsys, change, me
     assert not path.with_name("out.pt").exists()
 
 
-def test_a_malformed_version_1_train_state_is_refused(crafted):
+@pytest.mark.parametrize("train_config", [5, "oops", []])
+def test_a_malformed_version_1_train_state_is_refused(crafted, train_config):
     def as_version_1(data):
-        data.update(format_version=1, train_state={"train_config": 5})
+        data.update(format_version=1, train_state={"train_config": train_config})
     with pytest.raises(PoetryGenError, match="malformed"):
         read_checkpoint(crafted("v1.pt", as_version_1))
 
