@@ -18,7 +18,6 @@ between them need `lines` (`auto` would join them).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Iterable
 
 from .errors import PoetryGenError
