@@ -265,8 +265,7 @@ class SamplingOptions:
         if isinstance(self.rhyme, str):
             validate_rhyme_group(check_text(self.rhyme, "rhyme group", MAX_REQUEST_CHARS))
         _one_of("tones", self.tones, TONES)
-        if not (isinstance(self.candidates, int) and 1 <= self.candidates <= MAX_NUM):
-            raise PoetryGenError(f"candidates must be a whole number from 1 to {MAX_NUM}, not {self.candidates}")
+        check_whole(self.candidates, "candidates", 1, MAX_NUM)
         self.weight_map()
         if self.theme is not None and self.prefix:  # the model was trained on keyword prefixes or none
             raise PoetryGenError("a theme does not go with a prefix: the theme's keywords are the prefix")
