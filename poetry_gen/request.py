@@ -100,7 +100,7 @@ def revision_lines(text: str, line: int) -> list:
     if chars not in CHARS or any(len(l) != chars for l in lines) or ends != marks:
         raise PoetryGenError("a poem to revise has lines of 5 or 7 characters, all of one length, ended by "
                              "，and 。 in turn and by 。 at the end")
-    if not (isinstance(line, int) and not isinstance(line, bool) and 1 <= line <= len(lines)):
+    if not (is_whole(line) and 1 <= line <= len(lines)):
         raise PoetryGenError(f"the poem has lines 1 to {len(lines)}, not {line!r}")
     return lines
 
