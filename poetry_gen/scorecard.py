@@ -93,7 +93,8 @@ def score(poems: Iterable[str], train_poems: Optional[Iterable[str]] = None) -> 
     in_form = [check for check in checks if check.form]
     copied = grams = grams_in_train = None
     if train_poems is not None:
-        wanted_lines, wanted_grams = set(lines), {g for line in lines for g in _trigrams(line)}
+        all_grams = [g for line in lines for g in _trigrams(line)]
+        wanted_lines, wanted_grams = set(lines), set(all_grams)
         seen_lines, seen_grams = set(), set()
         for poem in train_poems:  # streamed: only what the scored poems contain is kept
             for line in split_lines(poem)[0]:
@@ -101,7 +102,6 @@ def score(poems: Iterable[str], train_poems: Optional[Iterable[str]] = None) -> 
                     seen_lines.add(line)
                 seen_grams.update(g for g in _trigrams(line) if g in wanted_grams)
         copied = sum(line in seen_lines for line in lines)
-        all_grams = [g for line in lines for g in _trigrams(line)]
         grams, grams_in_train = len(all_grams), sum(g in seen_grams for g in all_grams)
     return Scorecard(
         poems=len(checks),
