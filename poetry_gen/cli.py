@@ -230,8 +230,9 @@ def _add_generate(sub) -> None:
                     "lines with their marks) per line, in simplified characters; poems (--num) best "
                     "first, separated by a blank line (--format for one poem per line or JSON; check and score "
                     "read each of them back). --candidates poems are written and judged (rerank.py: the model's "
-                    "log-probability, coherence between lines, theme, repetition), and the best printed; --json "
-                    "reports each signal under \"judgement\". Every request is checked before the model loads.")
+                    "log-probability, coherence between lines, theme, repetition, 对仗, rule breaks), and the best "
+                    "printed; --json reports each signal under \"judgement\". Every request is checked before the "
+                    "model loads.")
     what = gen.add_mutually_exclusive_group()
     what.add_argument("--acrostic", metavar="HEADS",
                       help="藏头诗: one line per head character, beginning with it. Without --form, the smallest "
