@@ -62,7 +62,8 @@ class VocabTables:
         logp = logits.float().log_softmax(-1)  # (B, V)
         if not len(self.variant_ids):
             return logp
-        probs = logp.exp().index_add(1, self.standard_ids, logp.exp()[:, self.variant_ids])
+        probs = logp.exp()
+        probs = probs.index_add(1, self.standard_ids, probs[:, self.variant_ids])
         probs[:, self.variant_ids] = 0.0
         return probs.log()
 
