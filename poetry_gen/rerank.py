@@ -74,7 +74,7 @@ def parse_weights(text: str) -> dict:
 
 def _token_logp(model, rows: Sequence[list], scored: Sequence[list], fold=None) -> list:
     """Per row, the log p (a list) of its tokens at the positions `scored` (each given the tokens
-    before it), from the logits as `fold` (sampler.VocabTables.fold_variants) turns them into
+    before it), from the logits as `fold` (constraints.VocabTables.fold_variants) turns them into
     log-probabilities, as the decoder does. Rows of any length, batched by padding at the end (causal:
     padding after a token never changes its probability)."""
     import torch

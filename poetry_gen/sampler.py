@@ -112,8 +112,8 @@ def _candidates(x: torch.Tensor, top_k: int, top_p: float, search: int = 512):
 
 
 class _Decoder:
-    """Per-row bookkeeping of one `decode` call: the tokens so far, which characters occurred, the
-    rhyme-group set and the template breaks."""
+    """Per-row bookkeeping of one `decode` call: the tokens so far, which characters occurred, and the
+    rhyme and tone states (constraints.RhymeState, ToneState)."""
 
     def __init__(self, tables: VocabTables, layout: Layout, controls: Controls, options: SamplingOptions,
                  batch: int, device):
@@ -204,9 +204,9 @@ class _Decoder:
         return index.gather(1, torch.multinomial(probs, 1, generator=generator))[:, 0]
 
     def record(self, p: int, tokens: torch.Tensor, logits: Optional[torch.Tensor]) -> torch.Tensor:
-        """Store the rows' tokens at position p and update the bookkeeping; `logits` (the raw ones
-        before p) when the token is the decoder's choice and counts towards the score. Returns the
-        tokens to feed (<pad> for rows whose poem has ended)."""
+        """Store the rows' tokens at position p and update the bookkeeping; `logits` (those before p,
+        variant glyphs folded: VocabTables.fold_variants) when the token is the decoder's choice and
+        counts towards the score. Returns the tokens to feed (<pad> for rows whose poem has ended)."""
         line, col = divmod(p, self.C + 1)
         ended = tokens == self.t.vocab.eos_id
         tokens = tokens.masked_fill(self.done | ended, self.t.vocab.pad_id)
