@@ -60,8 +60,8 @@ class Poem:
     # or priming text), and the poem's characters and marks (simplified, as written).
     prompt_ids: tuple = field(default=(), repr=False)
     ids: tuple = field(default=(), repr=False)
-    # How the candidates were judged (rerank.py): total, and each signal (logprob, coherence, theme,
-    # repetition); None when they were not (--candidates 1).
+    # How the candidates were judged (rerank.py): total, and each signal that applies (logprob, coherence,
+    # theme, repetition, parallelism, rule_breaks); None when they were not (--candidates 1).
     judgement: Optional[dict] = None
 
     def couplets(self) -> list:
