@@ -228,8 +228,8 @@ class ToneState:
         return (~ping_ping | self.t.fits_ze) & (~isolated | self.t.fits_ping)  # (B, V)
 
     def record(self, line: int, col: int, tokens: torch.Tensor, live: torch.Tensor) -> None:
-        self.may_be_ping[:, col] = self.t.fits_ping[tokens]
+        ping, ze = self.t.fits_ping[tokens][:, None], self.t.fits_ze[tokens][:, None]  # (B, 1)
+        self.may_be_ping[:, col] = ping[:, 0]
         req = self.codes[:, line, col]  # (K,)
-        fit = ((req == _FREE) | ((req == _PING) & self.t.fits_ping[tokens][:, None])
-               | ((req == _ZE) & self.t.fits_ze[tokens][:, None]))  # (B, K)
+        fit = (req == _FREE) | ((req == _PING) & ping) | ((req == _ZE) & ze)  # (B, K)
         self.breaks += (~fit & live[:, None]).long()
