@@ -12,23 +12,21 @@ ending where the next begins, 江上雪 | 雪中, not a 叠字).
 from __future__ import annotations
 
 import argparse
-import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
 from .files import write_atomic
-from .text import LINE_MARKS, fold_variants
+from .text import fold_variants, split_lines
 
 TABLE = Path(__file__).with_name("data") / "reduplications.txt"
 MIN_COUNT = 5
-_LINE_SPLIT = re.compile(f"[{LINE_MARKS}]")
 
 
 def doubles(poem: str) -> list:
     """The characters doubled inside the poem's lines, once per double: 萧萧下，年年。→ ['萧', '年']."""
-    return [a for line in _LINE_SPLIT.split(poem) for a, b in zip(line, line[1:]) if a == b]
+    return [a for line in split_lines(poem)[0] for a, b in zip(line, line[1:]) if a == b]
 
 
 def count_doubles(poems: Iterable[str]) -> Counter:
