@@ -285,7 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         page = self.server.app.pages.get(path)
         if page is None:
-            self._send(404, json.dumps({"error": f"no page {self.path}"}).encode(), "application/json")
+            self._send_json(Response(404, {"error": f"no page {self.path}"}))
         else:
             self._send(200, *page)
 
