@@ -150,8 +150,7 @@ function drawLine(candidate, index, i) {
     cell.title = notes.join("; ");
     row.append(cell);
   });
-  const mark = (traditionalOn() ? candidate.traditional.poem : candidate.poem.poem)
-    .split(/[^，。？！；：]+/).filter(Boolean)[i] || "";
+  const mark = poemText(candidate).split(/[^，。？！；：]+/).filter(Boolean)[i] || "";
   row.append(el("span", {class: "punct"}, mark));
   const redo = el("button", {type: "button", class: "redo", title: `write line ${i + 1} again`,
                              "data-line": String(i + 1)}, "↻");
