@@ -9,6 +9,7 @@ const HINTS = {
   free: ["", ""],
 };
 const TEXT_FIELD = {acrostic: "acrostic", theme: "theme", start: "start"};
+const NO_SERVER = "The server did not answer. Is `poetry-gen serve` still running?";
 
 const $ = (id) => document.getElementById(id);
 // What is shown: the last answer's candidates, each {poem, traditional, check} as the API gives them.
@@ -33,7 +34,7 @@ async function api(endpoint, body) {
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
     });
   } catch (err) {
-    throw new Error("The server did not answer. Is `poetry-gen serve` still running?");
+    throw new Error(NO_SERVER);
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.error || `The server answered ${response.status}.`);
@@ -297,5 +298,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("request").addEventListener("submit", generate);
   $("check-form").addEventListener("submit", checkPoem);
   $("traditional").addEventListener("change", render);
-  loadInfo().catch(() => showError("The server did not answer. Is `poetry-gen serve` still running?"));
+  loadInfo().catch(() => showError(NO_SERVER));
 });
