@@ -7,8 +7,9 @@ model (or --checkpoint). Optionally saves screenshots of the page for the README
 
 The clock runs in the page (performance.now): from the click to the moment the status line says the poem
 is written, which the page sets after drawing it. Between the clicks the library writes the same poem
-alone, so that what the page and the server add shows apart from the machine's load. The target: ≤ 300 ms. Chromium comes from the system
-(Debian: apt-get install chromium fonts-wqy-microhei). Run from the repository root.
+alone, so that what the page and the server add shows apart from the machine's load. The target: ≤ 300 ms.
+Chromium comes from the system (Debian: apt-get install chromium fonts-wqy-microhei). Run from the
+repository root.
 """
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ lock, held only while it writes (or reads) a poem: on a CPU one generation alrea
 so two at once would each take twice as long, and one at a time keeps each one's latency what a single
 user sees; torch's modules are also not documented as safe to call from several threads. Checking a poem
 never takes the lock (the 平水韵 tables are read-only once built), so it is not held up by generation.
-Generation is bounded in time: a request is capped (num, lines, text length), and
-one that cannot get the model within `lock_wait` seconds gets 503 rather than queueing without end.
+Generation is bounded in time: a request is capped (num, lines, text length), and one that cannot get
+the model within `lock_wait` seconds gets 503 rather than queueing without end.
 
 Other web pages: any site the user visits can send requests to 127.0.0.1, and with DNS rebinding (its own
 name made to resolve to 127.0.0.1) read the answers. So a request whose Host is not a name this server

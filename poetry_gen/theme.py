@@ -32,9 +32,9 @@ it is a word Tang poets wrote. A request is reduced to such words in three steps
 "Attested" needs counts over the training poems: `word_counts` computes them (characters and
 2-character sequences, per poem); `corpus build` writes the attested ones (~36k words, 0.2 MB for the
 Tang collection) beside the corpus and training stores them in the checkpoint's "theme_words"
-(corpus.load_theme_words), so a generator needs nothing
-but its checkpoint (`parse_theme_words`). Without them (a checkpoint trained before) every word whose
-characters the vocabulary has counts as attested, and only the table maps anything.
+(corpus.load_theme_words), so a generator needs nothing but its checkpoint (`parse_theme_words`).
+Without them (a checkpoint trained before) every word whose characters the vocabulary has counts as
+attested, and only the table maps anything.
 """
 from __future__ import annotations
 
