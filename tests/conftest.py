@@ -6,6 +6,8 @@ corpus pipeline must give for it, so tests compute their expectations from this 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 from typing import NamedTuple, Optional
@@ -186,6 +188,16 @@ def _tiny_checkpoint(path, vocab, train_state=None, theme_words=None, **config):
                                         "attention_heads": 2, **config})
     save_checkpoint(path, model=PoetryLM(config), vocab=vocab, train_state=train_state or {}, theme_words=theme_words)
     return path
+
+
+@pytest.fixture(scope="session")
+def fresh_python():
+    """fresh_python(code) -> the finished `python -c code`, in a new process at the repository's root: what
+    a user's first import sees (which modules load, and when)."""
+    def run(code: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).resolve().parents[1])
+    return run
 
 
 @pytest.fixture(scope="session")

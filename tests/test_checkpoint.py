@@ -125,20 +125,15 @@ def test_a_newer_field_missing_from_a_stored_config_takes_its_absent_value():
 
 
 @pytest.mark.slow
-def test_loading_skips_random_initialisation_and_torch_dynamo(built_corpus, tiny_checkpoint, tmp_path):
+def test_loading_skips_random_initialisation_and_torch_dynamo(built_corpus, tiny_checkpoint, tmp_path, fresh_python):
     # Every weight comes from the file; initialising them first cost a quarter of a second, and the
     # shape check on the meta device imported torch._dynamo (seconds) before the first poem.
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from poetry_gen.corpus import load_vocab
 
     path = tiny_checkpoint(tmp_path / "m.pt", load_vocab(built_corpus))
     code = ("import sys, torch; from poetry_gen.checkpoint import load_checkpoint; "
             f"ckpt = load_checkpoint({str(path)!r}); print('torch._dynamo' in sys.modules)")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         cwd=Path(__file__).resolve().parents[1])
+    run = fresh_python(code)
     assert run.stdout.strip() == "False", run.stderr
     loaded = load_checkpoint(path).model.state_dict()
     stored = torch.load(path, weights_only=True)["state_dict"]

@@ -266,23 +266,21 @@ def test_mistakes_that_need_no_model_are_reported_before_it_loads(monkeypatch, c
     assert err.startswith("poetry-gen: error: ") and err.count("\n") == 1, err
 
 
-def test_a_mistake_is_reported_without_importing_torch():
+def test_a_mistake_is_reported_without_importing_torch(fresh_python):
     code = ("import sys; from poetry_gen.cli import main; "
             "codes = [main(['generate', *a]) for a in (['--num', '0'], ['--form', '六绝'], ['--rhyme', '屋'])]; "
             "print(codes, 'torch' in sys.modules)")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         cwd=Path(__file__).resolve().parents[1])
+    run = fresh_python(code)
     assert run.stdout.split() == ["[2,", "2,", "2]", "False"], run.stderr
     assert run.stderr.count("poetry-gen: error: ") == 3
 
 
 @pytest.mark.slow
-def test_the_package_exports_its_types_without_importing_torch_until_asked():
+def test_the_package_exports_its_types_without_importing_torch_until_asked(fresh_python):
     code = ("import sys, poetry_gen; from poetry_gen import SamplingOptions, __version__; "
             "before = 'torch' in sys.modules; from poetry_gen import Generator, Poem; "
             "print(before, 'torch' in sys.modules, Generator.__module__, Poem.__module__, __version__)")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         cwd=Path(__file__).resolve().parents[1])
+    run = fresh_python(code)
     assert run.stdout.split() == ["False", "True", "poetry_gen.generator", "poetry_gen.generator",
                                   __version__], run.stderr
 
