@@ -6,6 +6,7 @@ train/val/test by a fixed hash rule, encoded as character ids. `build_corpus` wr
     {split}.ids.npy        every poem's ids concatenated: no BOS/EOS, no padding (uint16 when it fits)
     {split}.offsets.npy    int64, n_poems + 1 offsets: poem i is ids[offsets[i]:offsets[i + 1]]
     {split}.txt            the cleaned simplified poems, one per line, same order
+    {split}.tags.json      per poem, same order: {"collection": "tang", "genre": "shi", "form": "七绝"}
     {split}.keywords.json  per poem, up to 3 jieba keywords (for theme conditioning); not with keywords=False
     theme_words.txt        the words poets used (theme.word_counts of train), most frequent first, one line
                            of space-separated words: training stores it in the checkpoint; not with keywords=False
@@ -27,7 +28,7 @@ import tarfile
 import zlib
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, NamedTuple, Optional
 
 import numpy as np
 from tqdm import tqdm
@@ -54,6 +55,13 @@ _POEM_FILE = re.compile(r"poet\.(tang|song)\.(\d+)\.json")
 _KEYWORD_CHUNK = 500  # poems per task sent to a keyword worker: IPC stays negligible, the last task short
 
 
+class RawPoem(NamedTuple):
+    """A poem as its source stores it, with where it came from."""
+    raw: str  # ''.join(paragraphs), or a text corpus's line: what the split rule hashes
+    collection: Optional[str]  # None for a text corpus
+    genre: str = "shi"
+
+
 def split_of(raw: str) -> str:
     """The held-out rule every benchmark of this project shares.
 
@@ -66,7 +74,7 @@ def split_of(raw: str) -> str:
 
 # --- reading sources ------------------------------------------------------------------------------
 
-def read_source(source, collection: str = "tang", progress: bool = False) -> tuple[str, list[str]]:
+def read_source(source, collection: str = "tang", progress: bool = False) -> tuple[str, list[RawPoem]]:
     """(kind, raw poems in a deterministic order) from a chinese-poetry directory or npm tarball
     (kind "chinese-poetry"), or a text file / directory of .txt files with one poem per line ("text")."""
     if collection not in COLLECTIONS:
@@ -88,7 +96,7 @@ def read_source(source, collection: str = "tang", progress: bool = False) -> tup
         for text_file in texts:
             budget.take(text_file, text_file.stat().st_size)
             lines += _text_lines(text_file)
-        return "text", lines
+        return "text", [RawPoem(line, None) for line in lines]
     if not path.is_file():  # a device or a pipe (/dev/zero) would be read without end
         raise PoetryGenError(f"{source}: not a regular file or a directory")
     if tarfile.is_tarfile(path):
@@ -96,7 +104,7 @@ def read_source(source, collection: str = "tang", progress: bool = False) -> tup
         if not files:
             raise PoetryGenError(f"{source}: no {_pattern(wanted)} files in this tarball")
         return "chinese-poetry", _parse_poem_files(files, progress)
-    return "text", _text_lines(path)
+    return "text", [RawPoem(line, None) for line in _text_lines(path)]
 
 
 def _pattern(collections: Iterable[str]) -> str:
@@ -163,10 +171,11 @@ def _tarball_poem_files(path: Path, collections, progress: bool) -> list[tuple[s
     return sorted(found, key=lambda item: _sort_key(collections, item[0].rsplit(":", 1)[-1]))
 
 
-def _parse_poem_files(files: list[tuple[str, bytes]], progress: bool) -> list[str]:
+def _parse_poem_files(files: list[tuple[str, bytes]], progress: bool) -> list[RawPoem]:
     poems = []
     for name, data in tqdm(files, desc="parsing", unit="file", disable=_no_bar(progress), file=sys.stderr):
-        poems.extend(_poems_in(name, data))
+        collection = _POEM_FILE.fullmatch(name.rsplit("/", 1)[-1])[1]
+        poems.extend(RawPoem(raw, collection) for raw in _poems_in(name, data))
     return poems
 
 
@@ -287,14 +296,14 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
     out = Path(out_dir)
     _check_replaceable(out)
     kind, raws = read_source(source, collection, progress)
-    splits, dropped = _clean_and_split(raws, forms)
+    splits, tags, dropped = _clean_and_split(raws, forms)
     if not any(splits.values()):
         raise PoetryGenError(f"{source}: no poem left after cleaning and filtering ({len(raws)} read)")
     if not splits["train"]:
         raise PoetryGenError(f"{source}: no poem falls in the train split, so there is no vocabulary to build")
 
     vocab = Vocab.build(splits["train"], min_count=min_count)
-    histogram = Counter(form_of(p) or "other" for poems in splits.values() for p in poems)
+    histogram = Counter(t["form"] or "other" for split_tags in tags.values() for t in split_tags)
     stats = {
         "format": FORMAT,
         "source": str(source),
@@ -316,19 +325,21 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
         poem_keywords = {name: every[bounds[i]:bounds[i + 1]] for i, name in enumerate(SPLITS)}
         theme_words = list(word_counts(splits["train"]))
         stats["theme_words"] = len(theme_words)
-    _write_corpus(out, vocab, splits, poem_keywords, theme_words, stats)
+    _write_corpus(out, vocab, splits, tags, poem_keywords, theme_words, stats)
     return stats
 
 
-def _clean_and_split(raws: list[str], forms: Optional[list[str]]) -> tuple[dict[str, list[str]], dict[str, int]]:
-    """(cleaned poems per split, counts of the poems dropped per reason)."""
+def _clean_and_split(raws: list[RawPoem], forms: Optional[list[str]]
+                     ) -> tuple[dict[str, list[str]], dict[str, list[dict]], dict[str, int]]:
+    """(cleaned poems per split, their tags per split, counts of the poems dropped per reason)."""
     splits = {name: [] for name in SPLITS}
+    tags = {name: [] for name in SPLITS}
     dropped = dict.fromkeys(["empty", "lacuna", "non_chinese", "duplicate", "duplicate_across_splits", "form",
                              "too_long"], 0)
     seen = {}  # cleaned poem → its split; the first occurrence wins
-    for raw in raws:
-        poem, reason = clean(raw)
-        split = split_of(raw)
+    for source in raws:
+        poem, reason = clean(source.raw)
+        split = split_of(source.raw)
         if reason:
             dropped[reason] += 1
         elif poem in seen:
@@ -336,11 +347,18 @@ def _clean_and_split(raws: list[str], forms: Optional[list[str]]) -> tuple[dict[
             dropped["duplicate_across_splits"] += seen[poem] != split
         else:
             seen[poem] = split
-            if forms is None or form_of(poem) in forms:
+            form = form_of(poem)
+            if forms is None or form in forms:
                 splits[split].append(poem)
+                tags[split].append(poem_tags(source.collection, source.genre, form))
             else:
                 dropped["form"] += 1
-    return splits, dropped
+    return splits, tags, dropped
+
+
+def poem_tags(collection: Optional[str], genre: str, form: Optional[str]) -> dict:
+    """One entry of {split}.tags.json (see INTERFACES: what cond, tunes and couplet read)."""
+    return {"collection": collection, "genre": genre, "form": form}
 
 
 def _check_replaceable(out: Path) -> None:
@@ -365,12 +383,13 @@ def _check_replaceable(out: Path) -> None:
                              f"which a rebuild would delete; move them away or choose another --out")
 
 
-def _write_corpus(out: Path, vocab: Vocab, splits: dict[str, list[str]],
+def _write_corpus(out: Path, vocab: Vocab, splits: dict[str, list[str]], tags: dict[str, list[dict]],
                   keywords: Optional[dict[str, list[list[str]]]], theme_words: Optional[list[str]],
                   stats: dict) -> None:
     with replacing_directory(out) as tmp:
         for name, poems in splits.items():
             _write_split(tmp, name, poems, vocab)
+            _write_json(tmp / f"{name}.tags.json", tags[name], indent=None)
             if keywords is not None:
                 _write_json(tmp / f"{name}.keywords.json", keywords[name], indent=None)
         if theme_words is not None:
@@ -473,3 +492,16 @@ def load_theme_words(directory) -> str:
 def load_keywords(directory, split: str) -> list[list[str]]:
     _check_split(split)
     return _read_json(_built_file(directory, f"{split}.keywords.json"))
+
+
+def load_tags(directory, split: str) -> list[dict]:
+    """Per poem of the split, in order: {"collection", "genre", "form"} (see the module docstring). A corpus
+    built before corpus build wrote them gets shi tags derived from its text, collection unknown."""
+    _check_split(split)
+    path = Path(directory) / f"{split}.tags.json"
+    if path.is_file():
+        tags = _read_json(path)
+        if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
+            raise PoetryGenError(f"{path}: corrupt tags (expected a JSON list of objects)")
+        return tags
+    return [poem_tags(None, "shi", form_of(poem)) for poem in load_poems(directory, split)]

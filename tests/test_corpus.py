@@ -71,6 +71,39 @@ def test_stats_counts(built_corpus):
     assert stats["collection"] == "tang" and stats["source_kind"] == "chinese-poetry"
 
 
+def expected_tags(poems, collection) -> dict[str, list[dict]]:
+    tags = {name: [] for name in corpus.SPLITS}
+    for poem in poems:
+        if poem.clean is not None:
+            tags[expected_split("".join(poem.paragraphs))].append(
+                {"collection": collection(poem), "genre": "shi", "form": poem.form})
+    return tags
+
+
+def test_tags_name_each_poems_collection_genre_and_form(built_corpus):
+    expected = expected_tags(TANG_POEMS, lambda poem: "tang")
+    for split in corpus.SPLITS:
+        assert corpus.load_tags(built_corpus, split) == expected[split]
+
+
+def test_tags_of_a_build_of_two_collections(poem_source, tmp_path):
+    build(poem_source, tmp_path / "out", collection="tang+song", keywords=False)
+    expected = expected_tags(TANG_POEMS + SONG_POEMS, lambda poem: poem.file.split(".")[1])
+    assert "song" in {t["collection"] for t in expected["train"]}
+    for split in corpus.SPLITS:
+        assert corpus.load_tags(tmp_path / "out", split) == expected[split]
+
+
+def test_a_corpus_built_before_tags_gets_shi_tags_from_its_text(built_corpus, tmp_path):
+    import shutil
+
+    older = shutil.copytree(built_corpus, tmp_path / "older")
+    for split in corpus.SPLITS:
+        (older / f"{split}.tags.json").unlink()
+        assert corpus.load_tags(older, split) == [{**t, "collection": None}
+                                                  for t in corpus.load_tags(built_corpus, split)]
+
+
 def test_the_build_writes_the_theme_words_of_train_and_an_older_build_counts_them(built_corpus, tmp_path):
     import shutil
 
@@ -181,6 +214,7 @@ def test_text_file_corpus_hashes_each_line_as_given(tmp_path):
         assert corpus.load_poems(tmp_path / "out", split) == expected[split]
     assert stats["read"] == len(lines) + 1 and stats["dropped"]["duplicate"] == 1
     assert stats["source_kind"] == "text" and stats["collection"] is None
+    assert {t["collection"] for t in corpus.load_tags(tmp_path / "out", "train")} == {None}
 
 
 def test_directory_of_text_files(tmp_path):
