@@ -1,0 +1,272 @@
+"""The tune table (词谱): each common tune's lines, marks, per-position tones and rhymes, derived from
+the ci of a built corpus.
+
+No package ships a 词谱 (and the ones on the web are GPL), so the table is measured: `derive_tunes`
+reads the train split's ci of each tune with at least `min_ci` of them and writes, for the prevailing
+form of the tune,
+
+    ci "浣溪沙" (775 ci) ──► total length: the most common one (42)
+                            rhymes: line ends present in most of those ci, linked when their characters
+                                    share a 词林正韵 部 (cilin) in at least half of them; each linked group
+                                    is a rhyme set (a, b, ...), 平 or 仄 by the 部 they share
+                            shape ci: those of that length with a mark after every rhyme (the prevailing
+                                    form, whatever its commas): their count is `shape_ci`
+                            lines: the most common split into lines of the shape ci, each line's mark
+                                    the most common one there
+                            tones: per position, 平 or 仄 where ≥ 80% of the shape ci with a known tone
+                                    there agree (prosody.line_tones), else 中
+                            片: where the second stanza ends like the first (see _stanzas)
+
+Long tunes are punctuated many ways (水调歌头 has dozens of comma variants), which is why ci are
+compared by total length and rhyme positions, and the comma split is only chosen at the end.
+
+The table (`poetry_gen/data/tunes.json`, INTERFACES §3) is written by `poetry-gen corpus tunes DIR`
+and read by `load_tunes`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+from typing import Iterable, Optional
+
+from . import cilin
+from .errors import PoetryGenError
+from .files import write_atomic
+from .prosody import EITHER, PING, ZE, line_tones
+from .text import is_hanzi
+
+FORMAT = 1
+TUNES_FILE = Path(__file__).parent / "data" / "tunes.json"
+CI_MARKS = "，。、？！；："  # the marks that end a line of ci ('、' a pause inside a sentence, 逗)
+MIN_CI = 50  # tunes with fewer train ci are left out of the table
+FIXED_SHARE = 0.8  # a position's tone is fixed when this share of the ci with a known tone agree
+LINK_SHARE = 0.5  # two line ends rhyme together when their characters share a 部 in this share of ci
+CUT_SHARE = 0.5  # a position is a candidate rhyme when this share of ci end a line there
+SHORT_TUNE = 40  # a tune of at most this many characters whose stanzas do not repeat has one 片
+
+_LINE = re.compile(f"([^{CI_MARKS}]+)([{CI_MARKS}])")
+
+
+@dataclass(frozen=True)
+class TuneLine:
+    chars: int
+    mark: str  # the punctuation after the line
+    tones: str  # 平/仄/中 per character
+    rhyme: Optional[str]  # a rhyme-set label ("a", "b", ...) or None
+
+
+@dataclass(frozen=True)
+class Tune:
+    name: str
+    ci: int  # train ci of this tune
+    shape_ci: int  # of them, those of the prevailing length and rhymes: the tones come from these
+    lines: tuple  # TuneLine per line
+    stanza_lines: tuple  # lines per 片
+    rhymes: dict  # rhyme-set label → 平 or 仄
+
+    @property
+    def chars(self) -> int:
+        return sum(line.chars for line in self.lines)
+
+    @property
+    def shape(self) -> tuple:
+        """Characters per line: (7, 7, 7, 7, 7, 7) for 浣溪沙."""
+        return tuple(line.chars for line in self.lines)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "ci": self.ci, "shape_ci": self.shape_ci,
+                "lines": [{"chars": l.chars, "mark": l.mark, "tones": l.tones, "rhyme": l.rhyme} for l in self.lines],
+                "stanza_lines": list(self.stanza_lines), "rhymes": dict(self.rhymes)}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "Tune":
+        lines = tuple(TuneLine(l["chars"], l["mark"], l["tones"], l["rhyme"]) for l in raw["lines"])
+        return cls(raw["name"], raw["ci"], raw.get("shape_ci", raw["ci"]), lines, tuple(raw["stanza_lines"]),
+                   dict(raw["rhymes"]))
+
+
+def ci_lines(text: str) -> Optional[list]:
+    """[(line, mark), ...] of a ci, or None unless it is all hanzi lines each ended by a mark."""
+    found = _LINE.findall(text)
+    if not found or sum(len(line) + 1 for line, _ in found) != len(text):
+        return None
+    if not all(is_hanzi(ch) for line, _ in found for ch in line):
+        return None
+    return found
+
+
+# --- deriving the table ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Ci:
+    """One ci, cut free of its commas: its characters and where its lines end."""
+
+    chars: str
+    ends: tuple  # 0-based index of the last character of each line
+    marks: tuple  # the mark after each line
+    tones: tuple  # per character: the tones it may take (prosody.line_tones)
+
+    @classmethod
+    def parse(cls, text: str) -> Optional["_Ci"]:
+        lines = ci_lines(text)
+        if lines is None:
+            return None
+        ends, total = [], 0
+        for line, _ in lines:
+            total += len(line)
+            ends.append(total - 1)
+        tones = tuple(t for line, _ in lines for t in line_tones(line))
+        return cls("".join(line for line, _ in lines), tuple(ends), tuple(mark for _, mark in lines), tones)
+
+
+def derive_tunes(ci: Iterable[tuple], min_ci: int = MIN_CI) -> list:
+    """Tunes (most ci first) from (tune name, ci text) pairs: every tune with at least `min_ci`."""
+    by_tune = {}
+    for name, text in ci:
+        if name:
+            by_tune.setdefault(name, []).append(text)
+    tunes = []
+    for name, texts in sorted(by_tune.items(), key=lambda item: (-len(item[1]), item[0])):
+        if len(texts) < min_ci:
+            continue
+        parsed = [c for c in map(_Ci.parse, texts) if c is not None]
+        tune = _derive_tune(name, len(texts), parsed)
+        if tune is not None:
+            tunes.append(tune)
+    return tunes
+
+
+def _derive_tune(name: str, count: int, parsed: list) -> Optional[Tune]:
+    if not parsed:
+        return None
+    length = Counter(len(c.chars) for c in parsed).most_common(1)[0][0]
+    same_length = [c for c in parsed if len(c.chars) == length]
+    sets = _rhyme_sets(same_length)
+    rhyme_positions = {p for positions in sets for p in positions}
+    shape = [c for c in same_length if rhyme_positions <= set(c.ends)]
+    if not shape:
+        return None
+    ends = Counter(c.ends for c in shape).most_common(1)[0][0]
+    marks = [Counter(c.marks[i] for c in shape if c.ends == ends).most_common(1)[0][0] for i in range(len(ends))]
+    tones = _fixed_tones(shape, length)
+    labels = {}  # position → label, labels in order of first appearance
+    kinds = {}
+    for positions in sorted(sets, key=min):
+        label = "abcdefghijklmnopqrstuvwxyz"[len(kinds)]
+        kinds[label] = _rhyme_tone(shape, positions)
+        labels.update(dict.fromkeys(positions, label))
+    lines, start = [], 0
+    for end, mark in zip(ends, marks):
+        lines.append(TuneLine(end + 1 - start, mark, "".join(tones[start:end + 1]), labels.get(end)))
+        start = end + 1
+    return Tune(name, count, len(shape), tuple(lines), _stanzas(lines, kinds), kinds)
+
+
+def _rhyme_sets(ci: list) -> list:
+    """Sets of character positions that rhyme together: the line ends most ci share, linked when their
+    characters share a 部 in at least LINK_SHARE of the ci; a set is a connected group of links."""
+    cut_counts = Counter(p for c in ci for p in c.ends)
+    candidates = sorted(p for p, n in cut_counts.items() if n >= CUT_SHARE * len(ci))
+    found = [{p: cilin.sections(c.chars[p]) for p in candidates} for c in ci]
+    parent = {p: p for p in candidates}
+
+    def root(p):
+        while parent[p] != p:
+            p = parent[p]
+        return p
+
+    for a, b in combinations(candidates, 2):
+        if sum(bool(f[a] & f[b]) for f in found) >= LINK_SHARE * len(ci):
+            parent[root(b)] = root(a)
+    groups = {}
+    for p in candidates:
+        groups.setdefault(root(p), set()).add(p)
+    return [frozenset(g) for g in groups.values() if len(g) > 1]
+
+
+def _rhyme_tone(ci: list, positions) -> str:
+    """平 or 仄: the tone of the 部 the set's characters share, in most ci where they share one."""
+    votes = Counter(s.tone for c in ci for s in cilin.shared_sections(c.chars[p] for p in positions))
+    return PING if votes[PING] >= votes[ZE] else ZE
+
+
+def _fixed_tones(ci: list, length: int) -> list:
+    out = []
+    for p in range(length):
+        known = Counter(next(iter(c.tones[p])) for c in ci if len(c.tones[p]) == 1)
+        total = sum(known.values())
+        tone, n = known.most_common(1)[0] if known else (EITHER, 0)
+        out.append(tone if total and n >= FIXED_SHARE * total else EITHER)
+    return out
+
+
+def _stanzas(lines: list, kinds: dict) -> tuple:
+    """Lines per 片. The second stanza of a two-片 tune repeats the first, most of all at its end
+    (后结同前结). Aligned at their ends, the two stanzas match (length and rhyme tone) in at least two
+    and half the longer one's units: first compared by rhyme segment (the lines up to a rhyme, so
+    that commas do not matter: 水龙吟), then line by line (浣溪沙, whose 下片 opens on a line that does
+    not rhyme); on a tie, the split nearest the middle by characters. A tune without such a repeat is
+    one 片 if short (at most SHORT_TUNE characters: 如梦令), else two split at the rhyme nearest the
+    middle (清平乐, 八声甘州). A 片 ends on a rhyme."""
+    ends = [i + 1 for i, line in enumerate(lines) if line.rhyme is not None]  # line counts after a rhyme
+    if not ends:
+        return (len(lines),)
+    segments = [lines[a:b] for a, b in zip([0] + ends, ends)]
+    by_segment = [(sum(l.chars for l in seg), kinds[seg[-1].rhyme]) for seg in segments]
+    by_line = [(l.chars, kinds.get(l.rhyme)) for l in lines]
+    total = sum(l.chars for l in lines)
+
+    def balance(k):  # k: lines in the first 片
+        return -abs(2 * sum(l.chars for l in lines[:k]) - total)
+
+    for units, to_lines in ((by_segment, lambda j: ends[j - 1]), (by_line, lambda j: j)):
+        best = _repeat_split(units, [j for j in range(1, len(units)) if to_lines(j) in ends], to_lines, balance)
+        if best is not None:
+            return best, len(lines) - best
+    if total <= SHORT_TUNE:
+        return (len(lines),)
+    best = max(ends[:-1], key=balance, default=None)
+    return (len(lines),) if best is None else (best, len(lines) - best)
+
+
+def _repeat_split(units: list, splits: list, to_lines, balance) -> Optional[int]:
+    """The number of lines of the first 片 at the split of `units` whose halves match best at their
+    ends, or None when no split matches in at least two units and half the longer half's."""
+    def matches(j):
+        return sum(a == b for a, b in zip(reversed(units[:j]), reversed(units[j:])))
+
+    repeated = [j for j in splits if matches(j) >= max(2, max(j, len(units) - j) / 2)]
+    if not repeated:
+        return None
+    return to_lines(max(repeated, key=lambda j: (matches(j), balance(to_lines(j)))))
+
+
+# --- the table file -------------------------------------------------------------------------------
+
+def write_tunes(path, tunes: list, source: str, min_ci: int) -> Path:
+    """Write the table (atomically), one tune a line so that a rebuild's diff shows which tunes moved."""
+    head = json.dumps({"format": FORMAT, "source": source, "min_ci": min_ci}, ensure_ascii=False)[:-1]
+    rows = ",\n".join(json.dumps(t.to_dict(), ensure_ascii=False) for t in tunes)
+    return write_atomic(path, f'{head}, "tunes": [\n{rows}\n]}}\n')
+
+
+@lru_cache(maxsize=None)
+def _load(path: str) -> dict:
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise PoetryGenError(f"{path}: cannot read the tune table ({e})") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise PoetryGenError(f"{path}: not a tune table of format {FORMAT}")
+    tunes = [Tune.from_dict(t) for t in raw["tunes"]]
+    return {t.name: t for t in tunes}
+
+
+def load_tunes(path=TUNES_FILE) -> dict:
+    """name → Tune, most ci first, from the package's table (or another written by `corpus tunes`)."""
+    return dict(_load(str(path)))
