@@ -6,6 +6,7 @@
     poetry-gen eval --checkpoint CKPT --poems FILE
     poetry-gen export CKPT OUT
     poetry-gen generate --acrostic 春夏秋冬
+    poetry-gen couplet 春回大地千山秀
     poetry-gen check POEM  |  poetry-gen score FILE
     poetry-gen bench --data DIR
     poetry-gen serve [--port 8000]
@@ -377,18 +378,64 @@ def _write_output(text: str, out) -> None:
     write_atomic(out, text)
 
 
+# --- couplet --------------------------------------------------------------------------------
+
+def _add_couplet(sub) -> None:
+    couplet = sub.add_parser(
+        "couplet", help="对对子: write the second line (下联) of a couplet to its first (上联)",
+        description="Write --num second lines (下联) for the first line (上联) FIRST, best first, one couplet "
+                    "per line. By construction each 下联 has the 上联's length, ends 平, and repeats no "
+                    "character of the 上联, nor one of its own except where the 上联 repeats one (there it "
+                    "repeats its own the same way). Its tones are set against the 上联's at the key "
+                    "positions (the 2nd, 4th, 6th and last character) as --tones says. --candidates are "
+                    "written and judged as poems are (rerank.py), with the 对仗 of the two lines for "
+                    "parallelism and the key positions whose tones do not oppose for rule_breaks. A 上联 "
+                    "ending 平 is answered with a warning (--strict: refused). --json adds each couplet's "
+                    "rules, tones and 对仗 by position.")
+    couplet.add_argument("first", metavar="FIRST", help="the 上联: 4 to 11 Chinese characters, e.g. 春回大地千山秀")
+    couplet.add_argument("--strict", action="store_true", help="refuse a 上联 that ends 平 (exit status 2)")
+    _add_fields(couplet.add_argument_group("sampling"), SamplingOptions,
+                skip=("theme", "repeat_penalty", "prefix"))
+    couplet.add_argument("--json", action="store_true",
+                         help="one JSON object per couplet: poem, score, seed, judgement, and under \"couplet\" "
+                              "its rules, tones, 对仗 (score and by position) and pairing")
+    couplet.add_argument("--checkpoint", metavar="CKPT", help="the model (default: the one shipped with poetry_gen)")
+    couplet.add_argument("--device", default="auto", choices=DEVICES)
+    couplet.add_argument("--threads", type=int, default=1, metavar="N", help="CPU threads for torch (default: 1)")
+    couplet.set_defaults(func=_couplet)
+
+
+def _couplet(args) -> int:
+    from .couplet import plan_couplet
+
+    options = SamplingOptions(**_given(args, SamplingOptions))
+    plan = plan_couplet(args.first, args.strict)  # checked before the model loads
+    for message in (*options.warnings(), *plan.warnings):
+        print(f"poetry-gen: warning: {message}", file=sys.stderr)
+    from .generator import load_generator
+    from .poemtext import format_poems
+
+    gen = load_generator(args.checkpoint, device=args.device, threads=args.threads, cache_dir=user_cache_dir())
+    sys.stdout.write(format_poems(gen.write_couplet(plan, options), "json" if args.json else "lines"))
+    return 0
+
+
 # --- check / score ----------------------------------------------------------------------------
 
 def _add_check(sub) -> None:
     check = sub.add_parser(
-        "check", help="rhyme, tones (平仄), faults and 对仗 of a poem; exit 1 on a break",
+        "check", help="rhyme, tones (平仄), faults, 对仗 of a poem or 对联; exit 1 on a break",
         description="Form, 平仄 of each line (中: a character with both tones; a polyphone is read by its word "
                     "where the word decides), rhyme group of each line end, whether the even lines rhyme, the "
                     "best of the four standard templates with the positions that break it, the faults 三平尾, "
                     "孤平 and 出句平收, and for a 律诗 the 对仗 score of lines 3–4 and 5–6. Tones and rhyme "
                     "groups come from the 平水韵 table; characters it lacks get modern pinyin tones, which "
-                    "misread the old entering tone (入声), and are listed. Exit status 1 when a poem of the "
-                    "four forms breaks its form's rules (rhyme, template, faults), 0 otherwise.")
+                    "misread the old entering tone (入声), and are listed. A couplet (two lines 上联，下联。, "
+                    "pauses ，、 inside allowed) is checked by a couplet's rules instead: the same length and "
+                    "marks, the 上联 ending 仄 and the 下联 平, no repeats but mirrored ones, tones opposed at the "
+                    "key positions, and its 对仗 by position. Exit status 1 when a poem of the four forms breaks "
+                    "its form's rules (rhyme, template, faults) or a couplet one of its hard rules (all but the "
+                    "tones), 0 otherwise.")
     source = check.add_mutually_exclusive_group(required=True)
     source.add_argument("poem", nargs="?", metavar="POEM",
                         help="the poem, e.g. 白日依山尽，黄河入海流。...; -: the poems on standard input")
@@ -418,15 +465,25 @@ def _read_poems(path: str, fmt: str) -> list:
 def _check(args) -> int:
     import json
 
+    source = args.file or (args.poem if args.poem == "-" else None)
+    checks = [_check_one(poem) for poem in (_read_poems(source, args.read_format) if source else [args.poem])]
+    if args.json:
+        print("\n".join(json.dumps(c.to_dict(), ensure_ascii=False) for c, _ in checks))
+    else:
+        print("\n\n".join(report for _, report in checks))
+    return 1 if any(c.follows_rules is False for c, _ in checks) else 0
+
+
+def _check_one(text: str) -> tuple:
+    """(check, report) of one text, by what it is: a couplet (上联，下联。) or a poem."""
+    from .couplet import as_couplet, format_couplet_check
     from .prosody import check_poem, format_check
 
-    source = args.file or (args.poem if args.poem == "-" else None)
-    checks = [check_poem(poem) for poem in (_read_poems(source, args.read_format) if source else [args.poem])]
-    if args.json:
-        print("\n".join(json.dumps(c.to_dict(), ensure_ascii=False) for c in checks))
-    else:
-        print("\n\n".join(format_check(c) for c in checks))
-    return 1 if any(c.follows_rules is False for c in checks) else 0
+    couplet = as_couplet(text)
+    if couplet is not None:
+        return couplet, format_couplet_check(couplet)
+    poem = check_poem(text)
+    return poem, format_check(poem)
 
 
 def _add_score(sub) -> None:
@@ -543,8 +600,8 @@ def _unknown_command(argv: list, parser: argparse.ArgumentParser):
 
 
 # Each adds one sub-command whose parser sets `func` (args -> exit code).
-_SUBCOMMANDS = [_add_corpus, _add_train, _add_eval, _add_export, _add_generate, _add_check, _add_score, _add_bench,
-                _add_serve]
+_SUBCOMMANDS = [_add_corpus, _add_train, _add_eval, _add_export, _add_generate, _add_couplet, _add_check, _add_score,
+                _add_bench, _add_serve]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,6 +67,11 @@ class VocabTables:
         probs[:, self.variant_ids] = 0.0
         return probs.log()
 
+    def only(self, tone: str) -> torch.Tensor:
+        """(V,) bool: the characters of tone `tone` (平 or 仄) in every reading."""
+        fits = {prosody.PING: self.fits_ping, prosody.ZE: self.fits_ze}
+        return fits[tone] & ~fits[prosody.ZE if tone == prosody.PING else prosody.PING]
+
     def group_mask(self, groups) -> torch.Tensor:
         """(G,) bool of the named groups (those no vocabulary character has are left out)."""
         mask = torch.zeros(self.groups.shape[1], dtype=torch.bool, device=self.groups.device)
@@ -115,6 +120,8 @@ class Controls:
     rhyme: Optional[frozenset] = None  # 平水韵 groups the rhyme may take; None = rhyme not controlled
     templates: tuple = ()  # prosody.Template of the form, one per line of the layout; () = tones free
     tones: str = "soft"  # soft | strict | off
+    distinct: bool = False  # no character twice in the poem, the given text included (but Layout.echoes)
+    last_tone: Optional[str] = None  # the tone of the poem's last character by all its readings: 平 or 仄
 
 
 def controls_for(tables: VocabTables, form: Form, layout, rhyme: Union[bool, str], tones: str,
@@ -212,7 +219,7 @@ class ToneState:
             ping = (in_play & (req == _PING)).any(1, keepdim=True)
             ze = (in_play & (req == _ZE)).any(1, keepdim=True)
             fits = free | (ping & self.t.fits_ping) | (ze & self.t.fits_ze)  # (B, V)
-        if col != self.codes.shape[2] - 3:
+        if col != self.codes.shape[2] - 3 or self.codes.shape[2] < 5:  # the faults are of the last 5 characters
             return fits
         avoids = self._avoids_faults(line, in_play)
         return avoids if fits is None else fits & avoids

@@ -31,9 +31,11 @@ from .checkpoint import load_checkpoint
 from .checks import check_text, check_whole, shown_chars
 from .config import MAX_THREADS, SamplingOptions
 from .constraints import Controls, VocabTables, controls_for
+from .couplet import COUPLET_SIGNALS, FORM as COUPLET, CoupletPlan, check_couplet, plan_couplet
 from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
+from .prosody import EITHER, PING, Template
 from .request import Plan, plan_acrostic, plan_generate, poem_text, revision_lines
 from .rerank import judge
 from .forms import FREE_LINES, PERIOD, form_for
@@ -63,6 +65,7 @@ class Poem:
     # How the candidates were judged (rerank.py): total, and each signal that applies (logprob, coherence,
     # theme, repetition, parallelism, rule_breaks); None when they were not (--candidates 1).
     judgement: Optional[dict] = None
+    couplet: Optional[object] = None  # a couplet's couplet.CoupletCheck: its rules, tones and 对仗 by position
 
     def couplets(self) -> list:
         """The poem one couplet per string: '床前明月光，疑是地上霜。' (a lone last line stands alone)."""
@@ -75,7 +78,8 @@ class Poem:
         out = {"poem": self.text, "lines": list(self.lines), "form": self.form, "score": self.score,
                "seed": self.seed}
         return out | ({"theme": asdict(self.theme)} if self.theme else {}) | (
-            {"judgement": self.judgement} if self.judgement else {})
+            {"judgement": self.judgement} if self.judgement else {}) | (
+            {"couplet": self.couplet.to_dict()} if self.couplet else {})
 
 
 # --- the generator ----------------------------------------------------------------------------------
@@ -116,6 +120,37 @@ class Generator:
         """
         options = _with(options, overrides)
         return self._write_warning(plan_generate(start, form, chars, lines, theme=options.theme), options)
+
+    def couplet(self, first: str, *, strict: bool = False, options: Optional[SamplingOptions] = None,
+                **overrides) -> list:
+        """下联 for the 上联 `first` (4 to 11 characters), best first: Poems of the form 对联 whose `couplet`
+        holds the rules kept and the 对仗 by position (couplet.py). A 上联 that ends 平 is answered with a
+        warning, or refused with `strict`. `options` and `overrides`: as for `generate` (num, candidates,
+        seed, tones, ...)."""
+        options = _with(options, overrides)
+        plan = plan_couplet(first, strict)
+        for message in (*options.warnings(), *plan.warnings):
+            warnings.warn(message, stacklevel=2)
+        return self.write_couplet(plan, options)
+
+    def write_couplet(self, plan: CoupletPlan, options: SamplingOptions, on_step=None) -> list:
+        """The 下联 of a checked 上联 (couplet.plan_couplet), best first, as `write` writes poems: the 上联 is
+        the given first line of a two-line poem, and the 下联 is drawn with no character of the poem twice
+        (but the mirrored repeats), ending 平, its tones set against the 上联's at the key positions."""
+        if plan.shape.marks:
+            raise PoetryGenError("a 上联 that pauses inside (，、) is not answered yet: write it without the pause")
+        theme = self._theme(options.theme)
+        prompt = self._prompt(options, theme)
+        first = self._known(plan.first, "上联")
+        C = len(first)
+        layout = Layout(C, 2, dict(enumerate(first)),
+                        echoes={C + 1 + j: C + 1 + i for j, i in plan.echoes().items()})
+        tones = () if options.tones == "off" else (Template(COUPLET, (EITHER * C, plan.second_tones), ()),)
+        controls = Controls(None, tones, options.tones, distinct=True, last_tone=PING)
+        samples, seed = self._decode(layout, controls, options, prompt, options.rows, on_step)
+        judged = self._judge(samples, prompt, C, theme, options, COUPLET_SIGNALS)
+        poems = [self._poem(s.ids, s.score, seed, theme, prompt, j) for s, j in judged[:options.num]]
+        return [replace(p, form=COUPLET, couplet=check_couplet(*p.lines)) for p in poems]
 
     def revise(self, poem, line: int, *, keep_head: bool = False, options: Optional[SamplingOptions] = None,
                **overrides) -> list:
@@ -225,13 +260,14 @@ class Generator:
         judged = self._judge(samples, prompt, C, theme, options)
         return [self._poem(s.ids, s.score, seed, theme, prompt, j) for s, j in judged[:options.num]]
 
-    def _judge(self, samples: list, prompt: list, chars: int, theme, options: SamplingOptions) -> list:
+    def _judge(self, samples: list, prompt: list, chars: int, theme, options: SamplingOptions,
+               text_signals: Optional[dict] = None) -> list:
         """(Sample, judgement) pairs best first: by rerank.judge's total with more than one candidate,
         else as the decoder sorted them, with no judgement."""
         if options.candidates == 1 or len(samples) == 1:
             return [(sample, None) for sample in samples]
         judgements = judge(self.model, self.vocab, prompt, samples, chars, theme=bool(theme),
-                           weights=options.weight_map(), fold=self.tables.fold_variants)
+                           weights=options.weight_map(), fold=self.tables.fold_variants, text_signals=text_signals)
         judged = [(sample, {"total": total, **signals}) for sample, (total, signals) in zip(samples, judgements)]
         return sorted(judged, key=lambda pair: -pair[1]["total"])
 

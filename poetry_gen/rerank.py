@@ -140,9 +140,10 @@ def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, cha
 
 
 def judge(model, vocab, prompt: Sequence[int], samples: Sequence, chars: int, theme: bool,
-          weights: Optional[dict] = None, fold=None) -> list:
+          weights: Optional[dict] = None, fold=None, text_signals: Optional[dict] = None) -> list:
     """(total, signals) per sample (sampler.Sample), in their order: the signals of the module
-    docstring with the sample's own score as "logprob", and the weighted total."""
+    docstring with the sample's own score as "logprob", and the weighted total. `text_signals`: in
+    place of TEXT_SIGNALS, for a kind of text whose signals read it otherwise (couplet.COUPLET_SIGNALS)."""
     if weights is None:
         from .config import SamplingOptions
 
@@ -153,7 +154,7 @@ def judge(model, vocab, prompt: Sequence[int], samples: Sequence, chars: int, th
                                                                   theme, fold)):
         text = vocab.decode(ids)
         signals = {"logprob": sample.score, **signals,
-                   **{n: value for n, fn in TEXT_SIGNALS.items() if (value := fn(text)) is not None}}
+                   **{n: value for n, fn in (text_signals or TEXT_SIGNALS).items() if (value := fn(text)) is not None}}
         total = signals["logprob"] + sum(w * signals[n] for n, w in weights.items() if n in signals)
         judged.append((total, signals))
     return judged

@@ -5,7 +5,8 @@ rows reach the same position at the same step and the shape holds by constructio
 
     position p → line p // (C+1), column p % (C+1)
     column < C    a character: only Chinese characters may be drawn (no special token, <unk>, mark)
-                  unless the text fixes it (the start text, an acrostic head), which every row then takes
+                  unless the text fixes it (the start text, an acrostic head), which every row then takes,
+                  or it echoes an earlier position (Layout.echoes), whose token each row then repeats
     column == C   the line's mark, forced: '，' after the 1st, 3rd, ... line, '。' after the 2nd, 4th, ...
                   line and after the last; after the last mark the poem ends and nothing more is fed.
 
@@ -22,7 +23,8 @@ One step, for the rows' logits (B, V):
         ├─ − tone_penalty     on characters whose tone breaks every template still in play, or makes
         │                     三平尾 or 孤平 ("soft")
         ├─ masks: shape; rhyme; 重韵; a line that would repeat an earlier one; tone ("strict");
-        │         a doubled character the corpus does not attest as 叠字, or right after an acrostic head
+        │         a doubled character the corpus does not attest as 叠字, or right after an acrostic head;
+        │         with Controls.distinct any character already there; Controls.last_tone at the last
         ├─ / temperature, top-k, top-p (nucleus)
         └─ draw (torch.multinomial with the caller's torch.Generator), or argmax when temperature ≈ 0
 
@@ -34,7 +36,7 @@ across poems; exp(−score) is the poem's perplexity under the model.
 The rhyme and tone controls are per row, so each candidate makes its own choices; what they allow
 at each position is constraints.py's (RhymeState, ToneState). A hard constraint that would leave a row
 with nothing to draw is dropped for that row at that step, in the order rhyme, 重韵, 叠字, repeated
-line, strict tones (the shape constraints are never dropped).
+line, distinct, last tone, strict tones (the shape constraints are never dropped).
 """
 from __future__ import annotations
 
@@ -58,6 +60,8 @@ class Layout:
     fixed: dict = field(default_factory=dict)  # position → token id (start text, acrostic heads)
     min_lines: Optional[int] = None  # free length: the model may end after a '。' line from here on
     heads: frozenset = frozenset()  # the positions of acrostic heads (no 冬冬 after the head 冬)
+    # position → an earlier position whose token each row repeats there (a 下联's mirrored repeats)
+    echoes: dict = field(default_factory=dict)
 
     @property
     def length(self) -> int:
@@ -170,6 +174,8 @@ class _Decoder:
             return torch.full((B,), self.t.marks[self.layout.mark(line)], dtype=torch.long, device=logits.device)
         if p in self.layout.fixed:
             return torch.full((B,), self.layout.fixed[p], dtype=torch.long, device=logits.device)
+        if p in self.layout.echoes:
+            return self.tokens[:, self.layout.echoes[p]].clone()
 
         opts = self.options
         x = logits - opts.repeat_penalty * (self.present & self.t.is_char)  # (B, V)
@@ -190,6 +196,10 @@ class _Decoder:
         repeated = self._repeated_line(line, col)
         if repeated is not None:
             allowed = _restrict(allowed, ~repeated)
+        if self.controls.distinct:
+            allowed = _restrict(allowed, ~self.present)
+        if self.controls.last_tone and p == self.layout.length - 2:
+            allowed = _restrict(allowed, self.t.only(self.controls.last_tone))
         fits = self.tones and self.tones.fits(line, col)
         if fits is not None:
             if self.controls.tones == "strict":
