@@ -19,8 +19,8 @@ import sys
 import typing
 from dataclasses import MISSING, fields
 
-from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, COLLECTIONS, DEVICES, BenchOptions, ModelConfig,
-                     OptimConfig, RunConfig, SamplingOptions, TrainConfig, flag)
+from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, COLLECTION_GROUPS, COLLECTIONS, DEVICES,
+                     BenchOptions, ModelConfig, OptimConfig, RunConfig, SamplingOptions, TrainConfig, flag)
 from .errors import PoetryGenError
 from .forms import FREE_LINES
 from .poemtext import FORMATS
@@ -63,10 +63,12 @@ def _add_corpus(sub) -> None:
                        help="a chinese-poetry directory, its npm tarball chinese-poetry-*.tgz (read in place), "
                             "or a UTF-8 text file (or directory of .txt files) with one poem per line")
     build.add_argument("--out", required=True, metavar="DIR", help="output directory (replaced as a whole)")
-    build.add_argument("--collection", choices=list(COLLECTIONS), default="tang",
-                       help="which poems of a chinese-poetry source (default: tang)")
+    groups = "; ".join(f"{group} = {','.join(members)}" for group, members in COLLECTION_GROUPS.items())
+    build.add_argument("--collection", default="tang", metavar="NAME[,NAME...]",
+                       help=f"which collections of a chinese-poetry source, comma-separated: {', '.join(COLLECTIONS)} "
+                            f"({groups}; default: tang)")
     build.add_argument("--forms", type=lambda s: [f.strip() for f in s.split(",") if f.strip()],
-                       metavar="五绝,七绝,...", help="keep only poems of these forms (五绝, 七绝, 五律, 七律)")
+                       metavar="五绝,七绝,...", help="keep only poems of these forms (五绝, 七绝, 五律, 七律) or ci tunes")
     build.add_argument("--min-count", type=int, default=1, metavar="N",
                        help="characters seen fewer than N times in train become <unk> (default: 1)")
     build.add_argument("--no-keywords", dest="keywords", action="store_false",

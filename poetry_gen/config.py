@@ -25,8 +25,11 @@ from .errors import PoetryGenError
 from .prosody import validate_rhyme_group
 
 DEVICES = ("auto", "cpu", "cuda")
-# corpus build --collection: which chinese-poetry files (poet.tang.*.json, poet.song.*.json) each name reads
-COLLECTIONS = {"tang": ("tang",), "song": ("song",), "tang+song": ("tang", "song")}
+# corpus build --collection: the chinese-poetry collections, in the order a build reads them (of two
+# duplicates the first wins, so a Tang poem keeps its split whatever is built with it), and the names
+# that stand for several
+COLLECTIONS = ("tang", "song", "songci", "huajianji", "nantang")
+COLLECTION_GROUPS = {"shi": ("tang", "song"), "ci": ("songci", "huajianji", "nantang"), "all": COLLECTIONS}
 ATTENTION_TYPES = ("none", "causal")
 ATTENTION_COMBINES = ("residual", "luong")
 ATTENTION_VALUES = ("embedding", "hidden")

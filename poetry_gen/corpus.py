@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from . import text
 from .checks import shown
-from .config import COLLECTIONS
+from .config import COLLECTION_GROUPS, COLLECTIONS
 from .errors import PoetryGenError
 from .files import read_bytes_bounded, replacing_directory
 from .forms import FORMS, detect_form
@@ -51,7 +51,6 @@ MAX_SOURCE_FILE_BYTES = 64 * 2 ** 20
 MAX_SOURCE_BYTES = 2 * 2 ** 30
 FORMAT = 1
 THEME_WORDS_FILE = "theme_words.txt"
-_POEM_FILE = re.compile(r"poet\.(tang|song)\.(\d+)\.json")
 _KEYWORD_CHUNK = 500  # poems per task sent to a keyword worker: IPC stays negligible, the last task short
 
 
@@ -60,6 +59,7 @@ class RawPoem(NamedTuple):
     raw: str  # ''.join(paragraphs), or a text corpus's line: what the split rule hashes
     collection: Optional[str]  # None for a text corpus
     genre: str = "shi"
+    tune: Optional[str] = None  # a ci's tune as the source names it (`rhythmic`)
 
 
 def split_of(raw: str) -> str:
@@ -74,63 +74,105 @@ def split_of(raw: str) -> str:
 
 # --- reading sources ------------------------------------------------------------------------------
 
+class _Collection(NamedTuple):
+    genre: str
+    files: re.Pattern  # matches the end of a file's path; group "n" orders the files of the collection
+    shown: str  # the files' names, for messages
+
+
+# Every collection a build can read, in COLLECTIONS' order. Other files of the same names are not poems
+# and are skipped by their content (see _poems_in); rank/ files have other names (poet.tang.rank.0.json).
+_COLLECTION_FILES = {
+    "tang": _Collection("shi", re.compile(r"(?:^|/)poet\.tang\.(?P<n>\d+)\.json$"), "poet.tang.*.json"),
+    "song": _Collection("shi", re.compile(r"(?:^|/)poet\.song\.(?P<n>\d+)\.json$"), "poet.song.*.json"),
+    "songci": _Collection("ci", re.compile(r"(?:^|/)ci\.song\.(?P<n>\d+|2019y)\.json$"), "ci.song.*.json"),
+    "huajianji": _Collection("ci", re.compile(r"(?:^|/)huajianji-(?P<n>\d+|x)-juan\.json$"),
+                             "huajianji-*-juan.json"),
+    "nantang": _Collection("ci", re.compile(r"(?:^|/)nantang/poetrys(?P<n>)\.json$"), "nantang/poetrys.json"),
+}
+
+
+def parse_collections(spec: str) -> tuple[str, ...]:
+    """'tang,songci' (or 'tang+song', or a group: shi, ci, all) → the collections, in reading order."""
+    names = [name.strip() for name in re.split(r"[,+]", spec) if name.strip()]
+    unknown = [name for name in names if name not in COLLECTIONS and name not in COLLECTION_GROUPS]
+    if unknown or not names:
+        groups = "; ".join(f"{group} = {','.join(members)}" for group, members in COLLECTION_GROUPS.items())
+        raise PoetryGenError(f"unknown collection {shown(', '.join(unknown) or spec)}; collections are "
+                             f"{', '.join(COLLECTIONS)} ({groups})")
+    wanted = {member for name in names for member in COLLECTION_GROUPS.get(name, (name,))}
+    return tuple(name for name in COLLECTIONS if name in wanted)
+
+
 def read_source(source, collection: str = "tang", progress: bool = False) -> tuple[str, list[RawPoem]]:
     """(kind, raw poems in a deterministic order) from a chinese-poetry directory or npm tarball
-    (kind "chinese-poetry"), or a text file / directory of .txt files with one poem per line ("text")."""
-    if collection not in COLLECTIONS:
-        raise PoetryGenError(f"unknown collection {collection!r}; choose one of {', '.join(COLLECTIONS)}")
+    (kind "chinese-poetry"), or a text file / directory of .txt files with one poem per line ("text").
+
+    The collections are read in COLLECTIONS' order whatever order `collection` names them in, each in
+    its files' numeric order (poet.tang.2000 before poet.tang.10000)."""
+    wanted = parse_collections(collection)
     path = Path(source)
     if not path.exists():
         raise PoetryGenError(f"{source}: no such file or directory")
-    wanted = COLLECTIONS[collection]
     if path.is_dir():
-        files = _directory_poem_files(path, wanted)
-        if files:
-            return "chinese-poetry", _parse_poem_files(files, progress)
-        if any(_POEM_FILE.fullmatch(p.name) for p in path.rglob("poet.*.json")):
-            raise PoetryGenError(f"{source}: no {_pattern(wanted)} files (other collections only)")
-        texts = sorted(p for p in path.rglob("*.txt") if p.is_file())
-        if not texts:
-            raise PoetryGenError(f"{source}: no {_pattern(wanted)} files and no .txt files in this directory")
-        lines, budget = [], _Budget()
-        for text_file in texts:
-            budget.take(text_file, text_file.stat().st_size)
-            lines += _text_lines(text_file)
-        return "text", [RawPoem(line, None) for line in lines]
-    if not path.is_file():  # a device or a pipe (/dev/zero) would be read without end
+        found, present = _directory_poems(path, wanted, progress)
+        if not present:
+            return "text", _text_directory(path, wanted)
+        where = " (other collections only)"
+    elif not path.is_file():  # a device or a pipe (/dev/zero) would be read without end
         raise PoetryGenError(f"{source}: not a regular file or a directory")
-    if tarfile.is_tarfile(path):
-        files = _tarball_poem_files(path, wanted, progress)
-        if not files:
-            raise PoetryGenError(f"{source}: no {_pattern(wanted)} files in this tarball")
-        return "chinese-poetry", _parse_poem_files(files, progress)
-    return "text", [RawPoem(line, None) for line in _text_lines(path)]
+    elif tarfile.is_tarfile(path):
+        found, present = _tarball_poems(path, wanted, progress)
+        where = " in this tarball"
+    else:
+        return "text", [RawPoem(line, None) for line in _text_lines(path)]
+    missing = [name for name in wanted if name not in present]
+    if missing:
+        raise PoetryGenError(f"{source}: no {_pattern(missing)} files{where}")
+    return "chinese-poetry", [poem for _, poems in sorted(found, key=lambda item: item[0]) for poem in poems]
+
+
+def _text_directory(path: Path, wanted: tuple[str, ...]) -> list[RawPoem]:
+    texts = sorted(p for p in path.rglob("*.txt") if p.is_file())
+    if not texts:
+        raise PoetryGenError(f"{path}: no {_pattern(wanted)} files and no .txt files in this directory")
+    lines, budget = [], _Budget()
+    for text_file in texts:
+        budget.take(text_file, text_file.stat().st_size)
+        lines += _text_lines(text_file)
+    return [RawPoem(line, None) for line in lines]
 
 
 def _pattern(collections: Iterable[str]) -> str:
-    return " or ".join(f"poet.{c}.*.json" for c in collections)
+    return " or ".join(_COLLECTION_FILES[name].shown for name in collections)
 
 
-def _sort_key(collections: tuple[str, ...], name: str):
-    """Collection order first, then the file's number (poet.tang.2000 before poet.tang.10000), then path."""
-    match = _POEM_FILE.fullmatch(name.rsplit("/", 1)[-1])
-    return collections.index(match[1]), int(match[2]), name
+def _collection_of(name: str) -> Optional[tuple[str, tuple]]:
+    """(collection, sort key) of a poem file's path, None for any other file. The key orders files by
+    collection, then number (a suffix like 2019y or x after the numbers), then path."""
+    for i, collection in enumerate(COLLECTIONS):
+        match = _COLLECTION_FILES[collection].files.search(name)
+        if match:
+            number = match["n"]
+            return collection, (i, (0, int(number)) if number.isdigit() else (1, number), name)
+    return None
 
 
-def _wanted(name: str, collections: tuple[str, ...]) -> bool:
-    match = _POEM_FILE.fullmatch(name.rsplit("/", 1)[-1])
-    return bool(match) and match[1] in collections
-
-
-def _directory_poem_files(root: Path, collections) -> list[tuple[str, bytes]]:
-    names = [p.relative_to(root).as_posix() for p in root.rglob("poet.*.json") if p.is_file()]
-    names = sorted((n for n in names if _wanted(n, collections)), key=lambda n: _sort_key(collections, n))
-    files, budget = [], _Budget()
-    for name in names:
+def _directory_poems(root: Path, wanted: tuple[str, ...], progress: bool) -> tuple[list, set[str]]:
+    """([(sort key, poems of one file)] of the wanted collections, the collections present at all)."""
+    files = {}
+    for path in root.rglob("*.json"):
+        name = path.relative_to(root).as_posix()
+        which = _collection_of(name)
+        if which and path.is_file():
+            files[name] = which
+    found, budget = [], _Budget()
+    wanted_names = sorted((n for n, (c, _) in files.items() if c in wanted), key=lambda n: files[n][1])
+    for name in tqdm(wanted_names, desc="reading", unit="file", disable=_no_bar(progress), file=sys.stderr):
         data = _read_source_file(root / name)
         budget.take(root / name, len(data))
-        files.append((str(root / name), data))
-    return files
+        found.append((files[name][1], list(_poems_in(str(root / name), data, files[name][0]))))
+    return found, {collection for collection, _ in files.values()}
 
 
 def _read_source_file(path: Path) -> bytes:
@@ -150,37 +192,35 @@ class _Budget:
                                  f"the most a build reads")
 
 
-def _tarball_poem_files(path: Path, collections, progress: bool) -> list[tuple[str, bytes]]:
-    """Read matching members in one streaming pass over the archive, nothing extracted to disk."""
-    found, budget = [], _Budget()
+def _tarball_poems(path: Path, wanted: tuple[str, ...], progress: bool) -> tuple[list, set[str]]:
+    """Like _directory_poems, in one streaming pass over the archive, nothing extracted to disk; each
+    member is parsed as it is read, so that the build never holds the raw JSON of a whole collection."""
+    found, present, budget = [], set(), _Budget()
     try:
         with open(path, "rb") as raw, tqdm.wrapattr(raw, "read", total=path.stat().st_size, desc="reading",
                                                       disable=_no_bar(progress), file=sys.stderr) as stream:
             with tarfile.open(fileobj=stream, mode="r|*") as tar:
                 for member in tar:
-                    if member.isfile() and _wanted(member.name, collections):
-                        name = f"{path}:{member.name}"
-                        if member.size > MAX_SOURCE_FILE_BYTES:  # the header's size: refused before inflating
-                            raise PoetryGenError(f"{name}: {member.size / 2 ** 20:,.0f} MiB, larger than "
-                                                 f"{MAX_SOURCE_FILE_BYTES / 2 ** 20:g} MiB, the most a source "
-                                                 f"file may have")
-                        budget.take(name, member.size)
-                        found.append((name, tar.extractfile(member).read()))
+                    which = _collection_of(member.name) if member.isfile() else None
+                    if not which:
+                        continue
+                    present.add(which[0])
+                    if which[0] not in wanted:
+                        continue
+                    name = f"{path}:{member.name}"
+                    if member.size > MAX_SOURCE_FILE_BYTES:  # the header's size: refused before inflating
+                        raise PoetryGenError(f"{name}: {member.size / 2 ** 20:,.0f} MiB, larger than "
+                                             f"{MAX_SOURCE_FILE_BYTES / 2 ** 20:g} MiB, the most a source "
+                                             f"file may have")
+                    budget.take(name, member.size)
+                    found.append((which[1], list(_poems_in(name, tar.extractfile(member).read(), which[0]))))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
         raise PoetryGenError(f"{path}: unreadable tarball ({err})") from None
-    return sorted(found, key=lambda item: _sort_key(collections, item[0].rsplit(":", 1)[-1]))
+    return found, present
 
 
-def _parse_poem_files(files: list[tuple[str, bytes]], progress: bool) -> list[RawPoem]:
-    poems = []
-    for name, data in tqdm(files, desc="parsing", unit="file", disable=_no_bar(progress), file=sys.stderr):
-        collection = _POEM_FILE.fullmatch(name.rsplit("/", 1)[-1])[1]
-        poems.extend(RawPoem(raw, collection) for raw in _poems_in(name, data))
-    return poems
-
-
-def _poems_in(name: str, data: bytes) -> Iterator[str]:
-    """The joined paragraphs of each poem in one poet.*.json file.
+def _poems_in(name: str, data: bytes, collection: str) -> Iterator[RawPoem]:
+    """The poems of one file: the joined paragraphs of each, and a ci's tune (`rhythmic`) as stored.
 
     The npm package ships files of the same name that are not poems: quantangshi/error/ holds records
     flagged with `error_type`, strains/ holds tone patterns without `paragraphs`. Both are skipped.
@@ -191,13 +231,15 @@ def _poems_in(name: str, data: bytes) -> Iterator[str]:
         raise PoetryGenError(f"{name}: corrupt JSON ({err})") from None
     if not isinstance(records, list):
         raise PoetryGenError(f"{name}: corrupt poem file (expected a JSON list of poems)")
+    genre = _COLLECTION_FILES[collection].genre
     for record in records:
         if not isinstance(record, dict) or "error_type" in record or "paragraphs" not in record:
             continue
         paragraphs = record["paragraphs"]
         if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
             raise PoetryGenError(f"{name}: corrupt poem file (`paragraphs` is not a list of strings)")
-        yield "".join(paragraphs)
+        tune = record.get("rhythmic") if genre == "ci" else None
+        yield RawPoem("".join(paragraphs), collection, genre, tune if isinstance(tune, str) else None)
 
 
 def _text_lines(path: Path) -> list[str]:
@@ -215,19 +257,31 @@ def _no_bar(progress: bool) -> Optional[bool]:
 
 # --- cleaning -------------------------------------------------------------------------------------
 
-def clean(raw: str) -> tuple[str, Optional[str]]:
+# A note in a ci that says text is missing: （下缺）, （上缺）, （缺词文）.
+_LACUNA_NOTE = re.compile(r"[（(][^（）()]*缺[^（）()]*[）)]")
+# In a ci, 《凉州》 names a tune or a book inside the verse: the marks go, the words stay.
+_TITLE_MARKS = str.maketrans("", "", "《》")
+_TUNE_ALIAS = re.compile("[・·]")
+UNKNOWN_TUNES = ("失调名",)
+
+
+def clean(raw: str, genre: str = "shi") -> tuple[str, Optional[str]]:
     """(cleaned poem, None) or (cleaned text, why it is dropped: "too_long", "empty", "lacuna" or
-    "non_chinese")."""
+    "non_chinese"). A ci keeps its pause marks '、' and the words between title marks."""
     if len(raw) > text.MAX_POEM_CHARS:
         return raw[:text.MAX_POEM_CHARS], "too_long"
     if not _valid_unicode(raw):  # JSON may escape lone surrogates (\udcff), which no converter takes
         return raw, "non_chinese"
-    poem = text.normalize(raw)
+    ci = genre == "ci"
+    if ci and _LACUNA_NOTE.search(raw):
+        return raw, "lacuna"
+    poem = text.normalize(raw.translate(_TITLE_MARKS) if ci else raw, keep_pauses=ci)
     if not poem:
         return poem, "empty"
     if "□" in poem:
         return poem, "lacuna"
-    if any(not (text.is_hanzi(ch) or ch in text.LINE_MARKS) for ch in poem):
+    marks = text.LINE_MARKS + text.PAUSE_MARK if ci else text.LINE_MARKS
+    if any(not (text.is_hanzi(ch) or ch in marks) for ch in poem):
         return poem, "non_chinese"
     return poem, None
 
@@ -244,13 +298,29 @@ def form_of(poem: str) -> Optional[str]:
     return detect_form(*text.split_lines(poem))
 
 
-def _check_forms(forms: Optional[Iterable[str]]) -> Optional[list[str]]:
+def tune_names(stored: Iterable[Optional[str]]) -> dict[str, Optional[str]]:
+    """Each tune name as the source stores it → the corpus's name for that tune: simplified; of an
+    alias pair like 酹江月・念奴娇 the name that most ci of `stored` carry alone (念奴娇; a tie: the
+    first); None for 失调名 (tune unknown) and for a name with anything but Chinese characters."""
+    counts = Counter(name for name in stored if name is not None)
+    parts = {name: [text.normalize(part) for part in _TUNE_ALIAS.split(name)] for name in counts}
+    alone = Counter()
+    for name, names in parts.items():
+        if len(names) == 1:
+            alone[names[0]] += counts[name]
+    chosen = {name: max(names, key=lambda n: alone[n]) for name, names in parts.items()}
+    return {name: tune if tune and tune not in UNKNOWN_TUNES and all(map(text.is_hanzi, tune)) else None
+            for name, tune in chosen.items()}
+
+
+def _check_forms(forms: Optional[Iterable[str]], tunes: Iterable[str] = ()) -> Optional[list[str]]:
     if forms is None:
         return None
     forms = list(forms)
-    unknown = [f for f in forms if f not in FORMS]
+    unknown = [f for f in forms if f not in FORMS and f not in tunes]
     if unknown or not forms:
-        raise PoetryGenError(f"unknown form {', '.join(unknown) or '(none)'}; forms are {', '.join(FORMS)}")
+        raise PoetryGenError(f"unknown form {', '.join(unknown) or '(none)'}; forms are {', '.join(FORMS)} "
+                             f"and the tunes of the ci read")
     return forms
 
 
@@ -290,34 +360,44 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
     DIR is replaced as a whole: everything is written to a sibling temporary directory first, so a
     failed build leaves an existing DIR as it was.
     """
-    forms = _check_forms(forms)
     if min_count < 1:
         raise PoetryGenError(f"--min-count must be at least 1, not {min_count}")
     out = Path(out_dir)
     _check_replaceable(out)
     kind, raws = read_source(source, collection, progress)
-    splits, tags, dropped = _clean_and_split(raws, forms)
+    tunes = tune_names(poem.tune for poem in raws if poem.genre == "ci")
+    forms = _check_forms(forms, tunes.values())
+    items = _Items(forms)
+    for poem in raws:
+        cleaned, reason = clean(poem.raw, poem.genre)
+        form = None if reason else tunes.get(poem.tune) if poem.genre == "ci" else form_of(cleaned)
+        items.add(cleaned, split_of(poem.raw), reason, poem_tags(poem.collection, poem.genre, form))
+    splits, tags = items.poems, items.tags
     if not any(splits.values()):
         raise PoetryGenError(f"{source}: no poem left after cleaning and filtering ({len(raws)} read)")
     if not splits["train"]:
         raise PoetryGenError(f"{source}: no poem falls in the train split, so there is no vocabulary to build")
 
     vocab = Vocab.build(splits["train"], min_count=min_count)
-    histogram = Counter(t["form"] or "other" for split_tags in tags.values() for t in split_tags)
+    every_tag = [t for split_tags in tags.values() for t in split_tags]
+    histogram = Counter(t["form"] or "other" for t in every_tag if t["genre"] == "shi")
     stats = {
         "format": FORMAT,
         "source": str(source),
         "source_kind": kind,
-        "collection": collection if kind == "chinese-poetry" else None,
+        "collection": ",".join(parse_collections(collection)) if kind == "chinese-poetry" else None,
         "options": {"forms": forms, "min_count": min_count, "keywords": keywords},
         "read": len(raws),
-        "dropped": dropped,
+        "dropped": items.dropped_total(),
         "splits": {name: {"poems": len(poems), "chars": sum(map(len, poems)),
                           "unknown": sum(ch not in vocab for p in poems for ch in p)}
                    for name, poems in splits.items()},
         "vocab_size": len(vocab),
+        "collections": items.by_collection(),
         "forms": {name: histogram[name] for name in [*FORMS, "other"]},
     }
+    if any(t["genre"] == "ci" for t in every_tag):
+        stats |= _tune_stats(tunes, every_tag)
     poem_keywords = theme_words = None
     if keywords:
         every = extract_keywords([p for name in SPLITS for p in splits[name]], progress)
@@ -329,31 +409,60 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
     return stats
 
 
-def _clean_and_split(raws: list[RawPoem], forms: Optional[list[str]]
-                     ) -> tuple[dict[str, list[str]], dict[str, list[dict]], dict[str, int]]:
-    """(cleaned poems per split, their tags per split, counts of the poems dropped per reason)."""
-    splits = {name: [] for name in SPLITS}
-    tags = {name: [] for name in SPLITS}
-    dropped = dict.fromkeys(["empty", "lacuna", "non_chinese", "duplicate", "duplicate_across_splits", "form",
-                             "too_long"], 0)
-    seen = {}  # cleaned poem → its split; the first occurrence wins
-    for source in raws:
-        poem, reason = clean(source.raw)
-        split = split_of(source.raw)
+DROP_REASONS = ("empty", "lacuna", "non_chinese", "duplicate", "duplicate_across_splits",
+                "duplicate_across_collections", "form", "too_long")
+
+
+class _Items:
+    """The items kept so far per split with their tags, and what was read and dropped per collection
+    and genre. Of two items with the same cleaned text the first wins: it keeps its split, the later
+    one is dropped whatever split and collection it would have had."""
+
+    def __init__(self, forms: Optional[list[str]]):
+        self.forms = forms
+        self.poems = {name: [] for name in SPLITS}
+        self.tags = {name: [] for name in SPLITS}
+        self.read = Counter()  # (collection, genre) → items read
+        self.dropped = Counter()  # (collection, genre, reason) → items dropped
+        self._seen = {}  # cleaned text → (split, collection) of its first occurrence
+
+    def add(self, item: str, split: str, reason: Optional[str], tags: dict) -> None:
+        origin = tags["collection"], tags["genre"]
+        self.read[origin] += 1
+        if not reason and item in self._seen:
+            first_split, first_collection = self._seen[item]
+            reason = "duplicate"
+            self.dropped[(*origin, "duplicate_across_splits")] += first_split != split
+            self.dropped[(*origin, "duplicate_across_collections")] += first_collection != tags["collection"]
+        elif not reason:
+            self._seen[item] = split, tags["collection"]
+            if self.forms is not None and tags["form"] not in self.forms:
+                reason = "form"
         if reason:
-            dropped[reason] += 1
-        elif poem in seen:
-            dropped["duplicate"] += 1
-            dropped["duplicate_across_splits"] += seen[poem] != split
+            self.dropped[(*origin, reason)] += 1
         else:
-            seen[poem] = split
-            form = form_of(poem)
-            if forms is None or form in forms:
-                splits[split].append(poem)
-                tags[split].append(poem_tags(source.collection, source.genre, form))
-            else:
-                dropped["form"] += 1
-    return splits, tags, dropped
+            self.poems[split].append(item)
+            self.tags[split].append(tags)
+
+    def dropped_total(self) -> dict[str, int]:
+        return {reason: sum(n for (*_, r), n in self.dropped.items() if r == reason) for reason in DROP_REASONS}
+
+    def by_collection(self) -> list[dict]:
+        """Per collection and genre, in reading order: items read, kept per split, dropped per reason."""
+        kept = Counter((t["collection"], t["genre"], split) for split, tags in self.tags.items() for t in tags)
+        return [{"collection": collection, "genre": genre, "read": read,
+                 **{split: kept[collection, genre, split] for split in SPLITS},
+                 "dropped": {r: self.dropped[collection, genre, r] for r in DROP_REASONS
+                             if self.dropped[collection, genre, r]}}
+                for (collection, genre), read in self.read.items()]
+
+
+def _tune_stats(tunes: dict[str, Optional[str]], tags: list[dict]) -> dict:
+    """The kept ci per tune (most first), how many have no known tune, and the alias pairs resolved."""
+    counts = Counter(t["form"] for t in tags if t["genre"] == "ci")
+    unknown = counts.pop(None, 0)
+    aliases = {name: tune for name, tune in tunes.items() if _TUNE_ALIAS.search(name)}
+    return {"tunes": dict(counts.most_common()), "tune_unknown": unknown, "tune_aliases": aliases}
 
 
 def poem_tags(collection: Optional[str], genre: str, form: Optional[str]) -> dict:
@@ -423,14 +532,21 @@ def summary(out_dir, stats: dict) -> str:
         s = stats["splits"][name]
         rows.append(f"  {name:<6}{s['poems']:>10,}{s['chars']:>12,}{s['unknown']:>9,}")
     rows.append(f"  vocabulary: {stats['vocab_size']:,} tokens (incl. 5 special), from train")
-    rows.append("  forms: " + "  ".join(f"{name} {n:,}" for name, n in stats["forms"].items()))
+    if len(stats["collections"]) > 1:
+        rows += [f"  {c['collection']} {c['genre']}: " + "  ".join(f"{name} {c[name]:,}" for name in SPLITS)
+                 for c in stats["collections"]]
+    if any(stats["forms"].values()):
+        rows.append("  forms: " + "  ".join(f"{name} {n:,}" for name, n in stats["forms"].items()))
+    if "tunes" in stats:
+        top = "  ".join(f"{name} {n:,}" for name, n in list(stats["tunes"].items())[:10])
+        rows.append(f"  tunes: {len(stats['tunes']):,} ({top} …), unknown {stats['tune_unknown']:,}")
     if stats.get("theme_words") is not None:
         rows.append(f"  theme words: {stats['theme_words']:,} attested in train (for --theme)")
     d = stats["dropped"]
     rows.append(f"  dropped: {d['empty']:,} empty, {d['lacuna']:,} with lacunae, {d['non_chinese']:,} "
-                f"non-Chinese, {d['duplicate']:,} duplicates ({d['duplicate_across_splits']:,} across splits), "
-                f"{d['form']:,} of other forms, {d['too_long']:,} longer than {text.MAX_POEM_CHARS:,} "
-                f"characters")
+                f"non-Chinese, {d['duplicate']:,} duplicates ({d['duplicate_across_splits']:,} across splits, "
+                f"{d['duplicate_across_collections']:,} across collections), {d['form']:,} of other forms, "
+                f"{d['too_long']:,} longer than {text.MAX_POEM_CHARS:,} characters")
     return "\n".join(rows)
 
 

@@ -21,6 +21,9 @@ _QUOTES = str.maketrans("", "", "「」『』“”‘’")
 # Editorial notes: (…), 《…》, {…}, […]. Non-greedy, so verse between two notes survives.
 _NOTES = re.compile(r"（[^（）]*?）|《[^《》]*?》|\{[^{}]*?\}|\[[^\[\]]*?\]|〖[^〖〗]*?〗")
 LINE_MARKS = "，。？！；："
+# A ci keeps its pause mark inside a line (会天正、星拱奏严更): the tune's rhythm, not a line end.
+PAUSE_MARK = "、"
+_PUNCT_KEEPING_PAUSES = {**_PUNCT, ord(PAUSE_MARK): PAUSE_MARK}
 # The longest poem anything here reads: corpus sources, checked and scored files, perplexity. The
 # longest Tang poem has 8,948 characters; a poem of a million would stall training's validation.
 MAX_POEM_CHARS = 20_000
@@ -85,8 +88,8 @@ def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
 
 
-def normalize_punctuation(text: str) -> str:
-    return text.translate(_PUNCT)
+def normalize_punctuation(text: str, keep_pauses: bool = False) -> str:
+    return text.translate(_PUNCT_KEEPING_PAUSES if keep_pauses else _PUNCT)
 
 
 def strip_notes(text: str) -> str:
@@ -104,10 +107,10 @@ def is_hanzi(ch: str) -> bool:
             or 0xF900 <= cp <= 0xFAFF)
 
 
-def normalize(text: str) -> str:
+def normalize(text: str, keep_pauses: bool = False) -> str:
     """User or corpus text → the model's alphabet: simplified without variant glyphs, full-width marks,
-    no spaces, notes or quotes."""
-    text = normalize_punctuation(text)
+    no spaces, notes or quotes. The pause mark '、' becomes '，' unless `keep_pauses` (ci)."""
+    text = normalize_punctuation(text, keep_pauses)
     text = strip_notes(text).translate(_QUOTES)
     text = re.sub(r"\s+", "", text)
     return fold_variants(to_simplified(text))

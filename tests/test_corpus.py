@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from conftest import SONG_POEMS, TANG_POEMS, write_source
+from conftest import CI_POEMS, SONG_POEMS, TANG_POEMS, write_source
 from poetry_gen import corpus
 from poetry_gen.cli import main
 from poetry_gen.errors import PoetryGenError
@@ -64,7 +64,8 @@ def test_stats_counts(built_corpus):
         assert stats["splits"][split]["chars"] == sum(map(len, poems))
     assert stats["splits"]["train"]["unknown"] == 0
     assert stats["dropped"] == {"empty": 1, "lacuna": 1, "non_chinese": 1, "duplicate": 1,
-                                "duplicate_across_splits": 0, "form": 0, "too_long": 0}
+                                "duplicate_across_splits": 0, "duplicate_across_collections": 0, "form": 0,
+                                "too_long": 0}
     forms = Counter(p.form or "other" for p in TANG_POEMS if p.clean is not None)
     assert stats["forms"] == {name: forms[name] for name in ["五绝", "七绝", "五律", "七律", "other"]}
     assert stats["vocab_size"] == len(corpus.load_vocab(built_corpus))
@@ -92,6 +93,89 @@ def test_tags_of_a_build_of_two_collections(poem_source, tmp_path):
     assert "song" in {t["collection"] for t in expected["train"]}
     for split in corpus.SPLITS:
         assert corpus.load_tags(tmp_path / "out", split) == expected[split]
+
+
+def collection_of(poem) -> str:
+    """The collection a fixture poem belongs to, from its file's path."""
+    for directory, collection in [("songci/", "songci"), ("huajianji/", "huajianji"), ("nantang/", "nantang")]:
+        if poem.file.startswith(directory) or f"/{directory}" in poem.file:
+            return collection
+    return poem.file.split(".")[1]
+
+
+def ci_tags(poems) -> dict[str, list[dict]]:
+    return {split: [{**t, "genre": "ci"} for t in tags] for split, tags in expected_tags(poems, collection_of).items()}
+
+
+def test_ci_are_cleaned_split_and_tagged_with_their_tune(poem_source, tmp_path):
+    stats = build(poem_source, tmp_path / "out", collection="ci", keywords=False)
+    expected, tags = expected_splits(CI_POEMS), ci_tags(CI_POEMS)
+    assert expected["test"] and expected["val"], "the fixture must put ci in every split"
+    for split in corpus.SPLITS:
+        assert corpus.load_poems(tmp_path / "out", split) == expected[split]
+        assert corpus.load_tags(tmp_path / "out", split) == tags[split]
+    assert "浪淘尽、千古风流人物" in "".join(expected["train"])  # the pause mark stays
+    assert stats["read"] == len(CI_POEMS) and stats["collection"] == "songci,huajianji,nantang"
+    assert stats["dropped"]["lacuna"] == 2 and stats["dropped"]["non_chinese"] == 1
+    kept = Counter(p.form for p in CI_POEMS if p.clean is not None)
+    assert stats["tune_unknown"] == kept.pop(None) == 1
+    assert stats["tunes"] == dict(kept) and list(stats["tunes"])[0] == "菩萨蛮"  # most first
+    assert stats["tunes"]["念奴娇"] == 2  # 苏轼's and the one stored as 酹江月・念奴娇
+    assert stats["tune_aliases"] == {"酹江月・念奴娇": "念奴娇"}
+    rows = {row["collection"]: row for row in stats["collections"]}
+    assert list(rows) == ["songci", "huajianji", "nantang"]
+    assert rows["songci"]["read"] == sum(collection_of(p) == "songci" for p in CI_POEMS)
+    assert rows["songci"]["dropped"] == {"lacuna": 2, "non_chinese": 1}
+    assert sum(rows["songci"][split] for split in corpus.SPLITS) == sum(
+        collection_of(p) == "songci" and p.clean is not None for p in CI_POEMS)
+
+
+def test_tune_names():
+    names = corpus.tune_names(["念奴娇", "念奴娇", "酹江月・念奴娇", "酹江月", "大江东去・酹江月", "失调名",
+                               "□□□", "蝶戀花", "甲・乙"])
+    assert names == {"念奴娇": "念奴娇", "酹江月・念奴娇": "念奴娇", "酹江月": "酹江月", "大江东去・酹江月": "酹江月",
+                     "失调名": None, "□□□": None, "蝶戀花": "蝶恋花", "甲・乙": "甲"}
+
+
+def test_ci_forms_filter_by_tune(poem_source, tmp_path):
+    build(poem_source, tmp_path / "out", collection="ci", forms=["菩萨蛮", "如梦令"], keywords=False)
+    kept = [t["form"] for split in corpus.SPLITS for t in corpus.load_tags(tmp_path / "out", split)]
+    assert sorted(kept) == sorted(p.form for p in CI_POEMS if p.clean is not None and p.form in ("菩萨蛮", "如梦令"))
+
+
+@pytest.mark.parametrize("spec", ["tang,song,songci,huajianji,nantang", "all", "ci,shi", "nantang+tang,ci,song"])
+def test_the_tang_poems_keep_their_splits_whatever_is_built_with_them(poem_source, tmp_path, spec):
+    """Collections are read in one fixed order, Tang first, and the first of two duplicates wins: no poem
+    of another collection can take a Tang poem's place or move it to another split."""
+    source = tmp_path / "source"
+    write_source(source)
+    stolen = next(p for p in TANG_POEMS if p.clean and expected_split("".join(p.paragraphs)) == "test")
+    copy = [stolen.paragraphs[0] + "（一作：某）", *stolen.paragraphs[1:]]  # same poem, another raw text
+    assert expected_split("".join(copy)) == "train"
+    (source / "dist" / "quantangshi" / "poet.song.0.json").write_text(
+        json.dumps([{"author": "无名氏", "title": "", "paragraphs": copy}], ensure_ascii=False), encoding="utf-8")
+    build(source, tmp_path / "tang", keywords=False)
+    stats = build(source, tmp_path / "all", collection=spec, keywords=False)
+    assert stats["collection"] == "tang,song,songci,huajianji,nantang"
+    for split in corpus.SPLITS:
+        tang = corpus.load_poems(tmp_path / "tang", split)
+        poems, tags = corpus.load_poems(tmp_path / "all", split), corpus.load_tags(tmp_path / "all", split)
+        assert [p for p, t in zip(poems, tags) if t["collection"] == "tang"] == tang
+        assert poems[:len(tang)] == tang
+    assert stolen.clean in corpus.load_poems(tmp_path / "all", "test")
+    assert stats["dropped"]["duplicate_across_collections"] == stats["dropped"]["duplicate_across_splits"] == 1
+    song = next(row for row in stats["collections"] if row["collection"] == "song")
+    assert song["read"] == 1 and song["dropped"] == {"duplicate": 1, "duplicate_across_splits": 1,
+                                                     "duplicate_across_collections": 1}
+
+
+def test_collection_names(poem_source):
+    assert corpus.parse_collections("tang") == ("tang",)
+    assert corpus.parse_collections("songci,tang") == ("tang", "songci")
+    assert corpus.parse_collections("tang+song") == corpus.parse_collections("shi") == ("tang", "song")
+    assert corpus.parse_collections(" all ") == tuple(corpus._COLLECTION_FILES)
+    with pytest.raises(PoetryGenError, match="unknown collection yuan; collections are tang, song, songci"):
+        corpus.parse_collections("tang,yuan")
 
 
 def test_a_corpus_built_before_tags_gets_shi_tags_from_its_text(built_corpus, tmp_path):
@@ -273,6 +357,14 @@ def tang_only(tmp_path):
     return [str(root), "--collection", "song"]
 
 
+def shi_only(tmp_path):
+    root = write_source(tmp_path / "shi")
+    path = tmp_path / "shi.tgz"
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(root / "dist" / "quantangshi", arcname="package/dist/quantangshi")
+    return path
+
+
 def latin_text(tmp_path):
     path = tmp_path / "latin.txt"
     path.write_text("roses are red\nviolets are blue\n", encoding="utf-8")
@@ -299,6 +391,10 @@ def not_a_corpus_out(tmp_path):
     (lambda t, src: [str(src), "--forms", "五绝,七言"], "unknown form 七言"),
     (lambda t, src: [str(src), "--collection", "song", "--forms", "七律"], "no poem left"),
     (lambda t, src: tang_only(t), "no poet.song.*.json files (other collections only)"),
+    (lambda t, src: [str(shi_only(t)), "--collection", "tang,ci"],
+     "no ci.song.*.json or huajianji-*-juan.json or nantang/poetrys.json files in this tarball"),
+    (lambda t, src: [str(src), "--collection", "tang,yuan"], "unknown collection yuan"),
+    (lambda t, src: [str(src), "--collection", "ci", "--forms", "浣溪沙,七言"], "unknown form 七言"),
     (lambda t, src: [str(latin_text(t))], "no poem left"),
     (lambda t, src: [str(gbk_text(t))], "not UTF-8"),
     (lambda t, src: [str(src), "--min-count", "0"], "--min-count must be at least 1"),

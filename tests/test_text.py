@@ -13,6 +13,11 @@ def test_half_width_punctuation_becomes_full_width():
     assert text.normalize_punctuation("a,b.c?d!e;f:g(h)、") == "a，b。c？d！e；f：g（h），"
 
 
+def test_the_pause_mark_is_kept_only_when_asked():
+    assert text.normalize("浪淘盡、千古風流人物") == "浪淘尽，千古风流人物"
+    assert text.normalize("浪淘盡、千古風流人物, 故壘", keep_pauses=True) == "浪淘尽、千古风流人物，故垒"
+
+
 def test_notes_are_removed_non_greedily():
     # A greedy pattern would delete from the first '（' to the last '）', verse between them included.
     assert text.strip_notes("白日依山尽（一作：白日）黄河入海流（一作：黄河）") == "白日依山尽黄河入海流"
