@@ -83,6 +83,19 @@ def _add_corpus(sub) -> None:
     pairs.add_argument("data", metavar="DIR", help="a built corpus (poetry-gen corpus build)")
     pairs.add_argument("--out", required=True, metavar="OUT", help="where the table goes")
     pairs.set_defaults(func=_corpus_pairs)
+    tunes = actions.add_parser(
+        "tunes", help="the tune table (词谱) of a built corpus's ci (see README, checking)",
+        description="For every tune with at least --min-ci ci in DIR's train split: the prevailing length, the "
+                    "line ends that rhyme together (词林正韵), the most common lines and marks of the ci of that "
+                    "length and rhymes, each position's tone where 80% of them agree, and the 片. The package's "
+                    "table is poetry_gen/data/tunes.json.")
+    tunes.add_argument("data", metavar="DIR", help="a built corpus with ci (poetry-gen corpus build)")
+    tunes.add_argument("--out", metavar="OUT", help="where the table goes (default: the package's table)")
+    from .tunes import MIN_CI  # prosody's tables load lazily: importing it is cheap
+
+    tunes.add_argument("--min-ci", type=int, default=MIN_CI, metavar="N",
+                       help=f"leave out tunes with fewer train ci (default: {MIN_CI})")
+    tunes.set_defaults(func=_corpus_tunes)
 
 
 def _corpus_build(args) -> int:
@@ -98,6 +111,13 @@ def _corpus_pairs(args) -> int:
     from .parallelism import build_corpus_table
 
     print(build_corpus_table(args.data, args.out))
+    return 0
+
+
+def _corpus_tunes(args) -> int:
+    from .tunes import TUNES_FILE, build_corpus_tunes
+
+    print(build_corpus_tunes(args.data, args.out or TUNES_FILE, args.min_ci))
     return 0
 
 
@@ -426,7 +446,7 @@ def _couplet(args) -> int:
 
 def _add_check(sub) -> None:
     check = sub.add_parser(
-        "check", help="rhyme, tones (平仄), faults, 对仗 of a poem or 对联; exit 1 on a break",
+        "check", help="rhyme, 平仄, faults, 对仗 of a poem, ci or 对联; exit 1 on a break",
         description="Form, 平仄 of each line (中: a character with both tones; a polyphone is read by its word "
                     "where the word decides), rhyme group of each line end, whether the even lines rhyme, the "
                     "best of the four standard templates with the positions that break it, the faults 三平尾, "
@@ -436,15 +456,21 @@ def _add_check(sub) -> None:
                     "pauses ，、 inside allowed) is checked by a couplet's rules instead: the same length and "
                     "marks, the 上联 ending 仄 and the 下联 平, no repeats but mirrored ones, tones opposed at the "
                     "key positions, and its 对仗 by position. Exit status 1 when a poem of the four forms breaks "
-                    "its form's rules (rhyme, template, faults) or a couplet one of its hard rules (all but the "
-                    "tones), 0 otherwise.")
+                    "its form's rules (rhyme, template, faults), a couplet one of its hard rules (all but the "
+                    "tones), or a ci its tune's (shape, rhymes in one 词林正韵 部), 0 otherwise.")
     source = check.add_mutually_exclusive_group(required=True)
     source.add_argument("poem", nargs="?", metavar="POEM",
                         help="the poem, e.g. 白日依山尽，黄河入海流。...; -: the poems on standard input")
     source.add_argument("--file", metavar="FILE", help="check every poem of FILE (-: standard input)")
     _add_read_format(check)
+    _add_tune(check, "check every poem as a ci of this tune (default: a poem of no shi form whose shape is a "
+                     "tune's is checked as that ci: 平仄 against the tune, its rhymes by 词林正韵 部)")
     check.add_argument("--json", action="store_true", help="print one JSON object per poem, one per line")
     check.set_defaults(func=_check)
+
+
+def _add_tune(parser, text: str) -> None:
+    parser.add_argument("--form", metavar="TUNE", help=f"{text}; the tunes: poetry_gen/data/tunes.json")
 
 
 def _add_read_format(parser) -> None:
@@ -468,7 +494,8 @@ def _check(args) -> int:
     import json
 
     source = args.file or (args.poem if args.poem == "-" else None)
-    checks = [_check_one(poem) for poem in (_read_poems(source, args.read_format) if source else [args.poem])]
+    poems = _read_poems(source, args.read_format) if source else [args.poem]
+    checks = [_check_one(poem, args.form) for poem in poems]
     if args.json:
         print("\n".join(json.dumps(c.to_dict(), ensure_ascii=False) for c, _ in checks))
     else:
@@ -476,16 +503,17 @@ def _check(args) -> int:
     return 1 if any(c.follows_rules is False for c, _ in checks) else 0
 
 
-def _check_one(text: str) -> tuple:
-    """(check, report) of one text, by what it is: a couplet (上联，下联。) or a poem."""
+def _check_one(text: str, tune) -> tuple:
+    """(check, report) of one text, by what it is: a couplet (上联，下联。), a ci (of `tune`, or of a tune's
+    shape) or a shi."""
+    from .cicheck import check, format_result
     from .couplet import as_couplet, format_couplet_check
-    from .prosody import check_poem, format_check
 
-    couplet = as_couplet(text)
+    couplet = as_couplet(text) if tune is None else None
     if couplet is not None:
         return couplet, format_couplet_check(couplet)
-    poem = check_poem(text)
-    return poem, format_check(poem)
+    result = check(text, tune)
+    return result, format_result(result)
 
 
 def _add_score(sub) -> None:
@@ -493,11 +521,14 @@ def _add_score(sub) -> None:
         "score", help="scorecard of many poems: form, rhyme, tones, faults, 对仗, repeats",
         description="Format, rhyme and tone-template rates, the share of lines with each classical fault, the "
                     "mean 对仗 of 律诗 middle couplets, repetition, and (with --data) how many lines and character "
-                    "3-grams occur in the training split.")
+                    "3-grams occur in the training split. Ci apart: format, rhyme (词林正韵 部, and 平水韵 for "
+                    "comparison) and tone rates against their tunes.")
     score.add_argument("file", metavar="FILE", help="the poems, as generate writes them (-: standard input)")
     _add_read_format(score)
     score.add_argument("--data", metavar="DIR", help="a built corpus (poetry-gen corpus build): compare with its "
                                                      "train split")
+    _add_tune(score, "score every poem as a ci of this tune (default: poems of no shi form whose shape is a "
+                     "tune's are scored as ci, apart: format, rhyme by 词林正韵 部, tones)")
     score.add_argument("--json", action="store_true", help="print counts and rates as JSON")
     score.set_defaults(func=_score)
 
@@ -505,16 +536,28 @@ def _add_score(sub) -> None:
 def _score(args) -> int:
     import json
 
-    from .scorecard import format_scorecard, score
+    from .cicheck import is_ci
+    from .scorecard import format_ci_scorecard, format_scorecard, score, score_ci
 
     poems = _read_poems(args.file, args.read_format)
-    train = None
-    if args.data:
-        from .corpus import load_poems
+    as_ci = [bool(args.form) or is_ci(poem) for poem in poems]
+    ci = [poem for poem, flag in zip(poems, as_ci) if flag]
+    shi = [poem for poem, flag in zip(poems, as_ci) if not flag]
+    result, shown = {}, []
+    if shi or not ci:
+        train = None
+        if args.data:
+            from .corpus import load_poems
 
-        train = load_poems(args.data, "train")
-    card = score(poems, train)
-    print(json.dumps(card.to_dict(), ensure_ascii=False, indent=1) if args.json else format_scorecard(card))
+            train = load_poems(args.data, "train")
+        card = score(shi, train)
+        result.update(card.to_dict())
+        shown.append(format_scorecard(card))
+    if ci:
+        ci_card = score_ci(ci, args.form)
+        result["ci"] = ci_card.to_dict()
+        shown.append(format_ci_scorecard(ci_card))
+    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else "\n".join(shown))
     return 0
 
 

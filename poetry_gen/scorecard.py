@@ -19,15 +19,24 @@ Against a training split (optional):
     copied lines    share of lines that occur verbatim as a line of a training poem
     3-grams         share of character 3-grams (within a line) that occur in a training line: copying
                     raises it, gibberish lowers it — a cheap fluency check beside the formal rates
+Ci (词), scored against their tunes (cicheck; a ci of the wrong shape fails every rate, as above):
+    format          every line has the tune's length and mark
+    shape           the tune's length, with a mark after each of its rhyme positions
+    rhyme           a rhyme set's characters share a 词林正韵 部 of its tone (share of rhyme sets); for
+                    comparison, share of rhyme sets in one 平水韵 group; and of ci all of whose sets do
+    tones           share of the tune's fixed (平/仄) positions whose character fits
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Iterable, Optional
 
+from .cicheck import check_ci
 from .errors import PoetryGenError
 from .prosody import FAULTS, check_poem
 from .text import is_hanzi, split_lines
+from .tunes import load_tunes
 
 
 @dataclass(frozen=True)
@@ -139,4 +148,76 @@ def format_scorecard(card: Scorecard) -> str:
     for key, value in card.rates().items():
         if value is not None:
             rows.append(f"  {_LABELS[key]:<34} {value:6.3f}")
+    return "\n".join(rows)
+
+
+# --- ci -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CiScorecard:
+    ci: int
+    lines_as_tune: int  # ci every line of which has the tune's length and mark
+    shape: int  # ci of the tune's length with a mark after every rhyme position
+    rhyme_sets: int  # the tunes' rhyme sets, over all ci
+    sets_in_one_section: int  # ... whose characters share a 词林正韵 部 of the set's tone
+    sets_in_one_group: int  # ... whose characters share a 平水韵 group
+    ci_in_one_section: int  # ci all of whose sets are in one 部
+    ci_in_one_group: int  # ci all of whose sets are in one 平水韵 group
+    fixed: int  # the tunes' fixed positions, over all ci
+    agreeing: int  # ... whose character fits (none in a ci of the wrong shape)
+    tunes: dict  # tune → ci
+
+    def rates(self) -> dict:
+        return {
+            "ci_format_rate": self.lines_as_tune / self.ci,
+            "ci_shape_rate": self.shape / self.ci,
+            "ci_rhyme_rate": self.sets_in_one_section / self.rhyme_sets if self.rhyme_sets else 0.0,
+            "ci_pingshui_rhyme_rate": self.sets_in_one_group / self.rhyme_sets if self.rhyme_sets else 0.0,
+            "ci_all_rhymes_rate": self.ci_in_one_section / self.ci,
+            "ci_all_rhymes_pingshui_rate": self.ci_in_one_group / self.ci,
+            "ci_tone_rate": self.agreeing / self.fixed if self.fixed else 0.0,
+        }
+
+    def to_dict(self) -> dict:
+        return {"counts": asdict(self), "rates": self.rates()}
+
+
+def score_ci(poems: Iterable[str], tune=None) -> CiScorecard:
+    """Score ci (any script) against `tune` (a name or tunes.Tune), or each against the tune its shape
+    has (cicheck.recognise)."""
+    checks = [check_ci(poem, tune) for poem in poems]
+    if not checks:
+        raise PoetryGenError("no ci to score")
+    table = load_tunes()
+    sets = [check.rhyme_sets if check.shape else () for check in checks]
+    return CiScorecard(
+        ci=len(checks),
+        lines_as_tune=sum(check.lines_as_tune for check in checks),
+        shape=sum(check.shape for check in checks),
+        rhyme_sets=sum(len(table[check.tune].rhymes) for check in checks),
+        sets_in_one_section=sum(r.in_one_section for found in sets for r in found),
+        sets_in_one_group=sum(bool(r.groups) for found in sets for r in found),
+        ci_in_one_section=sum(check.rhymes for check in checks),
+        ci_in_one_group=sum(check.shape and all(r.groups for r in check.rhyme_sets) for check in checks),
+        fixed=sum(sum(tone != "中" for line in table[check.tune].lines for tone in line.tones) for check in checks),
+        agreeing=sum(check.agreeing for check in checks if check.shape),
+        tunes=dict(Counter(check.tune for check in checks).most_common()),
+    )
+
+
+_CI_LABELS = {
+    "ci_format_rate": "lines and marks as the tune",
+    "ci_shape_rate": "tune's length and rhyme positions",
+    "ci_rhyme_rate": "rhyme sets in one 词林正韵 部",
+    "ci_pingshui_rhyme_rate": "rhyme sets in one 平水韵 group",
+    "ci_all_rhymes_rate": "ci with all rhymes in one 部",
+    "ci_all_rhymes_pingshui_rate": "ci with all rhymes in one group",
+    "ci_tone_rate": "fixed tones kept",
+}
+
+
+def format_ci_scorecard(card: CiScorecard) -> str:
+    tunes = ", ".join(f"{name} {n}" for name, n in card.tunes.items())
+    rows = [f"{card.ci:,} ci ({tunes})"]
+    rows += [f"  {_CI_LABELS[key]:<34} {value:6.3f}" for key, value in card.rates().items()]
     return "\n".join(rows)

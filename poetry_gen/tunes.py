@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from . import cilin
+from .checks import check_whole
 from .errors import PoetryGenError
 from .files import write_atomic
 from .prosody import EITHER, PING, ZE, line_tones
@@ -244,6 +245,24 @@ def _repeat_split(units: list, splits: list, to_lines, balance) -> Optional[int]
     if not repeated:
         return None
     return to_lines(max(repeated, key=lambda j: (matches(j), balance(to_lines(j)))))
+
+
+def build_corpus_tunes(directory, out, min_ci: int = MIN_CI) -> str:
+    """Derive the table from the ci of a built corpus's train split (their tune: the tags' form), write it
+    to `out`, and say what it holds."""
+    from .corpus import load_poems, load_tags  # the corpus pipeline, only when a table is built
+
+    check_whole(min_ci, "--min-ci", 1)
+    tags = load_tags(directory, "train")
+    ci = [(tag["form"], poem) for poem, tag in zip(load_poems(directory, "train"), tags) if tag.get("genre") == "ci"]
+    if not ci:
+        raise PoetryGenError(f"{directory}: no ci in the train split (build the corpus with the ci collections)")
+    tunes = derive_tunes(ci, min_ci)
+    write_tunes(out, tunes, f"the train split of a corpus built by poetry-gen corpus build ({len(ci):,} ci)", min_ci)
+    in_table = sum(t.ci for t in tunes)
+    return (f"wrote {out}: {len(tunes)} tunes of at least {min_ci} train ci, {in_table:,} of the {len(ci):,} ci "
+            f"({in_table / len(ci):.0%}); {sum(t.shape_ci for t in tunes):,} of them in their tune's prevailing "
+            "length and rhymes")
 
 
 # --- the table file -------------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+import json
+
+import pytest
+
+from poetry_gen.cicheck import CiCheck, check, check_ci, is_ci
+from poetry_gen.cli import main
+from poetry_gen.errors import PoetryGenError
+from poetry_gen.prosody import PoemCheck
+from poetry_gen.scorecard import score_ci
+from poetry_gen.tunes import load_tunes
+
+from test_tunes import HUANXISHA, RUMENGLING
+
+# 苏轼, punctuated as usual today: the 下片's 不应有恨，何事长向别时圆 is 4 + 7 where the table has 6 + 5.
+SHUIDIAO = ("明月几时有？把酒问青天。不知天上宫阙，今夕是何年。我欲乘风归去，又恐琼楼玉宇，高处不胜寒。"
+            "起舞弄清影，何似在人间。转朱阁，低绮户，照无眠。不应有恨，何事长向别时圆？人有悲欢离合，"
+            "月有阴晴圆缺，此事古难全。但愿人长久，千里共婵娟。")
+RUMENG = RUMENGLING[0]  # 李清照: 骤 酒 旧 否 否 瘦, 部 12 上去
+DENGGUANQUE = "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"
+
+
+def as_tune_marks(text, name):
+    """The text with the tune's marks (same characters), so that every line is as the tune has it."""
+    chars = "".join(ch for ch in text if ch not in "，。？！；：、")
+    out, start = [], 0
+    for line in load_tunes()[name].lines:
+        out.append(chars[start:start + line.chars] + line.mark)
+        start += line.chars
+    return "".join(out)
+
+
+def test_a_tune_is_recognised_by_length_and_rhymes_whatever_the_commas():
+    result = check_ci(SHUIDIAO)
+    assert result.tune == "水调歌头" and result.shape and not result.lines_as_tune
+    (rhyme,) = result.rhyme_sets
+    assert rhyme.chars == "天年寒间眠圆全娟" and [str(s) for s in rhyme.sections] == ["第七部平"]
+    assert rhyme.groups == ()  # 先 寒 删: no one 平水韵 group
+    assert result.rhymes and result.follows_rules and result.fixed == result.agreeing + len(result.breaks)
+
+
+def test_lines_and_marks_as_the_tune():
+    result = check_ci(as_tune_marks(RUMENG, "如梦令"))
+    assert result.tune == "如梦令" and result.lines_as_tune and result.follows_rules
+    assert [line.rhyme for line in result.lines] == ["a", "a", None, "a", "a", "a", "a"]
+
+
+def test_a_rhyme_out_of_its_section_breaks_the_rules():
+    result = check_ci(RUMENG.replace("残酒", "残花"))  # 花: 部 10 平
+    assert result.shape and not result.rhymes and not result.follows_rules
+    assert not result.rhyme_sets[0].in_one_section
+
+
+def test_a_tone_against_the_pattern_is_a_break():
+    pattern = load_tunes()["如梦令"].lines[4].tones
+    assert pattern == "平仄"  # 知否: 平仄 in at least 80% of the 如梦令 the table comes from
+    result = check_ci(RUMENG.replace("知否，知否", "玉否，知否"))  # 玉: 仄 only
+    assert (5, 1) in result.breaks and result.follows_rules  # tones are reported, not ruled
+
+
+def test_a_named_tune_of_another_shape():
+    result = check_ci(HUANXISHA[0], "如梦令")
+    assert not result.shape and result.rhyme_sets == () and not result.follows_rules
+
+
+def test_shi_stays_shi():
+    assert isinstance(check(DENGGUANQUE), PoemCheck) and isinstance(check(DENGGUANQUE, "五绝"), PoemCheck)
+    assert isinstance(check(SHUIDIAO), CiCheck) and isinstance(check(DENGGUANQUE, "浣溪沙"), CiCheck)
+    assert not is_ci(DENGGUANQUE) and is_ci(SHUIDIAO) and not is_ci("白日依山尽，白日依山尽。")
+
+
+@pytest.mark.parametrize("text,form,message", [
+    (RUMENG, "浣溪", "unknown tune"),
+    ("abc。", "如梦令", "not a ci"),
+    ("春风。", None, "no tune of the table has the shape"),
+])
+def test_errors(text, form, message):
+    with pytest.raises(PoetryGenError, match=message):
+        check_ci(text, form)
+
+
+def test_cli_check(capsys):
+    assert main(["check", SHUIDIAO]) == 0
+    out = capsys.readouterr().out
+    assert "tune: 水调歌头" in out and "第七部平" in out and "rules of the 水调歌头: kept" in out
+    assert main(["check", RUMENG.replace("残酒", "残花"), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["rhymes"] is False
+    assert main(["check", DENGGUANQUE, "--form", "浣溪沙"]) == 1
+    assert main(["check", RUMENG, "--form", "浣溪"]) == 2
+    assert "unknown tune" in capsys.readouterr().err
+
+
+def test_score_ci():
+    card = score_ci([SHUIDIAO, RUMENG.replace("残酒", "残花"), as_tune_marks(RUMENG, "如梦令"), HUANXISHA[0]])
+    assert (card.ci, card.lines_as_tune, card.shape) == (4, 1, 4)
+    assert card.tunes == {"如梦令": 2, "水调歌头": 1, "浣溪沙": 1}
+    # 水调歌头 yes, broken 如梦令 no, 如梦令 yes; 晏殊's 杯 台 回 来 徊 split between 部 3 and 5 (灰).
+    assert (card.rhyme_sets, card.sets_in_one_section, card.ci_in_one_section) == (4, 2, 2)
+    # 平水韵: only 浣溪沙's (all 灰); 如梦令's 酒 is 上声 有, 骤 去声 宥, two groups.
+    assert card.sets_in_one_group == 1 and card.ci_in_one_group == 1
+    assert card.rates()["ci_tone_rate"] == pytest.approx(card.agreeing / card.fixed) and card.agreeing <= card.fixed
+
+
+def test_cli_score_keeps_shi_and_ci_apart(tmp_path, capsys):
+    path = tmp_path / "poems.txt"
+    path.write_text("\n".join([DENGGUANQUE, SHUIDIAO, RUMENG]) + "\n", encoding="utf-8")
+    assert main(["score", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["counts"]["poems"] == 1 and result["ci"]["counts"]["ci"] == 2
+    assert main(["score", str(path), "--form", "如梦令"]) == 0
+    assert capsys.readouterr().out.startswith("3 ci (如梦令 3)")
+
+
+def test_cli_corpus_tunes(tmp_path, capsys):
+    data = tmp_path / "corpus"
+    data.mkdir()
+    poems = HUANXISHA[:4] + RUMENGLING + [DENGGUANQUE]
+    tags = [{"collection": "songci", "genre": "ci", "form": "浣溪沙"}] * 4 + \
+        [{"collection": "songci", "genre": "ci", "form": "如梦令"}] * 4 + [{"collection": "tang", "genre": "shi", "form": "五绝"}]
+    (data / "train.txt").write_text("\n".join(poems) + "\n", encoding="utf-8")
+    (data / "train.tags.json").write_text(json.dumps(tags, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "tunes.json"
+    assert main(["corpus", "tunes", str(data), "--out", str(out), "--min-ci", "4"]) == 0
+    assert "2 tunes of at least 4 train ci, 8 of the 8 ci" in capsys.readouterr().out
+    assert list(load_tunes(out)) == ["如梦令", "浣溪沙"]
+    assert main(["corpus", "tunes", str(data), "--out", str(out), "--min-ci", "0"]) == 2
