@@ -35,10 +35,10 @@ from .couplet import COUPLET_SIGNALS, FORM as COUPLET, CoupletPlan, check_couple
 from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
-from .prosody import EITHER, PING, Template
+from .prosody import EITHER, Template
 from .request import Plan, plan_acrostic, plan_generate, poem_text, revision_lines
 from .rerank import judge
-from .forms import FREE_LINES, PERIOD, form_for
+from .forms import FREE_LINES, PERIOD, couplet_form, form_for
 from .sampler import Layout, decode
 from .theme import Theme, keyword_prefix_ids, parse_theme, parse_theme_words
 from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
@@ -137,20 +137,21 @@ class Generator:
         """The 下联 of a checked 上联 (couplet.plan_couplet), best first, as `write` writes poems: the 上联 is
         the given first line of a two-line poem, and the 下联 is drawn with no character of the poem twice
         (but the mirrored repeats), ending 平, its tones set against the 上联's at the key positions."""
-        if plan.shape.marks:
-            raise PoetryGenError("a 上联 that pauses inside (，、) is not answered yet: write it without the pause")
         theme = self._theme(options.theme)
         prompt = self._prompt(options, theme)
         first = self._known(plan.first, "上联")
         C = len(first)
-        layout = Layout(C, 2, dict(enumerate(first)),
-                        echoes={C + 1 + j: C + 1 + i for j, i in plan.echoes().items()})
-        tones = () if options.tones == "off" else (Template(COUPLET, (EITHER * C, plan.second_tones), ()),)
-        controls = Controls(None, tones, options.tones, distinct=True, last_tone=PING)
+        form = couplet_form(plan.shape.segments, plan.shape.marks)
+        at = form.char_positions  # the 上联's characters, then the 下联's
+        layout = Layout(form, dict(zip(at, first)), echoes={at[C + j]: at[C + i] for j, i in plan.echoes().items()})
+        tones = () if options.tones == "off" else (Template(COUPLET, tuple(form.split(EITHER * C + plan.second_tones)), ()),)
+        controls = Controls(None, tones, options.tones, distinct=True)
         samples, seed = self._decode(layout, controls, options, prompt, options.rows, on_step)
-        judged = self._judge(samples, prompt, C, theme, options, COUPLET_SIGNALS)
+        judged = self._judge(samples, prompt, form, theme, options, COUPLET_SIGNALS)
         poems = [self._poem(s.ids, s.score, seed, theme, prompt, j) for s, j in judged[:options.num]]
-        return [replace(p, form=COUPLET, couplet=check_couplet(*p.lines)) for p in poems]
+        first_line = plan.shape.join(plan.first)
+        lines = [[first_line, p.text[len(first_line) + 1:-1]] for p in poems]
+        return [replace(p, lines=pair, form=COUPLET, couplet=check_couplet(*pair)) for p, pair in zip(poems, lines)]
 
     def revise(self, poem, line: int, *, keep_head: bool = False, options: Optional[SamplingOptions] = None,
                **overrides) -> list:
@@ -172,14 +173,15 @@ class Generator:
         lines = revision_lines(text, line)
         if not isinstance(poem, Poem) or options.theme is not None:
             poem = self.read(text, options=options)
-        C, kept = len(lines[0]), [("" if i == line - 1 else l) for i, l in enumerate(lines)]
-        fixed = {i * (C + 1) + j: poem.ids[i * (C + 1) + j] for i, l in enumerate(kept) for j in range(len(l))}
-        head = frozenset({(line - 1) * (C + 1)} if keep_head else ())
+        form = form_for(len(lines[0]), len(lines))
+        kept = [("" if i == line - 1 else l) for i, l in enumerate(lines)]
+        fixed = {p: poem.ids[p] for i, l in enumerate(kept) for p in range(form.starts[i], form.starts[i] + len(l))}
+        head = frozenset({form.starts[line - 1]} if keep_head else ())
         fixed.update({p: poem.ids[p] for p in head})
-        layout = Layout(C, len(lines), fixed, heads=head)
+        layout = Layout(form, fixed, heads=head)
         prompt = list(poem.prompt_ids)
-        samples, seed = self._decode(layout, self._controls(form_for(C, len(lines)), options, kept, layout), options,
-                                     prompt, max(options.num, REVISE_DRAWS))
+        samples, seed = self._decode(layout, self._controls(form, options, kept), options, prompt,
+                                     max(options.num, REVISE_DRAWS))
         rows = [list(r) for r in dict.fromkeys(tuple(s.ids) for s in samples)]
         scored = sorted(zip(self._poem_scores(prompt, rows), rows), key=lambda pair: -pair[0])
         return [self._poem(r, score, seed, poem.theme, prompt) for score, r in scored[:options.num]]
@@ -246,27 +248,25 @@ class Generator:
         heads = self._known("".join(plan.heads), "acrostic heads")
         given = iter(self._known("".join(plan.given), "start text"))
 
-        C = form.chars
-        fixed = {i * (C + 1) + j: next(given) for i, line in enumerate(plan.given) for j in range(len(line))}
-        fixed.update({i * (C + 1): head for i, head in enumerate(heads)})
-        head_positions = frozenset(i * (C + 1) for i in range(len(heads)))
-        if form.lines is None:  # free length: the model may end it, but not before the given lines are done
-            layout = Layout(C, FREE_LINES[1], fixed, max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2),
-                            head_positions)
-        else:
-            layout = Layout(C, form.lines, fixed, heads=head_positions)
-        samples, seed = self._decode(layout, self._controls(form, options, plan.given, layout), options, prompt,
+        starts = form.starts
+        fixed = {starts[i] + j: next(given) for i, line in enumerate(plan.given) for j in range(len(line))}
+        fixed.update({starts[i]: head for i, head in enumerate(heads)})
+        head_positions = frozenset(starts[i] for i in range(len(heads)))
+        # free length: the model may end it, but not before the given lines are done
+        min_lines = max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2) if form.free else None
+        layout = Layout(form, fixed, min_lines, head_positions)
+        samples, seed = self._decode(layout, self._controls(form, options, plan.given), options, prompt,
                                      options.rows, on_step)
-        judged = self._judge(samples, prompt, C, theme, options)
-        return [self._poem(s.ids, s.score, seed, theme, prompt, j) for s, j in judged[:options.num]]
+        judged = self._judge(samples, prompt, form, theme, options)
+        return [self._poem(s.ids, s.score, seed, theme, prompt, j, form) for s, j in judged[:options.num]]
 
-    def _judge(self, samples: list, prompt: list, chars: int, theme, options: SamplingOptions,
+    def _judge(self, samples: list, prompt: list, form, theme, options: SamplingOptions,
                text_signals: Optional[dict] = None) -> list:
         """(Sample, judgement) pairs best first: by rerank.judge's total with more than one candidate,
         else as the decoder sorted them, with no judgement."""
         if options.candidates == 1 or len(samples) == 1:
             return [(sample, None) for sample in samples]
-        judgements = judge(self.model, self.vocab, prompt, samples, chars, theme=bool(theme),
+        judgements = judge(self.model, self.vocab, prompt, samples, form, theme=bool(theme),
                            weights=options.weight_map(), fold=self.tables.fold_variants, text_signals=text_signals)
         judged = [(sample, {"total": total, **signals}) for sample, (total, signals) in zip(samples, judgements)]
         return sorted(judged, key=lambda pair: -pair[1]["total"])
@@ -277,8 +277,8 @@ class Generator:
             return keyword_prefix_ids(theme.keywords_used, self.vocab)
         return self._known(normalize(options.prefix), "prefix") if options.prefix else []
 
-    def _controls(self, form, options: SamplingOptions, given: list, layout) -> Controls:
-        return controls_for(self.tables, form, layout, options.rhyme, options.tones, given)
+    def _controls(self, form, options: SamplingOptions, given: list) -> Controls:
+        return controls_for(self.tables, form, options.rhyme, options.tones, given)
 
     def _decode(self, layout, controls, options: SamplingOptions, prompt: list, num: int, on_step=None) -> tuple:
         """(Samples best first, the seed used)."""
@@ -288,11 +288,17 @@ class Generator:
                       generator=generator, prompt=prompt, on_step=on_step), seed
 
     def _poem(self, ids: list, score: float, seed: Optional[int], theme, prompt: list,
-              judgement: Optional[dict] = None) -> Poem:
+              judgement: Optional[dict] = None, form=None) -> Poem:
+        """The Poem of token ids written (or read) after `prompt`; `form`: the one it was written in (its
+        lines and name come from it), else the lines are found by their marks and the form by its shape."""
         text = self.vocab.decode(ids)
-        lines, _ = split_lines(text)
-        return Poem(text, lines, form_for(len(lines[0]), len(lines)).name, score, seed, theme, tuple(prompt),
-                    tuple(ids), judgement)
+        if form is None or form.free:
+            lines, _ = split_lines(text)
+            name = form_for(len(lines[0]), len(lines)).name
+        else:
+            lines = [self.vocab.decode(ids[start:start + line.chars]) for start, line in zip(form.starts, form.shape)]
+            name = form.name
+        return Poem(text, lines, name, score, seed, theme, tuple(prompt), tuple(ids), judgement)
 
     @torch.no_grad()
     def _poem_scores(self, prompt: list, rows: list) -> list:

@@ -7,17 +7,7 @@ readings (in two groups, or both 平 and 仄) matches any of them. For character
 back to modern Mandarin tones from pypinyin (1, 2 → 平; 3, 4 → 仄), which misreads the lost entering
 tone (入声), so such characters are reported as `fallback`, and they never have a rhyme group.
 
-A template fixes the tone of positions 2, 4, (6) and the line end; the others are "中" (either),
-after the rule of thumb 一三五不论. The four quatrain templates, for 5-character lines
-(a 7-character line puts two syllables of the opposite tone in front):
-
-    仄起首句不入韵  A B C D        A 仄仄平平仄   B 平平仄仄平
-    仄起首句入韵    D B C D        C 平平平仄仄   D 仄仄仄平平
-    平起首句不入韵  C D A B
-    平起首句入韵    B D A B
-
-A 律诗 (8 lines) repeats the quatrain of its opening, lines 5–8 in the unrhymed-first-line variant:
-仄起首句入韵 五律 = D B C D A B C D.
+The tone templates of the four forms (a 平/仄/中 string per line) are data of the forms (forms.py).
 
 In a poem, a polyphone is read by its word where the word decides: the table gives 思 更 看 长 both
 tones, and pypinyin's phrase dictionary reads 相思 as xiang1 si1 and 更深 as geng1 shen1. A line is cut
@@ -50,10 +40,9 @@ from typing import Optional, Union
 
 from .checks import check_text, shown
 from .errors import PoetryGenError
-from .forms import FORMS, Form, form_for
+from .forms import EITHER, FORMS, PING, ZE, Form, Template, form_for
 from .text import MAX_POEM_CHARS, is_hanzi, normalize, split_lines, to_simplified
 
-PING, ZE, EITHER = "平", "仄", "中"
 UNKNOWN = "?"  # shown for a character whose tone is not known at all
 
 # The 30 平声 groups, named by their head character (simplified), in table order (上平 1–15, 下平 1–15).
@@ -239,55 +228,13 @@ def _ze_groups() -> frozenset:
 
 # --- templates ----------------------------------------------------------------------------------
 
-# Checked positions of a 5-character line (0-based 1, 3 and the end) for the four line types.
-_LINE_TYPES = {"A": "中仄中平仄", "B": "中平中仄平", "C": "中平中仄仄", "D": "中仄中平平"}
-_QUATRAINS = {  # (tone of a 5-character first line's 2nd character, first line rhymed) → line types
-    ("仄", False): "ABCD",
-    ("仄", True): "DBCD",
-    ("平", False): "CDAB",
-    ("平", True): "BDAB",
-}
-_OTHER = {PING: ZE, ZE: PING}
-
-
-@dataclass(frozen=True)
-class Template:
-    """One tone pattern of a form: for each line a string over 平/仄/中, and the lines that rhyme."""
-
-    name: str  # e.g. 仄起首句入韵
-    lines: tuple  # ('中仄中平平', '中平中仄平', ...)
-    rhymes: tuple  # 0-based indices of the lines whose last character rhymes
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "lines": list(self.lines), "rhymes": list(self.rhymes)}
-
-
-def _line(kind: str, chars: int) -> str:
-    five = _LINE_TYPES[kind]
-    # A 7-character line prefixes two syllables whose key (2nd) one is opposite to the 5-character 2nd.
-    return five if chars == 5 else EITHER + _OTHER[five[1]] + five
-
-
 def templates(form: Union[str, Form]) -> list:
-    """The four standard templates of a classical form (五绝, 七绝, 五律, 七律), given by name or Form."""
+    """The four standard templates of a classical form (五绝, 七绝, 五律, 七律), given by name or Form
+    (forms.py builds them)."""
     name = form if isinstance(form, str) else form.name
     if name not in FORMS:
         raise PoetryGenError(f"no tone templates for form {name!r}: choose one of {', '.join(FORMS)}")
-    return list(_templates(name))
-
-
-@lru_cache(maxsize=None)
-def _templates(name: str) -> tuple:
-    form = FORMS[name]
-    out = []
-    for (start, first_rhymes), kinds in _QUATRAINS.items():
-        if form.lines == 8:  # lines 5–8 repeat the quatrain, with the first line unrhymed
-            kinds += _QUATRAINS[(start, False)]
-        lines = tuple(_line(k, form.chars) for k in kinds)
-        rhymes = tuple(i for i in range(form.lines) if i % 2 == 1 or (i == 0 and first_rhymes))
-        # 仄起 / 平起 by the first line's 2nd character (a 7-character line flips the 5-character name)
-        out.append(Template(f"{lines[0][1]}起首句{'入' if first_rhymes else '不入'}韵", lines, rhymes))
-    return tuple(out)
+    return list(FORMS[name].templates)
 
 
 # --- checking a poem ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Optional
 from .checks import check_text, is_whole, shown, shown_chars
 from .config import MAX_REQUEST_CHARS, SamplingOptions
 from .errors import PoetryGenError
-from .forms import FORMS, FREE_LINES, PERIOD, Form, form_for
+from .forms import FORMS, Form, form_for
 from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified
 from .theme import theme_form
 
@@ -75,7 +75,7 @@ def plan_generate(start: Optional[str] = None, form=None, chars: Optional[int] =
         if lines is not None:
             shape = form_for(n, _check_lines(lines))
         elif chars is not None:
-            shape = Form(None, n, None)
+            shape = form_for(n, None)
         else:
             whole = sum(len(line) == n for line in given)  # a start of 4 whole lines goes on to 8
             shape = form_for(n, 4 if whole < 4 else 8)
@@ -95,9 +95,8 @@ def revision_lines(text: str, line: int) -> list:
     """The lines (normalised) of a poem whose line `line` (1-based) is to be written again: lines of 5 or 7
     characters, all of one length, each followed by its mark (，。 in turn, 。 at the end)."""
     lines, ends = split_lines(poem_text(text))
-    chars, marks = len(lines[0]), [Form.line_end(i) for i in range(len(lines))]
-    marks[-1] = PERIOD
-    if chars not in CHARS or any(len(l) != chars for l in lines) or ends != marks:
+    chars = len(lines[0])
+    if chars not in CHARS or any(len(l) != chars for l in lines) or ends != form_for(chars, len(lines)).marks:
         raise PoetryGenError("a poem to revise has lines of 5 or 7 characters, all of one length, ended by "
                              "，and 。 in turn and by 。 at the end")
     if not (is_whole(line) and 1 <= line <= len(lines)):
@@ -178,20 +177,25 @@ def _check_start(lines: list, ends: list, form: Form) -> None:
     """The start text (split into lines) must fit `form`: whole lines of form.chars with the right marks,
     at most one unfinished line at the end (5 characters of a 7-character form are one), and something
     left to write."""
-    n, limit = len(lines), form.lines or FREE_LINES[1]
+    n, limit = len(lines), len(form.shape)
     if n > limit:
         raise PoetryGenError(f"the start text has {n} lines, but a {_describe(form)} has at most {limit}")
-    if n == limit and len(lines[-1]) == form.chars:
+    if n == limit and len(lines[-1]) == form.shape[-1].chars:
         raise PoetryGenError(f"the start text already fills the {_describe(form)}; nothing is left to write")
     for i, (line, end) in enumerate(zip(lines, ends)):
+        shape = form.shape[i]
         if not line:
             raise PoetryGenError(f"line {i + 1} of the start text is empty")
-        if len(line) > form.chars or (end and len(line) != form.chars):
+        if len(line) > shape.chars or (end and len(line) != shape.chars):
             raise PoetryGenError(f"line {i + 1} of the start text has {len(line)} characters, but a "
-                                 f"{_describe(form)} has {form.chars} per line")
-        if end and end != Form.line_end(i):
+                                 f"{_describe(form)} has {shape.chars} {_per_line(form, i)}")
+        if end and end != shape.mark:
             raise PoetryGenError(f"line {i + 1} of the start text ends in {end}, but in a {_describe(form)} "
-                                 f"it ends in {Form.line_end(i)} (lines alternate ，。)")
+                                 f"it ends in {shape.mark}{' (lines alternate ，。)' if form.genre == 'shi' else ''}")
+
+
+def _per_line(form: Form, index: int) -> str:
+    return "per line" if form.chars else f"in line {index + 1}"
 
 
 # --- requests by name (generate --input) -------------------------------------------------------------

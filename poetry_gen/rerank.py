@@ -104,23 +104,24 @@ def _token_logp(model, rows: Sequence[list], scored: Sequence[list], fold=None) 
     return out
 
 
-def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, chars: int, theme: bool,
+def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, form, theme: bool,
                   fold=None) -> list:
-    """Per sample (sampler.Sample: its tokens, characters and marks in lines of `chars` characters, and
+    """Per sample (sampler.Sample: its tokens, characters and marks laid out by `form` (forms.Form), and
     their log p in context as the decoder drew them), {"coherence": ...} and, with `theme` (the prompt is
     the theme's keywords), {"theme": ...} (see the module docstring). Only the characters the decoder
     chose count: acrostic heads and the start text are the same in every candidate."""
     import torch
 
     head = [bos, *prompt]
-    chosen = [[p for p, lp in enumerate(s.logps) if p % (chars + 1) != chars and not math.isnan(lp)]
-              for s in samples]
+    slots = form.slots
+    chosen = [[p for p, lp in enumerate(s.logps) if not slots[p].mark and not math.isnan(lp)] for s in samples]
+    second = form.starts[1] if len(form.shape) > 1 else form.length  # where line 2 starts
     rows, scored, lines = [], [], []
     for sample, at in zip(samples, chosen):  # lines 2.., each alone: the row is the line after the prompt
-        starts = range(chars + 1, len(sample.ids), chars + 1)
-        rows += [head + list(sample.ids[start:start + chars]) for start in starts]
-        scored += [[len(head) + p - start for p in at if start <= p < start + chars] for start in starts]
-        lines.append(len(starts))
+        spans = [(start, line.chars) for start, line in zip(form.starts[1:], form.shape[1:]) if start < len(sample.ids)]
+        rows += [head + list(sample.ids[start:start + n]) for start, n in spans]
+        scored += [[len(head) + p - start for p in at if start <= p < start + n] for start, n in spans]
+        lines.append(len(spans))
     lines_alone = len(rows)
     if theme:  # the poems without their theme
         rows += [[bos] + list(sample.ids) for sample in samples]
@@ -130,7 +131,7 @@ def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, cha
     alone, without_theme = iter(logps[:lines_alone]), iter(logps[lines_alone:])
     signals = []
     for sample, at, n_lines in zip(samples, chosen, lines):
-        later = [sample.logps[p] for p in at if p > chars]  # lines 2.. in context
+        later = [sample.logps[p] for p in at if p >= second]  # lines 2.. in context
         gain = sum(later) - sum(sum(next(alone)) for _ in range(n_lines))
         signal = {"coherence": gain / len(later) if later else 0.0}
         if theme:
@@ -139,7 +140,7 @@ def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, cha
     return signals
 
 
-def judge(model, vocab, prompt: Sequence[int], samples: Sequence, chars: int, theme: bool,
+def judge(model, vocab, prompt: Sequence[int], samples: Sequence, form, theme: bool,
           weights: Optional[dict] = None, fold=None, text_signals: Optional[dict] = None) -> list:
     """(total, signals) per sample (sampler.Sample), in their order: the signals of the module
     docstring with the sample's own score as "logprob", and the weighted total. `text_signals`: in
@@ -150,7 +151,7 @@ def judge(model, vocab, prompt: Sequence[int], samples: Sequence, chars: int, th
         weights = SamplingOptions().weight_map()
     poems = [list(sample.ids) for sample in samples]
     judged = []
-    for sample, ids, signals in zip(samples, poems, model_signals(model, vocab.bos_id, prompt, samples, chars,
+    for sample, ids, signals in zip(samples, poems, model_signals(model, vocab.bos_id, prompt, samples, form,
                                                                   theme, fold)):
         text = vocab.decode(ids)
         signals = {"logprob": sample.score, **signals,

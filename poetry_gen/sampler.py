@@ -1,17 +1,17 @@
 """Constrained batched decoding: `num` candidate poems written together, one batch row each.
 
-A poem of L lines of C characters is a grid of L × (C + 1) positions, the same for every row, so all
-rows reach the same position at the same step and the shape holds by construction, not by filtering:
+A poem is a row of positions laid out by its form (forms.Form.slots: position → line, column, mark,
+rhyme set; Form.templates: position → tone), the same for every row, so all rows reach the same
+position at the same step and the shape holds by construction, not by filtering:
 
-    position p → line p // (C+1), column p % (C+1)
-    column < C    a character: only Chinese characters may be drawn (no special token, <unk>, mark)
-                  unless the text fixes it (the start text, an acrostic head), which every row then takes,
-                  or it echoes an earlier position (Layout.echoes), whose token each row then repeats
-    column == C   the line's mark, forced: '，' after the 1st, 3rd, ... line, '。' after the 2nd, 4th, ...
-                  line and after the last; after the last mark the poem ends and nothing more is fed.
+    a character   only Chinese characters may be drawn (no special token, <unk>, mark) unless the text
+                  fixes it (the start text, an acrostic head), which every row then takes, or it
+                  echoes an earlier position (Layout.echoes), whose token each row then repeats
+    a mark        forced: the mark the form puts after the line ('，' '。' in turn in 近体 verse, a
+                  tune's own marks in ci); after the last mark the poem ends and nothing more is fed.
 
-With `Layout.min_lines` the length is free: at the start of a line that follows a '。' (and at least
-`min_lines` lines), the model may also draw <eos>, which ends that row's poem.
+With `Layout.min_lines` (a free-length form) the model may also draw <eos> at the start of a line that
+follows a '。' (and at least `min_lines` lines), which ends that row's poem.
 
 One step, for the rows' logits (B, V):
 
@@ -22,9 +22,9 @@ One step, for the rows' logits (B, V):
         ├─ − repeat_penalty   on characters already in the poem (or fixed to come in it)
         ├─ − tone_penalty     on characters whose tone breaks every template still in play, or makes
         │                     三平尾 or 孤平 ("soft")
-        ├─ masks: shape; rhyme; 重韵; a line that would repeat an earlier one; tone ("strict");
-        │         a doubled character the corpus does not attest as 叠字, or right after an acrostic head;
-        │         with Controls.distinct any character already there; Controls.last_tone at the last
+        ├─ masks: shape; rhyme; 重韵; a line that would repeat an earlier one; tone ("strict", and
+        │         a form's hard tones); a doubled character the corpus does not attest as 叠字, or right
+        │         after an acrostic head; with Controls.distinct any character already there
         ├─ / temperature, top-k, top-p (nucleus)
         └─ draw (torch.multinomial with the caller's torch.Generator), or argmax when temperature ≈ 0
 
@@ -36,7 +36,7 @@ across poems; exp(−score) is the poem's perplexity under the model.
 The rhyme and tone controls are per row, so each candidate makes its own choices; what they allow
 at each position is constraints.py's (RhymeState, ToneState). A hard constraint that would leave a row
 with nothing to draw is dropped for that row at that step, in the order rhyme, 重韵, 叠字, repeated
-line, distinct, last tone, strict tones (the shape constraints are never dropped).
+line, distinct, hard tones, strict tones (the shape constraints are never dropped).
 """
 from __future__ import annotations
 
@@ -48,15 +48,14 @@ import torch
 
 from .config import SamplingOptions
 from .constraints import Controls, RhymeState, ToneState, VocabTables
-from .forms import COMMA, PERIOD
+from .forms import PERIOD, Form
 
 
 @dataclass(frozen=True)
 class Layout:
-    """The poem's shape and the characters already decided."""
+    """The poem's form and the characters already decided."""
 
-    chars: int  # characters per line
-    lines: int  # lines to write (with min_lines: the most the model may write; then even)
+    form: Form  # a free-length form: the most lines the model may write
     fixed: dict = field(default_factory=dict)  # position → token id (start text, acrostic heads)
     min_lines: Optional[int] = None  # free length: the model may end after a '。' line from here on
     heads: frozenset = frozenset()  # the positions of acrostic heads (no 冬冬 after the head 冬)
@@ -65,16 +64,12 @@ class Layout:
 
     @property
     def length(self) -> int:
-        return self.lines * (self.chars + 1)
-
-    def mark(self, line: int) -> str:
-        return PERIOD if line % 2 == 1 or line == self.lines - 1 else COMMA
+        return self.form.length
 
     def given_prefix(self) -> int:
         """How many positions from the start the given text fixes (fed before the rows diverge)."""
-        p = 0
-        while p < self.length and (p in self.fixed or (p % (self.chars + 1) == self.chars and p > 0
-                                                       and p - 1 in self.fixed)):
+        p, slots = 0, self.form.slots
+        while p < self.length and (p in self.fixed or (slots[p].mark and p > 0 and p - 1 in self.fixed)):
             p += 1
         return p
 
@@ -122,35 +117,39 @@ class _Decoder:
     def __init__(self, tables: VocabTables, layout: Layout, controls: Controls, options: SamplingOptions,
                  batch: int, device):
         self.t, self.layout, self.controls, self.options = tables, layout, controls, options
-        C = layout.chars
+        form = self.form = layout.form
+        self.slots = form.slots
+        self.mark_ids = {line.mark: tables.mark_id(line.mark) for line in form.shape}
         self.tokens = torch.full((batch, layout.length), tables.vocab.pad_id, dtype=torch.long, device=device)
         self.present = torch.zeros(batch, len(tables.vocab), dtype=torch.bool, device=device)  # (B, V)
         if layout.fixed:  # characters fixed to come (later acrostic heads) count as already there
             self.present[:, list(layout.fixed.values())] = True
-        self.rhyme = None if controls.rhyme is None else RhymeState(tables, controls.rhyme, batch)
+        self.rhyme = None if controls.rhyme is None else RhymeState(tables, form, controls.rhyme, batch)
         if self.rhyme:  # 重韵: rhyme characters fixed to come (a revise's kept lines) are taken already
             self.rhyme.rhymed[:, [token for p, token in layout.fixed.items()
-                                  if RhymeState.kind(layout, *divmod(p, C + 1)) == "must"]] = True
+                                  if self.slots[p].rhyme and not self.slots[p].may_rhyme]] = True
         tones_free = controls.tones == "off" or not controls.templates
-        self.tones = None if tones_free else ToneState(tables, controls.templates, batch)
+        self.tones = None if tones_free else ToneState(tables, form, controls.templates, controls.faults, batch)
         self.done = torch.zeros(batch, dtype=torch.bool, device=device)
         self.logp = torch.full((batch, layout.length), float("nan"), device=device)  # (B, P) of the chosen tokens
-        self.C = C
 
     # --- what a position asks for ---------------------------------------------------------------
 
-    def _repeated_line(self, line: int, col: int) -> Optional[torch.Tensor]:
+    def _repeated_line(self, p: int, slot) -> Optional[torch.Tensor]:
         """(B, V) bool at a line's last character: the characters that would complete a copy of an
-        earlier line."""
-        if col != self.C - 1 or line == 0:
+        earlier line of the same length."""
+        n = self.form.shape[slot.line].chars
+        if slot.col != n - 1 or slot.line == 0:
             return None
-        C = self.C
-        start = line * (C + 1)
-        current = self.tokens[:, start:start + C - 1]  # (B, C-1)
-        earlier = self.tokens[:, :start].reshape(-1, line, C + 1)  # (B, line, C+1)
-        same = (earlier[:, :, :C - 1] == current[:, None]).all(-1)  # (B, line)
+        earlier = [start for start, line in zip(self.form.starts[:slot.line], self.form.shape) if line.chars == n]
+        if not earlier:
+            return None
+        columns = torch.tensor(earlier, device=self.tokens.device)[:, None] + torch.arange(n, device=self.tokens.device)
+        current = self.tokens[:, p - n + 1:p]  # (B, n-1)
+        lines = self.tokens[:, columns]  # (B, J, n)
+        same = (lines[:, :, :n - 1] == current[:, None]).all(-1)  # (B, J)
         counts = torch.zeros(self.present.shape, device=same.device)
-        counts.scatter_add_(1, earlier[:, :, C - 1], same.float())
+        counts.scatter_add_(1, lines[:, :, n - 1], same.float())
         return counts > 0
 
     def _doubled(self, p: int, col: int) -> Optional[torch.Tensor]:
@@ -164,14 +163,20 @@ class _Decoder:
         banned[torch.arange(len(prev), device=prev.device), prev] = ban
         return banned
 
+    def _may_end(self, slot) -> bool:
+        """Whether a row may end its poem here: a free-length form, at the start of a line after a '。'."""
+        min_lines = self.layout.min_lines
+        return (min_lines is not None and slot.col == 0 and slot.line >= min_lines
+                and self.form.shape[slot.line - 1].mark == PERIOD)
+
     # --- one position ----------------------------------------------------------------------------
 
     def choose(self, p: int, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """The token (B,) of every row at position p, given the logits (B, V) from the tokens before."""
-        line, col = divmod(p, self.C + 1)
+        slot = self.slots[p]
         B = logits.shape[0]
-        if col == self.C:
-            return torch.full((B,), self.t.marks[self.layout.mark(line)], dtype=torch.long, device=logits.device)
+        if slot.mark:
+            return torch.full((B,), self.mark_ids[slot.mark], dtype=torch.long, device=logits.device)
         if p in self.layout.fixed:
             return torch.full((B,), self.layout.fixed[p], dtype=torch.long, device=logits.device)
         if p in self.layout.echoes:
@@ -180,27 +185,24 @@ class _Decoder:
         opts = self.options
         x = logits - opts.repeat_penalty * (self.present & self.t.is_char)  # (B, V)
         allowed = self.t.is_char.expand(B, -1)  # (B, V)
-        may_end = (self.layout.min_lines is not None and col == 0 and line >= self.layout.min_lines
-                   and self.layout.mark(line - 1) == PERIOD)
-        if may_end:
+        if self._may_end(slot):
             allowed = allowed.clone()
             allowed[:, self.t.vocab.eos_id] = True
 
-        rhyme = self.rhyme and RhymeState.kind(self.layout, line, col)
-        if rhyme:
-            allowed = _restrict(allowed, self.rhyme.members(rhyme))
+        if self.rhyme and slot.rhyme:
+            allowed = _restrict(allowed, self.rhyme.members(slot))
             allowed = _restrict(allowed, ~self.rhyme.rhymed)  # 重韵: no rhyme character twice
-        doubled = self._doubled(p, col)
+        doubled = self._doubled(p, slot.col)
         if doubled is not None:
             allowed = _restrict(allowed, ~doubled)
-        repeated = self._repeated_line(line, col)
+        repeated = self._repeated_line(p, slot)
         if repeated is not None:
             allowed = _restrict(allowed, ~repeated)
         if self.controls.distinct:
             allowed = _restrict(allowed, ~self.present)
-        if self.controls.last_tone and p == self.layout.length - 2:
-            allowed = _restrict(allowed, self.t.only(self.controls.last_tone))
-        fits = self.tones and self.tones.fits(line, col)
+        if slot.hard_tone:  # a tone the form requires, of the character in every reading
+            allowed = _restrict(allowed, self.t.only(slot.hard_tone))
+        fits = self.tones and self.tones.fits(p, slot)
         if fits is not None:
             if self.controls.tones == "strict":
                 allowed = _restrict(allowed, fits)
@@ -217,7 +219,7 @@ class _Decoder:
         """Store the rows' tokens at position p and update the bookkeeping; `logits` (those before p,
         variant glyphs folded: VocabTables.fold_variants) when the token is the decoder's choice and
         counts towards the score. Returns the tokens to feed (<pad> for rows whose poem has ended)."""
-        line, col = divmod(p, self.C + 1)
+        slot = self.slots[p]
         ended = tokens == self.t.vocab.eos_id
         tokens = tokens.masked_fill(self.done | ended, self.t.vocab.pad_id)
         live = ~(self.done | ended)
@@ -226,13 +228,13 @@ class _Decoder:
             self.logp[:, p] = torch.where(live, logp, torch.full_like(logp, float("nan")))
         self.done |= ended
         self.tokens[:, p] = tokens
-        if col == self.C:
+        if slot.mark:
             return tokens
         self.present[torch.arange(len(tokens), device=tokens.device), tokens] |= live
-        if self.rhyme and RhymeState.kind(self.layout, line, col):
-            self.rhyme.record(tokens, live)
+        if self.rhyme and slot.rhyme:
+            self.rhyme.record(slot, tokens, live)
         if self.tones:
-            self.tones.record(line, col, tokens, live)
+            self.tones.record(p, tokens, live)
         return tokens
 
     def samples(self) -> list:

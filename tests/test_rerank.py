@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from poetry_gen.errors import PoetryGenError
+from poetry_gen.forms import form_for
 from poetry_gen.rerank import _token_logp, judge, model_signals, parse_weights
 from poetry_gen.generator import SamplingOptions
 from poetry_gen.sampler import Layout, Sample, decode
@@ -39,10 +40,10 @@ def test_batched_padded_rows_score_as_each_row_alone(model, vocab):
 def test_coherence_and_theme_are_the_log_probability_gains(gen, model, vocab):
     prompt = [*vocab.encode("月"), vocab.sep_id]
     head = [vocab.bos_id, *prompt]
-    layout = Layout(5, 4, {0: vocab.stoi["春"]}, heads=frozenset({0}))
+    layout = Layout(form_for(5, 4), {0: vocab.stoi["春"]}, heads=frozenset({0}))
     samples = decode(model, gen.tables, layout, SamplingOptions(), num=3, prompt=prompt,
                      generator=torch.Generator().manual_seed(0))
-    for sample, signals in zip(samples, model_signals(model, vocab.bos_id, prompt, samples, 5, theme=True,
+    for sample, signals in zip(samples, model_signals(model, vocab.bos_id, prompt, samples, form_for(5, 4), theme=True,
                                                       fold=gen.tables.fold_variants)):
         ids = sample.ids
         chosen = [p for p in range(1, len(ids)) if p % 6 != 5]  # not the head, not the marks
@@ -62,10 +63,10 @@ def test_the_total_adds_the_weighted_signals(model, vocab):
     samples = [Sample(vocab.encode(text), score, [score] * 12)
                for text, score in (("明月照高楼，清风入画堂。", -3.0), ("明月明月明，清风入画堂。", -2.5))]
     weights = {"coherence": 0.5, "repetition": 4.0}
-    for total, signals in judge(model, vocab, [], samples, 5, theme=False, weights=weights):
+    for total, signals in judge(model, vocab, [], samples, form_for(5, 4), theme=False, weights=weights):
         assert "theme" not in signals
         assert total == pytest.approx(signals["logprob"] + 0.5 * signals["coherence"] + 4.0 * signals["repetition"])
-    repetition = [signals["repetition"] for _, signals in judge(model, vocab, [], samples, 5, theme=False)]
+    repetition = [signals["repetition"] for _, signals in judge(model, vocab, [], samples, form_for(5, 4), theme=False)]
     assert repetition[0] == 0.0 and repetition[1] < 0.0
 
 

@@ -1,0 +1,39 @@
+from poetry_gen.forms import COMMA, FORMS, FREE_LINES, PERIOD, Form, Line, couplet_form, detect_form, form_for
+
+
+def test_the_four_forms_are_regular_shapes_whose_period_lines_rhyme():
+    for name, form in FORMS.items():
+        assert form.name == name and form.lines in (4, 8) and form.chars in (5, 7)
+        assert form.marks == [COMMA, PERIOD] * (form.lines // 2)
+        assert [line.rhyme for line in form.shape] == ["a"] * 2 + [None, "a"] * (form.lines // 2 - 1)
+        assert [line.may_rhyme for line in form.shape] == [True] + [False] * (form.lines - 1)
+        assert len(form.templates) == 4 and form.rhymes == (("a", "平"),)
+
+
+def test_slots_are_the_positions_of_the_form():
+    form = Form("x", (Line(2, "、"), Line(3, "，", "a"), Line(4, "。", "a")))
+    assert form.length == len(form.slots) == 12 and form.starts == (0, 3, 7)
+    assert [s.mark for s in form.slots if s.mark] == ["、", "，", "。"]
+    assert [(s.line, s.col) for s in form.slots if s.rhyme] == [(1, 2), (2, 3)]
+    assert form.chars is None and form.describe() == "2、3，4。"
+
+
+def test_odd_line_counts_end_in_a_period_and_free_forms_have_room():
+    assert form_for(5, 3).marks == [COMMA, PERIOD, PERIOD] and form_for(5, 3).name is None
+    free = form_for(7, None)
+    assert free.free and free.lines is None and len(free.shape) == FREE_LINES[1] and free.chars == 7
+
+
+def test_detect_form():
+    assert detect_form(["床前明月光", "疑是地上霜", "举头望明月", "低头思故乡"], list("，。，。")) == "五绝"
+    assert detect_form(["床前明月光", "疑是地上霜", "举头望明月", "低头思故乡"], list("。。，。")) is None
+    assert detect_form(["床前明月光", "疑是地上霜"], list("，。")) is None
+
+
+def test_a_couplet_form_mirrors_the_first_line_and_ends_in_a_hard_ping():
+    form = couplet_form((2, 2, 3, 4), ("、", "、", "，"))
+    assert form.marks == ["、", "、", "，", "，", "、", "、", "，", "。"]
+    assert [line.chars for line in form.shape] == [2, 2, 3, 4] * 2 and form.rhymes == ()
+    assert [(s.line, s.col, s.hard_tone) for s in form.slots if s.hard_tone] == [(7, 3, "平")]
+    assert form.split("风声雨声读书声声声入耳" * 2)[:4] == ["风声", "雨声", "读书声", "声声入耳"]
+    assert couplet_form((7,), ()).describe() == "7，7。"
