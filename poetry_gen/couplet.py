@@ -170,7 +170,7 @@ class CoupletCheck:
         return {"poem": self.text, "form": FORM, "first": self.shapes[0].join(self.first),
                 "second": self.shapes[1].join(self.second), "tones": list(self.tones),
                 "key_positions": list(self.key_positions), "tone_breaks": list(self.tone_breaks),
-                "opposed": self.opposed, "repeats": list(self.repeats), "hard": self.hard,
+                "opposed": self.opposed, "repeats": list(self.repeats), "ends": list(self.ends), "hard": self.hard,
                 "follows_rules": self.follows_rules,
                 "parallelism": self.parallelism.to_dict() if self.parallelism else None, "pairing": self.pairing}
 
