@@ -128,7 +128,7 @@ def check_ci(text: str, tune: Union[str, Tune, None] = None) -> CiCheck:
     """Check one ci (any script) against `tune` (a name or Tune), or against the tune its shape has."""
     if isinstance(tune, str):
         tune = find_tune(tune)
-    ci = normalize(check_text(text, "ci", MAX_POEM_CHARS))
+    ci = normalize(check_text(text, "ci", MAX_POEM_CHARS), keep_pauses=True)
     lines = ci_lines(ci)
     if lines is None:
         raise PoetryGenError(f"not a ci of hanzi lines each ended by a mark: {shown(ci)}")
@@ -169,7 +169,7 @@ def _rhyme_set(label: str, tone: str, chars: list) -> RhymeSet:
 
 def is_ci(text: str) -> bool:
     """Whether the text, no tune named, is a ci: not of a shi form's shape, and of a tune's."""
-    lines = ci_lines(normalize(check_text(text, "poem", MAX_POEM_CHARS)))
+    lines = ci_lines(normalize(check_text(text, "poem", MAX_POEM_CHARS), keep_pauses=True))
     if lines is None or prosody.poem_form([line for line, _ in lines], [mark for _, mark in lines]):
         return False
     return recognise(lines) is not None

@@ -7,8 +7,9 @@ form of the tune,
 
     ci "浣溪沙" (775 ci) ──► total length: the most common one (42)
                             rhymes: line ends present in most of those ci, linked when their characters
-                                    share a 词林正韵 部 (cilin) in at least half of them; each linked group
-                                    is a rhyme set (a, b, ...), 平 or 仄 by the 部 they share
+                                    share a 词林正韵 部 (cilin) in at least half of them; each linked group,
+                                    less the ends that keep its rhyme in under 70% of the ci (optional
+                                    rhymes), is a rhyme set (a, b, ...), 平 or 仄 by the 部 they share
                             shape ci: those of that length with a mark after every rhyme (the prevailing
                                     form, whatever its commas): their count is `shape_ci`
                             lines: the most common split into lines of the shape ci, each line's mark
@@ -48,6 +49,7 @@ MIN_CI = 50  # tunes with fewer train ci are left out of the table
 FIXED_SHARE = 0.8  # a position's tone is fixed when this share of the ci with a known tone agree
 LINK_SHARE = 0.5  # two line ends rhyme together when their characters share a 部 in this share of ci
 CUT_SHARE = 0.5  # a position is a candidate rhyme when this share of ci end a line there
+RHYME_SHARE = 0.7  # ... and a linked line end is a rhyme of the tune when it keeps the rhyme this often
 SHORT_TUNE = 40  # a tune of at most this many characters whose stanzas do not repeat has one 片
 
 _LINE = re.compile(f"([^{CI_MARKS}]+)([{CI_MARKS}])")
@@ -187,7 +189,21 @@ def _rhyme_sets(ci: list) -> list:
     groups = {}
     for p in candidates:
         groups.setdefault(root(p), set()).add(p)
-    return [frozenset(g) for g in groups.values() if len(g) > 1]
+    kept = [_required(group, found) for group in groups.values() if len(group) > 1]
+    return [group for group in kept if len(group) > 1]
+
+
+def _required(group: set, found: list) -> frozenset:
+    """The positions of a linked group that rhyme in at least RHYME_SHARE of the ci: in each ci, the 部
+    most of the group's characters share is its rhyme; a position that keeps it less often is a rhyme
+    some poets take and others do not (水龙吟's 下片 opening line), which the table leaves free."""
+    kept = Counter()
+    for sections in found:
+        votes = Counter(s for p in group for s in sections[p])
+        if votes:
+            rhyme = votes.most_common(1)[0][0]
+            kept.update(p for p in group if rhyme in sections[p])
+    return frozenset(p for p in group if kept[p] >= RHYME_SHARE * len(found))
 
 
 def _rhyme_tone(ci: list, positions) -> str:
@@ -258,11 +274,21 @@ def build_corpus_tunes(directory, out, min_ci: int = MIN_CI) -> str:
     if not ci:
         raise PoetryGenError(f"{directory}: no ci in the train split (build the corpus with the ci collections)")
     tunes = derive_tunes(ci, min_ci)
-    write_tunes(out, tunes, f"the train split of a corpus built by poetry-gen corpus build ({len(ci):,} ci)", min_ci)
+    write_tunes(out, tunes, f"poetry-gen corpus tunes: the {len(ci):,} ci of the train split of {_origin(directory)}",
+                min_ci)
     in_table = sum(t.ci for t in tunes)
     return (f"wrote {out}: {len(tunes)} tunes of at least {min_ci} train ci, {in_table:,} of the {len(ci):,} ci "
             f"({in_table / len(ci):.0%}); {sum(t.shape_ci for t in tunes):,} of them in their tune's prevailing "
             "length and rhymes")
+
+
+def _origin(directory) -> str:
+    """What the corpus was built from, as its stats.json says ('chinese-poetry-2.0.1.tgz, songci,…')."""
+    try:
+        stats = json.loads((Path(directory) / "stats.json").read_text(encoding="utf-8"))
+        return f"{Path(stats['source']).name}, collections {stats['collection']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a built corpus"
 
 
 # --- the table file -------------------------------------------------------------------------------

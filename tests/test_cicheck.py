@@ -123,3 +123,13 @@ def test_cli_corpus_tunes(tmp_path, capsys):
     assert "2 tunes of at least 4 train ci, 8 of the 8 ci" in capsys.readouterr().out
     assert list(load_tunes(out)) == ["如梦令", "浣溪沙"]
     assert main(["corpus", "tunes", str(data), "--out", str(out), "--min-ci", "0"]) == 2
+
+
+def test_a_pause_mark_ends_a_line_of_the_tune():
+    # 岳飞《满江红》: 凭栏处、潇潇雨歇 — the table's lines end at '、' too, so the ci keeps its marks.
+    manjianghong = ("怒发冲冠，凭栏处、潇潇雨歇。抬望眼、仰天长啸，壮怀激烈。三十功名尘与土，八千里路云和月。"
+                    "莫等闲、白了少年头，空悲切。靖康耻，犹未雪。臣子恨，何时灭。驾长车、踏破贺兰山缺。"
+                    "壮志饥餐胡虏肉，笑谈渴饮匈奴血。待从头、收拾旧山河，朝天阙。")
+    result = check_ci(manjianghong)
+    assert result.tune == "满江红" and [l.mark for l in result.lines][:3] == ["，", "、", "。"]
+    assert result.rhyme_sets[0].chars == "歇烈月切雪灭缺血阙" and result.follows_rules
