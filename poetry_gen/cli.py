@@ -406,14 +406,14 @@ def _add_couplet(sub) -> None:
     couplet = sub.add_parser(
         "couplet", help="对对子: write the second line (下联) of a couplet to its first (上联)",
         description="Write --num second lines (下联) for the first line (上联) FIRST, best first, one couplet "
-                    "per line. By construction each 下联 has the 上联's length, ends 平, and repeats no "
-                    "character of the 上联, nor one of its own except where the 上联 repeats one (there it "
-                    "repeats its own the same way). Its tones are set against the 上联's at the key "
-                    "positions (the 2nd, 4th, 6th and last character) as --tones says. --candidates are "
-                    "written and judged as poems are (rerank.py), with the 对仗 of the two lines for "
-                    "parallelism and the key positions whose tones do not oppose for rule_breaks. A 上联 "
-                    "ending 平 is answered with a warning (--strict: refused). --json adds each couplet's "
-                    "rules, tones and 对仗 by position.")
+                    "per line. By construction each 下联 has the 上联's length and pauses (，、), ends 平, and "
+                    "repeats no character of the 上联, nor one of its own except where the 上联 repeats one "
+                    "(there it repeats its own the same way). Its tones are set against the 上联's at the key "
+                    "positions (the 2nd, 4th, 6th and last character of each segment between the pauses) as "
+                    "--tones says. --candidates are written and judged as poems are (rerank.py), with the 对仗 of "
+                    "the two lines for parallelism and the key positions whose tones do not oppose for "
+                    "rule_breaks. A 上联 ending 平 is answered with a warning (--strict: refused). --json adds "
+                    "each couplet's rules, tones and 对仗 by position.")
     couplet.add_argument("first", metavar="FIRST", help="the 上联: 4 to 11 Chinese characters, e.g. 春回大地千山秀")
     couplet.add_argument("--strict", action="store_true", help="refuse a 上联 that ends 平 (exit status 2)")
     _add_fields(couplet.add_argument_group("sampling"), SamplingOptions,

@@ -33,7 +33,7 @@ from . import prosody, reduplication
 from .cache import cached, file_stamp, key_of
 from .errors import PoetryGenError
 from .forms import COMMA, PERIOD, PING, SHI_BOOK, ZE, Form
-from .text import fold_variants, is_hanzi, variants_stamp
+from .text import PAUSE_MARK, fold_variants, is_hanzi, variants_stamp
 from .vocab import Vocab
 
 _FREE, _PING, _ZE = 0, 1, 2  # tone requirement codes of a template position
@@ -60,7 +60,10 @@ class VocabTables:
         self._books = {}  # rhyme book → BookTable, made when a form first rhymes in it
 
     def mark_id(self, mark: str) -> int:
-        """The token of a line mark, or PoetryGenError when the model never learnt it."""
+        """The token of a line mark, or PoetryGenError when the model never learnt it. A model that never
+        learnt the pause '、' reads and writes '，' in its place (its corpus wrote it so)."""
+        if mark == PAUSE_MARK and mark not in self.vocab:
+            mark = COMMA
         if mark not in self.vocab:
             raise PoetryGenError(f"the model's vocabulary lacks the line mark {mark}, so it cannot write this form")
         return self.vocab.stoi[mark]

@@ -34,10 +34,9 @@ from .forms import COMMA, PERIOD
 from .parallelism import CoupletScore, couplet_score, load_table
 from .prosody import EITHER, PING, ZE, line_tones, tone_mark
 from .rerank import TEXT_SIGNALS
-from .text import MAX_POEM_CHARS, is_hanzi, normalize
+from .text import MAX_POEM_CHARS, PAUSE_MARK, is_hanzi, normalize
 
-PAUSE = "、"
-PAUSES = (COMMA, PAUSE)  # marks that may stand inside a line of a couplet
+PAUSES = (COMMA, PAUSE_MARK)  # marks that may stand inside a line of a couplet
 CHARS = (4, 11)  # the fewest and most characters of a 上联 (marks not counted)
 FORM = "对联"  # Poem.form of a couplet, and its form tag in a corpus
 _MARKS = re.compile("([，、,；;。.！!？?：:])")
@@ -75,10 +74,8 @@ class Shape:
 
 def line_shape(text: str) -> tuple:
     """(characters, Shape) of one line of a couplet with its pause marks, normalised ('、' stays '、')."""
-    parts = _MARKS.split(text)
-    pieces, marks = parts[0::2], [normalize(m) if m != PAUSE else m for m in parts[1::2]]
-    pieces = [normalize(p) for p in pieces]
-    return "".join(pieces), Shape(tuple(len(p) for p in pieces), tuple(marks))
+    parts = _MARKS.split(normalize(text, keep_pauses=True))
+    return "".join(parts[0::2]), Shape(tuple(len(p) for p in parts[0::2]), tuple(parts[1::2]))
 
 
 # --- a 上联 to answer ----------------------------------------------------------------------------
@@ -211,7 +208,7 @@ def read_couplet(text: str) -> Optional[tuple]:
     """(上联, 下联) with their pause marks when `text` is a couplet, else None: two lines '上联，下联。' whose
     only '。' is the last mark; where a line pauses with '，' too, the '，' that cuts the text into two lines
     of the same shape (else the one '，' among '、' pauses)."""
-    body = normalize_couplet_marks(text)
+    body = normalize(text, keep_pauses=True)
     if not body.endswith(PERIOD) or PERIOD in body[:-1] or re.search("[；？！：]", body):
         return None
     cuts = [m.start() for m in re.finditer(COMMA, body)]
@@ -222,11 +219,6 @@ def read_couplet(text: str) -> Optional[tuple]:
         if line_shape(first)[1] == line_shape(second)[1]:
             return first, second
     return None
-
-
-def normalize_couplet_marks(text: str) -> str:
-    """`text` normalised as a couplet is read: half-width marks full-width, spaces out, '、' kept."""
-    return "".join(normalize(piece) if piece != PAUSE else piece for piece in re.split(f"({PAUSE})", text))
 
 
 def format_couplet_check(check: CoupletCheck) -> str:

@@ -38,7 +38,7 @@ from .evaluate import perplexity
 from .prosody import EITHER, Template
 from .request import Plan, plan_acrostic, plan_generate, poem_text, revision_lines
 from .rerank import judge
-from .forms import FREE_LINES, PERIOD, couplet_form, form_for
+from .forms import COMMA, FREE_LINES, PERIOD, couplet_form, form_for
 from .sampler import Layout, decode
 from .theme import Theme, keyword_prefix_ids, parse_theme, parse_theme_words
 from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
@@ -150,8 +150,12 @@ class Generator:
         judged = self._judge(samples, prompt, form, theme, options, COUPLET_SIGNALS)
         poems = [self._poem(s.ids, s.score, seed, theme, prompt, j) for s, j in judged[:options.num]]
         first_line = plan.shape.join(plan.first)
-        lines = [[first_line, p.text[len(first_line) + 1:-1]] for p in poems]
-        return [replace(p, lines=pair, form=COUPLET, couplet=check_couplet(*pair)) for p, pair in zip(poems, lines)]
+        out = []
+        for poem in poems:  # the text from the characters: a model without '、' wrote '，' for it
+            second_line = plan.shape.join("".join(self.vocab.itos[poem.ids[p]] for p in at[C:]))
+            out.append(replace(poem, text=f"{first_line}{COMMA}{second_line}{PERIOD}", lines=[first_line, second_line],
+                               form=COUPLET, couplet=check_couplet(first_line, second_line)))
+        return out
 
     def revise(self, poem, line: int, *, keep_head: bool = False, options: Optional[SamplingOptions] = None,
                **overrides) -> list:

@@ -128,6 +128,17 @@ def test_every_candidate_keeps_the_hard_rules_even_from_a_random_model(gen, firs
     assert {"parallelism", "rule_breaks", "coherence"} <= set(couplets[0].judgement)
 
 
+@pytest.mark.parametrize("first", ["明月、清风、松间照", "千山，万径，历历树"])
+def test_a_first_line_with_pauses_is_answered_in_its_shape(gen, first):
+    plan = plan_couplet(first)
+    for couplet in gen.couplet(first, num=8, seed=4, temperature=1.5):
+        up, down = couplet.lines
+        assert up == first and couplet.text == f"{up}，{down}。"
+        assert line_shape(down)[1] == plan.shape, down  # '、' kept though the model knows only '，'
+        assert couplet.couplet.hard == {"length": True, "marks": True, "ends": True, "repeats": True}
+        assert as_couplet(couplet.text).follows_rules
+
+
 def test_a_first_line_ending_ping_warns_in_python(gen):
     with pytest.warns(UserWarning, match="ends in 弦, a 平 tone"):
         gen.couplet("锦瑟无端五十弦", seed=1)

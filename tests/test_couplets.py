@@ -21,9 +21,10 @@ def test_the_tang_first_lines_are_the_test_splits_middle_couplets(built_corpus):
 def test_the_modern_file_holds_50_distinct_first_lines_of_5_to_9_characters_ending_ze():
     from poetry_gen.couplet import plan_couplet
 
-    lines = couplets.modern_first_lines()
-    assert len(lines) == len(set(lines)) == 50
-    assert all(5 <= len(line) <= 9 and plan_couplet(line).warnings == () for line in lines)
+    plans = [plan_couplet(line) for line in couplets.modern_first_lines()]
+    assert len(plans) == len({p.first for p in plans}) == 50
+    assert all(5 <= len(p.first) <= 9 and p.warnings == () for p in plans)
+    assert sum(bool(p.shape.marks) for p in plans) == 8  # with pauses inside
 
 
 def test_the_evaluation_measures_generated_and_real_second_lines(rows, tmp_path):
