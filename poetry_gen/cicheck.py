@@ -175,11 +175,19 @@ def is_ci(text: str) -> bool:
     return recognise(lines) is not None
 
 
+def named_tune(form: Optional[str]) -> Optional[Tune]:
+    """The tune a user named, or None for no name or a shi form's (五绝 七绝 五律 七律: the shi check finds
+    those from the shape); PoetryGenError for a name that is neither."""
+    if form is None or normalize(form) in prosody.FORMS:
+        return None
+    return find_tune(form)
+
+
 def check(text: str, form: Optional[str] = None) -> Union[PoemCheck, CiCheck]:
-    """The check of a ci (a tune named, or `is_ci`), else the shi check (prosody.check_poem, which finds
-    the shi form from the shape: naming 五绝 七绝 五律 七律 changes nothing)."""
-    if form is not None and normalize(form) not in prosody.FORMS:
-        return check_ci(text, form)
+    """The check of a ci (a tune named, or `is_ci`), else the shi check (prosody.check_poem)."""
+    tune = named_tune(form)
+    if tune is not None:
+        return check_ci(text, tune)
     if form is None and is_ci(text):
         return check_ci(text)
     return prosody.check_poem(text)

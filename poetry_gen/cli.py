@@ -470,7 +470,8 @@ def _add_check(sub) -> None:
 
 
 def _add_tune(parser, text: str) -> None:
-    parser.add_argument("--form", metavar="TUNE", help=f"{text}; the tunes: poetry_gen/data/tunes.json")
+    parser.add_argument("--form", metavar="TUNE", help=f"{text}; the tunes: poetry_gen/data/tunes.json; 五绝 七绝 "
+                                                       "五律 七律: every poem as shi")
 
 
 def _add_read_format(parser) -> None:
@@ -536,11 +537,12 @@ def _add_score(sub) -> None:
 def _score(args) -> int:
     import json
 
-    from .cicheck import is_ci
+    from .cicheck import is_ci, named_tune
     from .scorecard import format_ci_scorecard, format_scorecard, score, score_ci
 
     poems = _read_poems(args.file, args.read_format)
-    as_ci = [bool(args.form) or is_ci(poem) for poem in poems]
+    tune = named_tune(args.form)
+    as_ci = [tune is not None or (args.form is None and is_ci(poem)) for poem in poems]
     ci = [poem for poem, flag in zip(poems, as_ci) if flag]
     shi = [poem for poem, flag in zip(poems, as_ci) if not flag]
     result, shown = {}, []
@@ -554,7 +556,7 @@ def _score(args) -> int:
         result.update(card.to_dict())
         shown.append(format_scorecard(card))
     if ci:
-        ci_card = score_ci(ci, args.form)
+        ci_card = score_ci(ci, tune)
         result["ci"] = ci_card.to_dict()
         shown.append(format_ci_scorecard(ci_card))
     print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else "\n".join(shown))

@@ -133,3 +133,12 @@ def test_a_pause_mark_ends_a_line_of_the_tune():
     result = check_ci(manjianghong)
     assert result.tune == "满江红" and [l.mark for l in result.lines][:3] == ["，", "、", "。"]
     assert result.rhyme_sets[0].chars == "歇烈月切雪灭缺血阙" and result.follows_rules
+
+
+def test_cli_score_with_a_shi_form_scores_shi(tmp_path, capsys):
+    path = tmp_path / "poems.txt"
+    path.write_text("\n".join([DENGGUANQUE, SHUIDIAO]) + "\n", encoding="utf-8")
+    assert main(["score", str(path), "--form", "五绝", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["counts"]["poems"] == 2 and "ci" not in result
+    assert main(["score", str(path), "--form", "七言"]) == 2 and "unknown tune" in capsys.readouterr().err
