@@ -6,12 +6,19 @@ as stored in float16, and write the table.
                                   --parallel 4
     python -m benchmarks.ablation --data corpus/tang --out runs/ablation-cpu --preset cpu --parallel 2 \
                                   --threads 1 [--only none "luong, hidden values"]
+    python -m benchmarks.ablation --data corpus/tang --corpus all=corpus/all --out runs/issue20 \
+                                  --preset issue20 --device cuda --parallel 6
 
 Every variant is `poetry-gen train` with the preset's base options and its own (later options win), so
 each row of the table is one command a user can rerun. A variant whose run has finished is not trained
 again; an interrupted one resumes from its .last.pt. The table, OUT/ablation.md and OUT/ablation.json,
 holds every finished variant of the preset, also those `--only` left out, each measured once (RUN/row.json).
 Train time is wall time, so compare times only between runs that ran side by side.
+
+Test perplexity is always on --data's test split with nothing before the poems (a model trained on
+another corpus reads its text in its own vocabulary), so that every row compares; a model trained with
+form tokens or plans also gets "fed" test perplexity, each poem after what training put before it.
+A variant's `--data @NAME` trains on the corpus given as `--corpus NAME=DIR`; without it the row is left out.
 """
 from __future__ import annotations
 
@@ -34,6 +41,18 @@ from poetry_gen.files import write_atomic
 CLASSIC = ["--attention", "none", "--embed", "128", "--hidden", "256", "--layers", "2", "--dropout", "0",
            "--lr", "1e-3", "--min-lr-ratio", "1", "--warmup", "0", "--weight-decay", "0", "--clip", "0",
            "--keyword-rate", "0"]
+# Issue 20's levers, each on and off at equal training: form tokens, plan, data, size (int8 storage is a
+# measurement of each trained model, not a training option). Without --plan-rate and --form-rate a run
+# trains with both, so the data and size rows have them too.
+ISSUE20_VARIANTS = {
+    "neither": ["--form-rate", "0", "--plan-rate", "0"],  # the recipe before issue 20
+    "form tokens": ["--plan-rate", "0"],
+    "plan": ["--form-rate", "0"],
+    "form tokens and plan": [],
+    "embed 384, hidden 768": ["--embed", "384", "--hidden", "768"],
+    "all shi and ci": ["--data", "@all"],
+    "all shi and ci, embed 384, hidden 768": ["--data", "@all", "--embed", "384", "--hidden", "768"],
+}
 PRESETS = {
     "shipped": {
         "base": ["--epochs", "8"],
@@ -88,6 +107,15 @@ PRESETS = {
                                                       "--max-steps", "416"],
         },
     },
+    # train's defaults for 8 epochs, as the shipped preset: for a GPU (about 11 minutes of an H200 for 14 runs
+    # of the Tang corpus, six at a time; the all-shi rows read 4.5 times as many poems)
+    "issue20": {"base": ["--epochs", "8"], "variants": ISSUE20_VARIANTS},
+    # the same levers at a scale that trains in minutes on a CPU core each (the measurements of the model card)
+    "issue20-cpu": {
+        "base": ["--embed", "128", "--hidden", "256", "--batch-size", "64", "--lr", "3e-3", "--warmup", "50",
+                 "--max-steps", "400", "--eval-interval", "100"],
+        "variants": {name: options for name, options in ISSUE20_VARIANTS.items() if "--embed" not in options},
+    },
 }
 
 
@@ -105,6 +133,11 @@ def run_options(options: list) -> list:
         if keep:
             kept.append(token)
     return kept
+
+
+def with_corpora(options: list, corpora: dict) -> list:
+    """`options` with each `@NAME` replaced by the directory of corpus NAME; KeyError names a missing one."""
+    return [corpora[token[1:]] if token.startswith("@") else token for token in options]
 
 
 def train_command(data: str, run_dir: Path, options: list, device: str, threads: int) -> list:
@@ -133,7 +166,7 @@ def measure(data: str, run_dir: Path, device: str) -> dict:
     """Training numbers from metrics.jsonl and test perplexities of the best checkpoint, as trained and
     as exported in float16 (the shipped storage)."""
     from poetry_gen.checkpoint import export_checkpoint, load_checkpoint
-    from poetry_gen.evaluate import evaluate_split
+    from poetry_gen.evaluate import conditioned_perplexity, evaluate_split
 
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
     best = min(metrics, key=lambda m: m["val_ppl"])
@@ -145,6 +178,11 @@ def measure(data: str, run_dir: Path, device: str) -> dict:
         ckpt = load_checkpoint(path, device=device)
         whole, novel = evaluate_split(ckpt.model, ckpt.vocab, data, "test", device=device)
         row |= {f"{label}test_ppl": whole.ppl, f"{label}novel_ppl": novel.ppl if novel else math.nan}
+    fed = None
+    if ckpt.form_tokens or ckpt.plan_words is not None:
+        fed = conditioned_perplexity(ckpt.model, ckpt.vocab, data, "test", device, forms=ckpt.form_tokens,
+                                     plans=ckpt.plan_words is not None)
+    row["fed_test_ppl"] = fed.ppl if fed else math.nan
     row["parameters"] = sum(p.numel() for p in ckpt.model.parameters())
     row["half_mb"] = half.stat().st_size / 1e6
     return row
@@ -162,12 +200,14 @@ def measured(data: str, run_dir: Path, device: str) -> dict:
 
 def table(rows: list) -> str:
     lines = ["| variant | options | parameters | steps | train s | best val ppl (step) | test ppl | novel ppl "
-             "| test ppl, float16 |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| test ppl, float16 | test ppl, fed as trained |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
+        fed = r.get("fed_test_ppl", math.nan)  # rows measured before the column existed have none
         lines.append(f"| {r['variant']} | `{' '.join(r['options']) or '(recipe)'}` | {r['parameters'] / 1e6:.1f} M "
                      f"| {r['steps']:,} | {r['train_s']:,.0f} | {r['best_val_ppl']:.1f} ({r['best_step']:,}) "
-                     f"| {r['test_ppl']:.1f} | {r['novel_ppl']:.1f} | {r['half_test_ppl']:.2f} |")
+                     f"| {r['test_ppl']:.1f} | {r['novel_ppl']:.1f} | {r['half_test_ppl']:.2f} "
+                     f"| {'–' if math.isnan(fed) else f'{fed:.1f}'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -180,7 +220,12 @@ def main(argv=None) -> int:
     parser.add_argument("--parallel", type=int, default=1, help="runs at once (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads a run (default: torch's choice)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--corpus", action="append", default=[], metavar="NAME=DIR",
+                        help="a further corpus, which variants name as --data @NAME (repeatable)")
     args = parser.parse_args(argv)
+    corpora = dict(item.split("=", 1) for item in args.corpus if "=" in item)
+    if len(corpora) != len(args.corpus):
+        parser.error("--corpus takes NAME=DIR")
 
     preset = PRESETS[args.preset]
     names = args.only or list(preset["variants"])
@@ -189,7 +234,12 @@ def main(argv=None) -> int:
         parser.error(f"no variant {unknown[0]!r} in preset {args.preset} (variants: {', '.join(preset['variants'])})")
     out = Path(args.out)
     run_dirs = {name: out / slug(name) for name in preset["variants"]}
-    runs = {name: (run_dirs[name], preset["base"] + preset["variants"][name]) for name in names}
+    runs = {}
+    for name in names:
+        try:
+            runs[name] = (run_dirs[name], with_corpora(preset["base"] + preset["variants"][name], corpora))
+        except KeyError as missing:
+            print(f"{name}: left out, no --corpus {missing.args[0]}=DIR", file=sys.stderr)
     todo = [run for run in runs.values() if not finished(run[0])]
     with ThreadPoolExecutor(max(args.parallel, 1)) as pool:
         for _ in pool.map(lambda run: train_variant(args.data, *run, args.device, args.threads), todo):

@@ -6,6 +6,7 @@ a checkpoint never runs code from it.
      "state_dict": {...},                # float32, or float16 when saved with half=True (for shipping)
      "vocab": [tokens],                  # Vocab.to_list(); the model is useless without its vocabulary
      "theme_words": str | None,          # the corpus's attested words, for themes (theme.py)
+     "plan_words": str | None,           # the corpus's plan table, for plans (plan.py); absent before plans
      "train_state": {...}}               # step, epoch, val_ppl, optim_config, run_config,
                                          # optimizer (resumable files)
 
@@ -42,10 +43,17 @@ class Checkpoint:
     vocab: Vocab
     train_state: dict
     theme_words: Optional[str] = None  # corpus.load_theme_words of the training corpus
+    plan_words: Optional[str] = None  # corpus.load_plan_words of the training corpus, if trained with plans
+
+    @property
+    def form_tokens(self) -> bool:
+        """Whether the model was trained with form tokens before poems (conditioning.py)."""
+        optim = self.train_state.get("optim_config")
+        return isinstance(optim, dict) and (optim.get("form_rate") or 0) > 0
 
 
 def save_checkpoint(path, *, model: PoetryLM, vocab: Vocab, train_state: dict, theme_words: Optional[str] = None,
-                    half: bool = False) -> None:
+                    plan_words: Optional[str] = None, half: bool = False) -> None:
     """Write a checkpoint atomically. `half=True` stores floating-point weights as float16 (half the
     size, for shipping); `load_checkpoint` turns them back into float32."""
     state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -54,7 +62,7 @@ def save_checkpoint(path, *, model: PoetryLM, vocab: Vocab, train_state: dict, t
         if not all(bool(v.isfinite().all()) for v in state_dict.values() if v.is_floating_point()):
             raise PoetryGenError(f"{path}: the weights exceed float16's range (65504); save them as float32")
     data = {"format_version": FORMAT_VERSION, "config": asdict(model.config), "state_dict": state_dict,
-            "vocab": vocab.to_list(), "theme_words": theme_words, "train_state": train_state}
+            "vocab": vocab.to_list(), "theme_words": theme_words, "plan_words": plan_words, "train_state": train_state}
     # Serialised in memory first, so that a full disk or a failing write is the OSError it is, not a
     # RuntimeError of torch's zip writer.
     buffer = io.BytesIO()
@@ -124,8 +132,9 @@ def _check_contents(path, data: dict) -> None:
     config, state, vocab, train_state = (data[k] for k in ("config", "state_dict", "vocab", "train_state"))
     if not all(isinstance(k, str) for k in train_state):
         refuse("its train_state is not a dict of named entries")
-    if not isinstance(data.get("theme_words"), (str, type(None))):
-        refuse("its theme_words are not text")
+    for words in ("theme_words", "plan_words"):
+        if not isinstance(data.get(words), (str, type(None))):
+            refuse(f"its {words} are not text")
     if not isinstance(vocab, list) or not all(isinstance(token, str) for token in vocab) or not vocab:
         refuse("its vocabulary is not a list of tokens")
     if len(set(vocab)) != len(vocab):
@@ -188,7 +197,8 @@ def load_checkpoint(path, device="cpu") -> Checkpoint:
     except (TypeError, ValueError, RuntimeError, PoetryGenError) as err:
         raise PoetryGenError(f"{path} does not hold a model this poetry-gen can build: "
                              f"{str(err).splitlines()[0][:200]}") from None
-    return Checkpoint(model.to(device).eval(), config, vocab, data["train_state"], data["theme_words"])
+    return Checkpoint(model.to(device).eval(), config, vocab, data["train_state"], data["theme_words"],
+                      data.get("plan_words"))
 
 
 def export_checkpoint(src, dst, *, half: bool = True, theme_words: Optional[str] = None) -> dict:
@@ -199,7 +209,7 @@ def export_checkpoint(src, dst, *, half: bool = True, theme_words: Optional[str]
     _check_export_target(src, dst)
     state = {k: v for k, v in ckpt.train_state.items() if k != "optimizer"}
     save_checkpoint(dst, model=ckpt.model, vocab=ckpt.vocab, train_state=state, half=half,
-                    theme_words=ckpt.theme_words if theme_words is None else theme_words)
+                    theme_words=ckpt.theme_words if theme_words is None else theme_words, plan_words=ckpt.plan_words)
     return state
 
 

@@ -192,11 +192,11 @@ def _eval(args) -> int:
 
     from .checkpoint import load_checkpoint
     from .device import resolve_device
-    from .evaluate import evaluate_split, perplexity
+    from .evaluate import conditioned_perplexity, evaluate_split, perplexity
 
     device = resolve_device(args.device)
     ckpt = load_checkpoint(args.checkpoint, device=device)
-    novel = None
+    novel = fed = None
     if args.poems:
         from .poemtext import read_poems
         from .text import normalize
@@ -206,8 +206,12 @@ def _eval(args) -> int:
     else:
         label = f"{args.data} {args.split}"
         whole, novel = evaluate_split(ckpt.model, ckpt.vocab, args.data, args.split, device=device)
+        if ckpt.form_tokens or ckpt.plan_words is not None:
+            fed = conditioned_perplexity(ckpt.model, ckpt.vocab, args.data, args.split, device, forms=ckpt.form_tokens,
+                                         plans=ckpt.plan_words is not None)
     if args.json:
-        result = whole.to_dict() | ({"novel": novel.to_dict()} if novel else {})
+        result = whole.to_dict() | ({"novel": novel.to_dict()} if novel else {}) | (
+            {"conditioned": fed.to_dict()} if fed else {})
         print(json.dumps(result, ensure_ascii=False))
         return 0
     print(f"{label}: perplexity {whole.ppl:.2f} over {whole.chars:,} tokens (characters and one end token per "
@@ -215,6 +219,10 @@ def _eval(args) -> int:
     if novel:
         print(f"  poems sharing no line with train: perplexity {novel.ppl:.2f} over {novel.chars:,} tokens "
               f"of {novel.poems:,} poems")
+    if fed:
+        fed_what = " and ".join(what for what, on in (("its form token", ckpt.form_tokens),
+                                                       ("its plan", ckpt.plan_words is not None)) if on)
+        print(f"  each poem after {fed_what}, as in training: perplexity {fed.ppl:.2f}")
     return 0
 
 
@@ -274,6 +282,10 @@ def _add_generate(sub) -> None:
                       help="continue TEXT (kept in the poem; it may end mid-line: with --form or --chars, a start "
                            "shorter than the form's lines, 5 characters of a 七绝 too, is its unfinished first line)")
     _add_fields(gen, SamplingOptions, only=("theme",))
+    gen.add_argument("--plan", nargs="+", default=argparse.SUPPRESS, metavar="WORD",
+                     help="one word per line, the topic of each line in order (春 江 月 归 for a 绝句), for a model "
+                          "trained with plans; without it such a model expands --theme (or nothing) into a plan, "
+                          "which --json shows")
     shape = gen.add_argument_group("shape (default: 七绝, or as the start text implies; an acrostic has one "
                                    "line per head, of 7 characters)")
     shape.add_argument("--form", metavar="{五绝,七绝,五律,七律}")
@@ -325,7 +337,7 @@ def _generate(args) -> int:
     if args.input:
         requests = read_requests(_read_input(args.input), _source_name(args.input), shape, options, args.input_as)
     else:
-        requests = [(None, plan_request(shape, options.theme), options)]
+        requests = [(None, plan_request(shape, options.theme, options.plan), options)]
     for message in dict.fromkeys(m for _, _, own in requests for m in own.warnings()):
         print(f"poetry-gen: warning: {message}", file=sys.stderr)
     from .attention_map import check_path

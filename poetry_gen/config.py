@@ -147,6 +147,13 @@ class OptimConfig:
                                "(0: 128 a poem)", metavar="N")
     keyword_rate: float = option(0.3, "fraction of poems trained with a keyword prefix (theme conditioning); "
                                  "0 turns it off", metavar="P")
+    # Runs from before these options fed neither form tokens nor plans: what a stored config without them means.
+    plan_rate: float = option(0.5, "fraction of poems trained with their plan before them, one keyword per line "
+                              "(plan.py); the keyword prefix goes to other poems, so --keyword-rate plus this is "
+                              "at most 1; 0 turns it off", metavar="P", absent=0.0)
+    form_rate: float = option(0.8, "fraction of poems trained with their form's control token before them "
+                              "(conditioning.py), where the corpus's vocabulary has one; 0 turns it off",
+                              metavar="P", absent=0.0)
     seed: int = option(0, "seeds the weights, the batches and dropout")
     lr: float = option(2e-3, "peak learning rate")
     min_lr_ratio: float = option(0.1, "final learning rate / peak", metavar="R")
@@ -160,8 +167,12 @@ class OptimConfig:
     def validate(self) -> "OptimConfig":
         _check_whole(self, batch_size=(1, None), batch_tokens=(0, None), seed=(0, 2 ** 63 - 1),
                      warmup_steps=(0, None))
-        _check_real(self, keyword_rate=(0, 1, "[]"), lr=(0, None, "()"), min_lr_ratio=(0, 1, "[]"),
-                    weight_decay=(0, None, "[]"), grad_clip=(0, None, "[]"))
+        _check_real(self, keyword_rate=(0, 1, "[]"), plan_rate=(0, 1, "[]"), form_rate=(0, 1, "[]"),
+                    lr=(0, None, "()"), min_lr_ratio=(0, 1, "[]"), weight_decay=(0, None, "[]"),
+                    grad_clip=(0, None, "[]"))
+        if self.keyword_rate + self.plan_rate > 1:
+            raise PoetryGenError(f"--keyword-rate {self.keyword_rate:g} and --plan-rate {self.plan_rate:g} share the "
+                                 f"poems: together at most 1")
         return self
 
 
@@ -247,8 +258,15 @@ class SamplingOptions:
                                   "明月); its keywords condition the poem, a form it names is used unless --form, "
                                   "--chars or --lines says otherwise; goes with --acrostic and --start, not with "
                                   "--prefix", metavar="TEXT")
+    # A plan the user writes, one word per line (plan.py); None: the generator expands the theme (or nothing)
+    # into one, for a model trained with plans. A list or a string of words is taken as a tuple of words.
+    plan: Optional[tuple] = option(None, cli=False)
 
     def __post_init__(self):
+        if self.plan is not None:
+            from .plan import check_plan_words
+
+            object.__setattr__(self, "plan", tuple(check_plan_words(self.plan)))  # frozen: set once, checked
         self.validate()
 
     def validate(self) -> "SamplingOptions":
@@ -272,6 +290,8 @@ class SamplingOptions:
         self.weight_map()
         if self.theme is not None and self.prefix:  # the model was trained on keyword prefixes or none
             raise PoetryGenError("a theme does not go with a prefix: the theme's keywords are the prefix")
+        if self.plan is not None and self.prefix:
+            raise PoetryGenError("a plan does not go with a prefix: the plan is the prefix")
         return self
 
     def weight_map(self) -> dict:

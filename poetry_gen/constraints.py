@@ -154,7 +154,7 @@ def _compute_tables(vocab: Vocab) -> dict:
     """VocabTables' tensors on the CPU: (V,) bool is_char (the characters that may be drawn), fits_ping,
     fits_ze, ping_rhyme, may_double (its 叠字 is attested); (V, G) bool groups over `group_names`, the
     rhyme groups some vocabulary character has; (n,) long variant_ids and their standard_ids."""
-    hanzi = [i >= len(vocab.special_ids) and len(t) == 1 and is_hanzi(t) for i, t in enumerate(vocab.itos)]
+    hanzi = [i >= vocab.first_char_id and len(t) == 1 and is_hanzi(t) for i, t in enumerate(vocab.itos)]
     # Variant glyphs (疎) are never drawn: their probability goes to the standard form (疏) where the
     # vocabulary has it (VocabTables.fold_variants).
     standard = {i: fold_variants(t) for i, t in enumerate(vocab.itos) if hanzi[i] and fold_variants(t) != t}

@@ -1,15 +1,19 @@
 """The corpus pipeline: chinese-poetry JSON (or a plain-text corpus) → cleaned poems, split into
 train/val/test by a fixed hash rule, encoded as character ids. `build_corpus` writes DIR:
 
-    vocab.json             {"format": 1, "tokens": [...]}, from the train split only
+    vocab.json             {"format": 2, "tokens": [...]}, from the train split only: the special tokens,
+                           the control tokens (conditioning.py), the characters (format 1: no controls)
     stats.json             counts per split, vocabulary size, form histogram, what was dropped and why
     {split}.ids.npy        every poem's ids concatenated: no BOS/EOS, no padding (uint16 when it fits)
     {split}.offsets.npy    int64, n_poems + 1 offsets: poem i is ids[offsets[i]:offsets[i + 1]]
     {split}.txt            the cleaned simplified poems, one per line, same order
     {split}.tags.json      per poem, same order: {"collection": "tang", "genre": "shi", "form": "七绝"}
     {split}.keywords.json  per poem, up to 3 jieba keywords (for theme conditioning); not with keywords=False
+    {split}.plans.json     per poem, its plan: one keyword per line (plan.py); not with keywords=False
     theme_words.txt        the words poets used (theme.word_counts of train), most frequent first, one line
                            of space-separated words: training stores it in the checkpoint; not with keywords=False
+    plan_words.txt         the plan table: the train plans' words and their co-occurring words (plan.py), which
+                           training stores in the checkpoint; not with keywords=False
     corpus.json            {"tool": "poetry-gen corpus", "format": 1, "files": [...]}: the marker that lets a
                            later build replace DIR (and only the files it lists)
 
@@ -27,6 +31,7 @@ import sys
 import tarfile
 import zlib
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Optional
 
@@ -35,10 +40,12 @@ from tqdm import tqdm
 
 from . import text
 from .checks import shown
+from .conditioning import control_tokens
 from .config import COLLECTION_GROUPS, COLLECTIONS
 from .errors import PoetryGenError
 from .files import read_bytes_bounded, replacing_directory
 from .forms import FORMS, detect_form
+from .plan import PLAN_TABLE_FILE, plan_table, split_plans
 from .theme import word_counts
 from .vocab import Vocab
 
@@ -50,6 +57,7 @@ _MARKER_TOOL = "poetry-gen corpus"
 MAX_SOURCE_FILE_BYTES = 64 * 2 ** 20
 MAX_SOURCE_BYTES = 2 * 2 ** 30
 FORMAT = 1
+VOCAB_FORMATS = (1, 2)  # 2: control tokens after the special tokens; 1 (built before them) still loads
 THEME_WORDS_FILE = "theme_words.txt"
 _KEYWORD_CHUNK = 500  # poems per task sent to a keyword worker: IPC stays negligible, the last task short
 
@@ -378,8 +386,9 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
     if not splits["train"]:
         raise PoetryGenError(f"{source}: no poem falls in the train split, so there is no vocabulary to build")
 
-    vocab = Vocab.build(splits["train"], min_count=min_count)
     every_tag = [t for split_tags in tags.values() for t in split_tags]
+    vocab = Vocab.build(splits["train"], min_count=min_count,
+                        controls=control_tokens((t["form"] for t in tags["train"]), plan=keywords))
     histogram = Counter(t["form"] or "other" for t in every_tag if t["genre"] == "shi")
     stats = {
         "format": FORMAT,
@@ -398,14 +407,16 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
     }
     if any(t["genre"] == "ci" for t in every_tag):
         stats |= _tune_stats(tunes, every_tag)
-    poem_keywords = theme_words = None
+    stats["controls"] = vocab.controls
+    words = None
     if keywords:
         every = extract_keywords([p for name in SPLITS for p in splits[name]], progress)
         bounds = np.cumsum([0] + [len(splits[name]) for name in SPLITS])
-        poem_keywords = {name: every[bounds[i]:bounds[i + 1]] for i, name in enumerate(SPLITS)}
-        theme_words = list(word_counts(splits["train"]))
-        stats["theme_words"] = len(theme_words)
-    _write_corpus(out, vocab, splits, tags, poem_keywords, theme_words, stats)
+        plans = split_plans(splits, progress)
+        words = _Words({name: every[bounds[i]:bounds[i + 1]] for i, name in enumerate(SPLITS)},
+                       list(word_counts(splits["train"])), plans, plan_table(plans["train"]))
+        stats["theme_words"] = len(words.theme_words)
+    _write_corpus(out, vocab, splits, tags, words, stats)
     return stats
 
 
@@ -492,18 +503,29 @@ def _check_replaceable(out: Path) -> None:
                              f"which a rebuild would delete; move them away or choose another --out")
 
 
+@dataclass
+class _Words:
+    """What jieba finds in a corpus: keywords and plans per split's poem, the theme words and plan table."""
+    keywords: dict[str, list[list[str]]]
+    theme_words: list[str]
+    plans: dict[str, list[list[str]]]
+    plan_table: str
+
+
 def _write_corpus(out: Path, vocab: Vocab, splits: dict[str, list[str]], tags: dict[str, list[dict]],
-                  keywords: Optional[dict[str, list[list[str]]]], theme_words: Optional[list[str]],
+                  words: Optional[_Words],
                   stats: dict) -> None:
     with replacing_directory(out) as tmp:
         for name, poems in splits.items():
             _write_split(tmp, name, poems, vocab)
             _write_json(tmp / f"{name}.tags.json", tags[name], indent=None)
-            if keywords is not None:
-                _write_json(tmp / f"{name}.keywords.json", keywords[name], indent=None)
-        if theme_words is not None:
-            (tmp / THEME_WORDS_FILE).write_text(" ".join(theme_words) + "\n", encoding="utf-8")
-        _write_json(tmp / "vocab.json", {"format": FORMAT, "tokens": vocab.to_list()})
+            if words is not None:
+                _write_json(tmp / f"{name}.keywords.json", words.keywords[name], indent=None)
+                _write_json(tmp / f"{name}.plans.json", words.plans[name], indent=None)
+        if words is not None:
+            (tmp / THEME_WORDS_FILE).write_text(" ".join(words.theme_words) + "\n", encoding="utf-8")
+            (tmp / PLAN_TABLE_FILE).write_text(words.plan_table, encoding="utf-8")
+        _write_json(tmp / "vocab.json", {"format": VOCAB_FORMATS[-1], "tokens": vocab.to_list()})
         _write_json(tmp / "stats.json", stats)
         _write_json(tmp / MARKER, {"tool": _MARKER_TOOL, "format": FORMAT,
                                    "files": sorted(p.name for p in tmp.iterdir())})
@@ -531,7 +553,9 @@ def summary(out_dir, stats: dict) -> str:
     for name in SPLITS:
         s = stats["splits"][name]
         rows.append(f"  {name:<6}{s['poems']:>10,}{s['chars']:>12,}{s['unknown']:>9,}")
-    rows.append(f"  vocabulary: {stats['vocab_size']:,} tokens (incl. 5 special), from train")
+    controls = stats.get("controls", [])
+    rows.append(f"  vocabulary: {stats['vocab_size']:,} tokens (incl. 5 special and {len(controls)} control"
+                f"{': ' + ' '.join(controls) if controls else ''}), from train")
     if len(stats["collections"]) > 1:
         rows += [f"  {c['collection']} {c['genre']}: " + "  ".join(f"{name} {c[name]:,}" for name in SPLITS)
                  for c in stats["collections"]]
@@ -555,7 +579,9 @@ def summary(out_dir, stats: dict) -> str:
 def _built_file(directory, name: str) -> Path:
     path = Path(directory) / name
     if not path.is_file():
-        hint = " (built with --no-keywords)" if name.endswith(".keywords.json") else ""
+        hint = (" (built with --no-keywords)" if name.endswith(".keywords.json") else
+                " (built before plans existed, or with --no-keywords; or train with --plan-rate 0)"
+                if name.endswith(".plans.json") or name == PLAN_TABLE_FILE else "")
         raise PoetryGenError(f"{directory}: not a built corpus, no {name}{hint}; run `poetry-gen corpus build`")
     return path
 
@@ -574,8 +600,9 @@ def _read_json(path: Path):
 
 def load_vocab(directory) -> Vocab:
     data = _read_json(_built_file(directory, "vocab.json"))
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise PoetryGenError(f"{directory}/vocab.json: not a vocabulary of format {FORMAT}")
+    if not isinstance(data, dict) or data.get("format") not in VOCAB_FORMATS:
+        raise PoetryGenError(f"{directory}/vocab.json: not a vocabulary of format "
+                             f"{' or '.join(map(str, VOCAB_FORMATS))}")
     return Vocab(data["tokens"])
 
 
@@ -621,3 +648,14 @@ def load_tags(directory, split: str) -> list[dict]:
             raise PoetryGenError(f"{path}: corrupt tags (expected a JSON list of objects)")
         return tags
     return [poem_tags(None, "shi", form_of(poem)) for poem in load_poems(directory, split)]
+
+
+def load_plans(directory, split: str) -> list[list[str]]:
+    """The plan of each poem of the split: one keyword per line (plan.py)."""
+    _check_split(split)
+    return _read_json(_built_file(directory, f"{split}.plans.json"))
+
+
+def load_plan_words(directory) -> str:
+    """The corpus's plan table (plan.PLAN_TABLE_FILE), as a checkpoint stores it."""
+    return _built_file(directory, PLAN_TABLE_FILE).read_text(encoding="utf-8")

@@ -1,10 +1,14 @@
 """Training sequences and length-bucketed batches from a built corpus split.
 
-A poem becomes one sequence; a fraction `keyword_rate` of poems get a keyword prefix (theme conditioning):
+A poem becomes one sequence. Before it, a prefix the model reads but is not scored on: for a fraction
+`form_rate` of poems its form's control token (conditioning.py), and for a fraction `plan_rate` its plan
+(plan.py), for a fraction `keyword_rate` of the others a keyword prefix (theme conditioning):
 
     sequence  [BOS] 春 风 [SEP] 明 月 [SEP] 床 前 明 月 光 ， … 。 [EOS]
     ids       [BOS] 春 风 [SEP] 明 月 [SEP] 床 前 … 。                    (sequence[:-1])
     targets    -100 -100 -100 -100 -100 床 前 明 … 。 [EOS]             (sequence[1:]; the prefix is not scored)
+
+    with a form token and a plan:  [BOS] <五绝> <plan> 床 前 [SEP] 霜 [SEP] 举 头 [SEP] 故 乡 [SEP] 床 前 …
 
 A batch pads its rows on the right to its longest row (PAD in ids, -100 in targets):
 
@@ -28,8 +32,10 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .corpus import load_keywords, load_split, load_vocab
+from .conditioning import NO_FORM, form_ids
+from .corpus import load_keywords, load_plans, load_split, load_tags, load_vocab
 from .errors import PoetryGenError
+from .plan import plan_prefix_ids
 from .vocab import IGNORE_INDEX, Vocab
 
 CHUNK_BATCHES = 50  # batches per sorted chunk: enough to find rows of similar length, few enough to stay random
@@ -42,6 +48,8 @@ class Poems:
     offsets: np.ndarray
     vocab: Vocab
     keywords: Optional[list[list[np.ndarray]]] = None  # per poem, its keywords encoded
+    forms: Optional[np.ndarray] = None  # per poem, its form's control token id (NO_FORM: none)
+    plans: Optional[list[np.ndarray]] = None  # per poem, its plan prefix encoded: <plan> kw <sep> kw <sep> …
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -61,17 +69,23 @@ class Poems:
         return cls(ids, offsets, vocab)
 
 
-def load_poems(data_dir, split: str, with_keywords: bool = False) -> Poems:
+def load_poems(data_dir, split: str, with_keywords: bool = False, with_forms: bool = False,
+               with_plans: bool = False) -> Poems:
+    """A split's poems, with what their prefixes are made of: keywords, form token ids, plans."""
     vocab = load_vocab(data_dir)
     ids, offsets = load_split(data_dir, split)
-    keywords = None
+    keywords = forms = plans = None
     if with_keywords:
         if not (Path(data_dir) / f"{split}.keywords.json").is_file():
             raise PoetryGenError(f"{data_dir} has no keywords (built with --no-keywords); train it with "
                                  f"--keyword-rate 0")
         keywords = [[np.array(vocab.encode(word), dtype=np.int64) for word in words if word]
                     for words in load_keywords(data_dir, split)]
-    return Poems(ids, offsets.astype(np.int64), vocab, keywords)
+    if with_forms:
+        forms = form_ids(vocab, [tags["form"] for tags in load_tags(data_dir, split)])
+    if with_plans:
+        plans = [np.array(plan_prefix_ids(words, vocab), dtype=np.int64) for words in load_plans(data_dir, split)]
+    return Poems(ids, offsets.astype(np.int64), vocab, keywords, forms, plans)
 
 
 @dataclass
@@ -86,33 +100,46 @@ class Batch:
 @dataclass
 class EpochPlan:
     batches: list[np.ndarray]  # global batches of poem indices, in training order
-    prefixes: dict[int, np.ndarray]  # keyword prefix (kw SEP kw SEP …) of the poems that get one this epoch
+    prefixes: dict[int, np.ndarray]  # prefix (form token, plan or keywords) of the poems that get one this epoch
 
 
 SINGLE_CHAR_RATE = 0.3  # share of keyword slots cut down to one of their characters
+_FORM_STREAM = 1  # form tokens are drawn from a random stream of their own: the other draws stay as they were
 
 
-def _keyword_prefixes(poems: Poems, rate: float, rng: np.random.Generator) -> dict[int, np.ndarray]:
-    """A random non-empty subset of the stored keywords, in random order, for a fraction `rate` of poems.
+def _prefixes(poems: Poems, rng: np.random.Generator, form_rng: np.random.Generator, *, keyword_rate: float,
+              plan_rate: float, form_rate: float) -> dict[int, np.ndarray]:
+    """Each poem's prefix this epoch: its form token for a fraction form_rate of poems, then its plan
+    for a fraction plan_rate, or its keywords (`_keyword_prefix`) for a fraction keyword_rate."""
+    parts: dict[int, list] = {}
+    if form_rate > 0 and poems.forms is not None:
+        for i in np.flatnonzero((form_rng.random(len(poems)) < form_rate) & (poems.forms != NO_FORM)):
+            parts[int(i)] = [poems.forms[i:i + 1]]
+    if plan_rate > 0 or keyword_rate > 0:
+        draw = rng.random(len(poems))
+        for i in np.flatnonzero(draw < plan_rate + keyword_rate):
+            if draw[i] < plan_rate and poems.plans is not None:
+                parts.setdefault(int(i), []).append(poems.plans[i])
+            elif draw[i] >= plan_rate and poems.keywords is not None and poems.keywords[i]:
+                parts.setdefault(int(i), []).append(_keyword_prefix(poems, i, rng))
+    return {i: np.concatenate(p) for i, p in parts.items()}
+
+
+def _keyword_prefix(poems: Poems, i: int, rng: np.random.Generator) -> np.ndarray:
+    """A random non-empty subset of poem i's stored keywords, in random order: kw SEP kw SEP ….
 
     jieba's keyword extractor never returns a single character, but a theme often maps to one (秋天 → 秋,
     咏梅 → 梅), so some keywords are cut down to one of their characters to teach that shape too."""
-    if rate <= 0 or poems.keywords is None:
-        return {}
     sep = np.array([poems.vocab.sep_id], dtype=np.int64)
-    prefixes = {}
-    for i in np.flatnonzero(rng.random(len(poems)) < rate):
-        words = poems.keywords[i]
-        if words:
-            chosen = rng.permutation(len(words))[: rng.integers(1, len(words) + 1)]
-            parts = []
-            for j in chosen:
-                word = words[j]
-                if len(word) > 1 and rng.random() < SINGLE_CHAR_RATE:
-                    word = word[rng.integers(len(word)):][:1]
-                parts += [word, sep]
-            prefixes[int(i)] = np.concatenate(parts)
-    return prefixes
+    words = poems.keywords[i]
+    chosen = rng.permutation(len(words))[: rng.integers(1, len(words) + 1)]
+    parts = []
+    for j in chosen:
+        word = words[j]
+        if len(word) > 1 and rng.random() < SINGLE_CHAR_RATE:
+            word = word[rng.integers(len(word)):][:1]
+        parts += [word, sep]
+    return np.concatenate(parts)
 
 
 def _cut(order: np.ndarray, lengths: np.ndarray, batch_size: int, batch_tokens: int) -> list[np.ndarray]:
@@ -130,10 +157,11 @@ def _cut(order: np.ndarray, lengths: np.ndarray, batch_size: int, batch_tokens: 
 
 
 def plan_epoch(poems: Poems, *, seed: int, epoch: int, batch_size: int, batch_tokens: int = 0,
-               keyword_rate: float = 0.0) -> EpochPlan:
+               keyword_rate: float = 0.0, plan_rate: float = 0.0, form_rate: float = 0.0) -> EpochPlan:
     """The batches of one epoch: a pure function of (seed, epoch) and the arguments."""
     rng = np.random.default_rng([seed, epoch])
-    prefixes = _keyword_prefixes(poems, keyword_rate, rng)
+    prefixes = _prefixes(poems, rng, np.random.default_rng([seed, epoch, _FORM_STREAM]), keyword_rate=keyword_rate,
+                         plan_rate=plan_rate, form_rate=form_rate)
     lengths = poems.lengths + 1  # input length: BOS + poem (the EOS is only a target)
     for i, prefix in prefixes.items():
         lengths[i] += len(prefix)
@@ -174,10 +202,18 @@ def make_batch(poems: Poems, rows: np.ndarray, prefixes: Optional[dict] = None,
                  int(poems.lengths[mine].sum()) + len(mine), int(lengths.sum()) + len(rows))
 
 
-def eval_batches(poems: Poems, batch_size: int = 64) -> list[Batch]:
-    """The whole split without keyword prefixes, sorted by length (little padding), for perplexity."""
+def eval_batches(poems: Poems, batch_size: int = 64, prefixes: Optional[dict] = None) -> list[Batch]:
+    """The whole split sorted by length (little padding), for perplexity: without prefixes, or with
+    `prefixes` (`eval_prefixes`)."""
     order = np.argsort(poems.lengths, kind="stable")
-    return [make_batch(poems, order[i:i + batch_size]) for i in range(0, len(order), batch_size)]
+    return [make_batch(poems, order[i:i + batch_size], prefixes) for i in range(0, len(order), batch_size)]
+
+
+def eval_prefixes(poems: Poems, forms: bool, plans: bool) -> dict[int, np.ndarray]:
+    """Every poem's prefix as training fed it at rate 1: its form token (where it has one) when `forms`,
+    its plan when `plans`."""
+    rng = np.random.default_rng(0)  # at rates 0 and 1 nothing is left to chance
+    return _prefixes(poems, rng, rng, keyword_rate=0.0, plan_rate=float(plans), form_rate=float(forms))
 
 
 def padded_batch(poems: Poems, rows: np.ndarray, length: int = 125) -> Batch:

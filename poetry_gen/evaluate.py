@@ -1,5 +1,7 @@
 """Per-character perplexity: exp(mean negative log-likelihood) over every character of each poem and its
-end token, never the begin token or padding, without keyword prefixes.
+end token, never the begin token or padding, without keyword prefixes, form tokens or plans: so that
+models trained with and without them compare. `conditioned_perplexity` feeds each poem's form token and
+plan as training fed them (read, not scored), to measure what they give.
 
 Characters outside the vocabulary are scored as the unknown token (and counted), so a poem's score
 never silently skips a character.
@@ -15,7 +17,7 @@ import numpy as np
 import torch
 
 from .corpus import load_poems as load_texts
-from .data import Batch, Poems, eval_batches, load_poems
+from .data import Batch, Poems, eval_batches, eval_prefixes, load_poems
 from .errors import PoetryGenError
 from .text import split_lines
 from .vocab import Vocab
@@ -49,8 +51,10 @@ def batches_nll(model, batches: list[Batch], device="cpu") -> tuple[float, int]:
     return total.item(), count
 
 
-def poems_perplexity(model, poems: Poems, device="cpu", batch_size: int = 64) -> PerplexityResult:
-    nll, count = batches_nll(model, eval_batches(poems, batch_size), device)
+def poems_perplexity(model, poems: Poems, device="cpu", batch_size: int = 64,
+                     prefixes: Optional[dict] = None) -> PerplexityResult:
+    """Perplexity on `poems`, each read after its prefix in `prefixes` (none: after <bos> alone)."""
+    nll, count = batches_nll(model, eval_batches(poems, batch_size, prefixes), device)
     unknown = int((poems.ids == poems.vocab.unk_id).sum())
     return PerplexityResult(math.exp(nll / count) if count else float("nan"), count, unknown, nll, len(poems))
 
@@ -74,10 +78,12 @@ def novel_mask(poems: list[str], train_poems: list[str]) -> np.ndarray:
 def evaluate_split(model, vocab: Vocab, data_dir, split: str = "test", device="cpu"
                    ) -> tuple[PerplexityResult, Optional[PerplexityResult]]:
     """Perplexity on a built split, and on its poems that share no line with the train split (None when
-    the corpus has no train.txt to compare with)."""
+    the corpus has no train.txt to compare with). A corpus built with another vocabulary than the model's
+    (the model read more poems, or has control tokens) is read as text in the model's vocabulary."""
     poems = load_poems(data_dir, split)
     if poems.vocab.to_list() != vocab.to_list():
-        raise PoetryGenError(f"{data_dir} was built with another vocabulary than the checkpoint's")
+        poems = Poems.from_arrays([np.array(vocab.encode(p), dtype=np.int64) for p in load_texts(data_dir, split)],
+                                  vocab)
     whole = poems_perplexity(model, poems, device)
     train_txt = Path(data_dir) / "train.txt"
     if not train_txt.is_file():
@@ -85,3 +91,14 @@ def evaluate_split(model, vocab: Vocab, data_dir, split: str = "test", device="c
     keep = novel_mask(load_texts(data_dir, split), load_texts(data_dir, "train"))
     novel = Poems.from_arrays([poems.poem(i) for i in np.flatnonzero(keep)], poems.vocab)
     return whole, poems_perplexity(model, novel, device)
+
+
+def conditioned_perplexity(model, vocab: Vocab, data_dir, split: str = "test", device="cpu", *, forms: bool,
+                           plans: bool) -> Optional[PerplexityResult]:
+    """Perplexity on a built split with each poem's prefix as training fed it (data.eval_prefixes): its
+    form token where the vocabulary has one (`forms`), its plan (`plans`). None for a corpus built with
+    another vocabulary: only the corpus the model was trained on has its control tokens and plans."""
+    poems = load_poems(data_dir, split, with_forms=forms, with_plans=plans)
+    if poems.vocab.to_list() != vocab.to_list():
+        return None
+    return poems_perplexity(model, poems, device, prefixes=eval_prefixes(poems, forms, plans))

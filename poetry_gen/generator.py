@@ -5,6 +5,7 @@
     >>> gen.generate(start="床前明月光", form="五绝")
     >>> gen.revise(poem, line=3)                                # line 3 again; the other lines kept
     >>> poem = gen.generate(theme="写一首关于秋天思乡的七言绝句", seed=1)[0]   # conditioned on 秋, 思乡
+    >>> gen.generate(form="五绝", plan=["春", "江", "月", "归"])    # a model trained with plans: one word a line
     >>> gen.attention_map(poem, "poem.svg")                     # what each character attended to
     >>> gen.perplexity(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
 
@@ -14,6 +15,7 @@ not fit the form, ...) raises PoetryGenError with a one-line message; the CLI pr
 from __future__ import annotations
 
 import os
+import random
 import re
 import secrets
 import warnings
@@ -29,6 +31,7 @@ import torch
 from .attention_map import poem_attention_svg, write_poem_attention
 from .checkpoint import load_checkpoint
 from .checks import check_text, check_whole, shown_chars
+from .conditioning import form_prefix
 from .config import MAX_THREADS, SamplingOptions
 from .constraints import Controls, VocabTables, controls_for
 from .couplet import COUPLET_SIGNALS, FORM as COUPLET, CoupletPlan, check_couplet, plan_couplet
@@ -39,6 +42,7 @@ from .prosody import EITHER, Template
 from .request import Plan, plan_acrostic, plan_generate, poem_text, revision_lines
 from .rerank import judge
 from .forms import COMMA, FREE_LINES, PERIOD, couplet_form, form_for
+from .plan import PlanTable, check_plan_lines, plan_prefix_ids
 from .sampler import Layout, decode
 from .theme import Theme, keyword_prefix_ids, parse_theme, parse_theme_words
 from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
@@ -58,6 +62,7 @@ class Poem:
     score: float  # mean log-probability per written character and mark under the model (higher is likelier)
     seed: Optional[int]  # the seed that, with the same options and `num`, writes this poem again (None: read)
     theme: Optional[Theme] = None  # with a theme: its request, keywords found and used, form
+    plan: Optional[list] = None  # the plan the model read, one word per line (a model trained with plans)
     # The token ids the model read and wrote, for the attention map: after <bos> (the keyword prefix
     # or priming text), and the poem's characters and marks (simplified, as written).
     prompt_ids: tuple = field(default=(), repr=False)
@@ -78,6 +83,7 @@ class Poem:
         out = {"poem": self.text, "lines": list(self.lines), "form": self.form, "score": self.score,
                "seed": self.seed}
         return out | ({"theme": asdict(self.theme)} if self.theme else {}) | (
+            {"plan": list(self.plan)} if self.plan else {}) | (
             {"judgement": self.judgement} if self.judgement else {}) | (
             {"couplet": self.couplet.to_dict()} if self.couplet else {})
 
@@ -87,11 +93,14 @@ class Poem:
 class Generator:
     """A model (switched to eval mode) with its vocabulary, ready to write poems (see `load_generator`)."""
 
-    def __init__(self, model, vocab, device="cpu", theme_words: Optional[str] = None, cache_dir=None):
+    def __init__(self, model, vocab, device="cpu", theme_words: Optional[str] = None, cache_dir=None, *,
+                 form_tokens: bool = False, plan_words: Optional[str] = None):
         """`theme_words`: the checkpoint's (its attested words map themes); `cache_dir`: where the vocabulary's
-        tables are kept between runs (cache.py; None: computed every time)."""
+        tables are kept between runs (cache.py; None: computed every time); `form_tokens`: whether the model
+        was trained with form tokens (conditioning.py); `plan_words`: the checkpoint's plan table, for a
+        model trained with plans (plan.py)."""
         self.model, self.vocab, self.device = model.eval(), vocab, device
-        self.theme_words = theme_words
+        self.theme_words, self.form_tokens, self.plan_words = theme_words, form_tokens, plan_words
         self.tables = VocabTables(vocab, device, cache_dir)
 
     @cached_property
@@ -99,6 +108,11 @@ class Generator:
         """The words poets used (theme.parse_theme_words of the checkpoint's), read when a theme
         first needs them; None for a checkpoint without them."""
         return parse_theme_words(self.theme_words)
+
+    @cached_property
+    def plan_table(self) -> Optional[PlanTable]:
+        """The table plans are expanded from; None for a model trained without plans."""
+        return None if self.plan_words is None else PlanTable.parse(self.plan_words)
 
     def acrostic(self, heads: str, form=None, *, chars: Optional[int] = None,
                  options: Optional[SamplingOptions] = None, **overrides) -> list:
@@ -137,8 +151,8 @@ class Generator:
         """The 下联 of a checked 上联 (couplet.plan_couplet), best first, as `write` writes poems: the 上联 is
         the given first line of a two-line poem, and the 下联 is drawn with no character of the poem twice
         (but the mirrored repeats), ending 平, its tones set against the 上联's at the key positions."""
-        theme = self._theme(options.theme)
-        prompt = self._prompt(options, theme)
+        theme, seed = self._theme(options.theme), _seed(options)
+        prompt = self._prompt(options, theme, COUPLET, None)
         first = self._known(plan.first, "上联")
         C = len(first)
         form = couplet_form(plan.shape.segments, plan.shape.marks)
@@ -146,8 +160,8 @@ class Generator:
         layout = Layout(form, dict(zip(at, first)), echoes={at[C + j]: at[C + i] for j, i in plan.echoes().items()})
         tones = () if options.tones == "off" else (Template(COUPLET, tuple(form.split(EITHER * C + plan.second_tones)), ()),)
         controls = Controls(None, tones, options.tones, distinct=True)
-        samples, seed = self._decode(layout, controls, options, prompt, options.rows, on_step)
-        judged = self._judge(samples, prompt, form, theme, options, COUPLET_SIGNALS)
+        samples = self._decode(layout, controls, options, prompt, options.rows, seed, on_step)
+        judged = self._judge(samples, prompt, form, theme, options, COUPLET_SIGNALS, COUPLET)
         poems = [self._poem(s.ids, s.score, seed, theme, prompt, j) for s, j in judged[:options.num]]
         first_line = plan.shape.join(plan.first)
         out = []
@@ -183,22 +197,25 @@ class Generator:
         head = frozenset({form.starts[line - 1]} if keep_head else ())
         fixed.update({p: poem.ids[p] for p in head})
         layout = Layout(form, fixed, heads=head)
-        prompt = list(poem.prompt_ids)
-        samples, seed = self._decode(layout, self._controls(form, options, kept), options, prompt,
-                                     max(options.num, REVISE_DRAWS))
+        prompt, seed = list(poem.prompt_ids), _seed(options)
+        samples = self._decode(layout, self._controls(form, options, kept), options, prompt,
+                               max(options.num, REVISE_DRAWS), seed)
         rows = [list(r) for r in dict.fromkeys(tuple(s.ids) for s in samples)]
         scored = sorted(zip(self._poem_scores(prompt, rows), rows), key=lambda pair: -pair[0])
-        return [self._poem(r, score, seed, poem.theme, prompt) for score, r in scored[:options.num]]
+        return [self._poem(r, score, seed, poem.theme, prompt, plan=poem.plan) for score, r in scored[:options.num]]
 
     def read(self, text: str, *, options: Optional[SamplingOptions] = None, **overrides) -> Poem:
-        """A poem's text as a Poem, as if this generator had written it after the theme's keywords (or the
-        prefix) of `options`: its token ids, for `attention_map` and `revise`, and its score over every
-        token. Its seed is None: no seed writes it."""
+        """A poem's text as a Poem, as if this generator had written it after its form's token (a model
+        trained with them) and the plan, the theme's keywords or the prefix of `options`: its token ids, for
+        `attention_map` and `revise`, and its score over every token. Its seed is None: no seed writes it."""
         options = _with(options, overrides)
-        theme = self._theme(options.theme)
-        prompt = self._prompt(options, theme)
-        ids = self._known(poem_text(text), "poem")
-        return self._poem(ids, self._poem_scores(prompt, [ids])[0], None, theme, prompt)
+        theme, text = self._theme(options.theme), poem_text(text)
+        lines, _ = split_lines(text)
+        form = form_for(len(lines[0]), len(lines))
+        line_plan = None if options.plan is None else self._user_plan(options.plan, form.lines)
+        prompt = self._prompt(options, theme, form.name, line_plan)
+        ids = self._known(text, "poem")
+        return self._poem(ids, self._poem_scores(prompt, [ids])[0], None, theme, prompt, plan=line_plan)
 
     def attention_svg(self, poem: Poem) -> str:
         """The picture `attention_map` draws, as an SVG string (the web page shows it inline)."""
@@ -235,7 +252,7 @@ class Generator:
         unknown = [ch for ch in dict.fromkeys(text) if ch not in self.vocab]
         if unknown:
             raise PoetryGenError(f"the model does not know {shown_chars(unknown)} (in the {what}); it knows "
-                                 f"{len(self.vocab) - len(self.vocab.special_ids)} characters")
+                                 f"{len(self.vocab) - self.vocab.first_char_id} characters")
         return self.vocab.encode(text)
 
     def _write_warning(self, plan: Plan, options: SamplingOptions) -> list:
@@ -247,8 +264,9 @@ class Generator:
         """The poems of a checked request (request.plan_acrostic, plan_generate), best first: by the
         judgement of `options.candidates` poems (rerank.py), or with one candidate by the model's score.
         `on_step(done, total)`: called as the positions of the poem are written (sampler.decode)."""
-        form, theme = plan.form, self._theme(options.theme)
-        prompt = self._prompt(options, theme)
+        form, theme, seed = plan.form, self._theme(options.theme), _seed(options)
+        line_plan = self._line_plan(form, theme, options, seed)
+        prompt = self._prompt(options, theme, form.name, line_plan)
         heads = self._known("".join(plan.heads), "acrostic heads")
         given = iter(self._known("".join(plan.given), "start text"))
 
@@ -259,40 +277,66 @@ class Generator:
         # free length: the model may end it, but not before the given lines are done
         min_lines = max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2) if form.free else None
         layout = Layout(form, fixed, min_lines, head_positions)
-        samples, seed = self._decode(layout, self._controls(form, options, plan.given), options, prompt,
-                                     options.rows, on_step)
+        samples = self._decode(layout, self._controls(form, options, plan.given), options, prompt,
+                               options.rows, seed, on_step)
         judged = self._judge(samples, prompt, form, theme, options)
-        return [self._poem(s.ids, s.score, seed, theme, prompt, j, form) for s, j in judged[:options.num]]
+        return [self._poem(s.ids, s.score, seed, theme, prompt, j, form, line_plan) for s, j in judged[:options.num]]
 
     def _judge(self, samples: list, prompt: list, form, theme, options: SamplingOptions,
-               text_signals: Optional[dict] = None) -> list:
+               text_signals: Optional[dict] = None, form_name: Optional[str] = None) -> list:
         """(Sample, judgement) pairs best first: by rerank.judge's total with more than one candidate,
-        else as the decoder sorted them, with no judgement."""
+        else as the decoder sorted them, with no judgement. `form_name`: the name whose control token
+        begins the prompt (default: the form's)."""
         if options.candidates == 1 or len(samples) == 1:
             return [(sample, None) for sample in samples]
+        controls = form_prefix(self.vocab, form_name or form.name, self.form_tokens)
         judgements = judge(self.model, self.vocab, prompt, samples, form, theme=bool(theme),
-                           weights=options.weight_map(), fold=self.tables.fold_variants, text_signals=text_signals)
+                           weights=options.weight_map(), fold=self.tables.fold_variants, text_signals=text_signals,
+                           controls=controls)
         judged = [(sample, {"total": total, **signals}) for sample, (total, signals) in zip(samples, judgements)]
         return sorted(judged, key=lambda pair: -pair[1]["total"])
 
-    def _prompt(self, options: SamplingOptions, theme: Optional[Theme]) -> list:
-        """Token ids fed before the poem: the theme's keywords, or the priming prefix."""
+    def _prompt(self, options: SamplingOptions, theme: Optional[Theme], form_name: Optional[str],
+                line_plan: Optional[list]) -> list:
+        """Token ids fed before the poem: the form's token (conditioning.form_prefix), then the plan, the
+        theme's keywords or the priming prefix."""
+        ids = form_prefix(self.vocab, form_name, self.form_tokens)
+        if line_plan:
+            return ids + plan_prefix_ids(line_plan, self.vocab)
         if theme:
-            return keyword_prefix_ids(theme.keywords_used, self.vocab)
-        return self._known(normalize(options.prefix), "prefix") if options.prefix else []
+            return ids + keyword_prefix_ids(theme.keywords_used, self.vocab)
+        return ids + (self._known(normalize(options.prefix), "prefix") if options.prefix else [])
+
+    def _line_plan(self, form, theme: Optional[Theme], options: SamplingOptions, seed: int) -> Optional[list]:
+        """The plan the model reads, one word per line: the user's, or else, for a model trained with plans,
+        the theme's keywords (or nothing) expanded with the plan table, drawn by `seed`. None for a model
+        trained without plans, a poem of free length, or a priming prefix."""
+        if options.plan is not None:
+            return self._user_plan(options.plan, form.lines)
+        if self.plan_table is None or form.lines is None or options.prefix:
+            return None
+        return self.plan_table.expand(theme.keywords_used if theme else [], form.lines, random.Random(seed))
+
+    def _user_plan(self, words, lines: Optional[int]) -> list:
+        if self.plan_table is None:
+            raise PoetryGenError("this model was not trained with plans (its checkpoint has no plan table); "
+                                 "write without a plan, or use --theme")
+        check_plan_lines(words, lines)
+        self._known("".join(words), "plan")
+        return list(words)
 
     def _controls(self, form, options: SamplingOptions, given: list) -> Controls:
         return controls_for(self.tables, form, options.rhyme, options.tones, given)
 
-    def _decode(self, layout, controls, options: SamplingOptions, prompt: list, num: int, on_step=None) -> tuple:
-        """(Samples best first, the seed used)."""
-        seed = secrets.randbits(31) if options.seed is None else options.seed
+    def _decode(self, layout, controls, options: SamplingOptions, prompt: list, num: int, seed: int,
+                on_step=None) -> list:
+        """Samples best first."""
         generator = torch.Generator(self.device).manual_seed(seed)
         return decode(self.model, self.tables, layout, options, num=num, controls=controls,
-                      generator=generator, prompt=prompt, on_step=on_step), seed
+                      generator=generator, prompt=prompt, on_step=on_step)
 
     def _poem(self, ids: list, score: float, seed: Optional[int], theme, prompt: list,
-              judgement: Optional[dict] = None, form=None) -> Poem:
+              judgement: Optional[dict] = None, form=None, plan: Optional[list] = None) -> Poem:
         """The Poem of token ids written (or read) after `prompt`; `form`: the one it was written in (its
         lines and name come from it), else the lines are found by their marks and the form by its shape."""
         text = self.vocab.decode(ids)
@@ -302,7 +346,7 @@ class Generator:
         else:
             lines = [self.vocab.decode(ids[start:start + line.chars]) for start, line in zip(form.starts, form.shape)]
             name = form.name
-        return Poem(text, lines, name, score, seed, theme, tuple(prompt), tuple(ids), judgement)
+        return Poem(text, lines, name, score, seed, theme, plan, tuple(prompt), tuple(ids), judgement)
 
     @torch.no_grad()
     def _poem_scores(self, prompt: list, rows: list) -> list:
@@ -313,6 +357,11 @@ class Generator:
         logits, _ = self.model(ids[:, :-1])  # (B, P + T - 1, V)
         logp = logits.float().log_softmax(-1).gather(2, ids[:, 1:, None])[:, :, 0]  # (B, P + T - 1)
         return logp[:, len(start) - 1:].mean(1).tolist()
+
+
+def _seed(options: SamplingOptions) -> int:
+    """The seed a request writes with: its own, or a random one (reported in each Poem)."""
+    return secrets.randbits(31) if options.seed is None else options.seed
 
 
 def _with(options: Optional[SamplingOptions], overrides: dict) -> SamplingOptions:
@@ -350,4 +399,5 @@ def load_generator(path=None, device=None, threads: Optional[int] = None, cache_
             ckpt = load_checkpoint(default, device)
     else:
         ckpt = load_checkpoint(path, device)
-    return Generator(ckpt.model, ckpt.vocab, device, ckpt.theme_words, cache_dir)
+    return Generator(ckpt.model, ckpt.vocab, device, ckpt.theme_words, cache_dir, form_tokens=ckpt.form_tokens,
+                     plan_words=ckpt.plan_words)

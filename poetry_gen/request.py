@@ -18,6 +18,7 @@ from .checks import check_text, is_whole, shown, shown_chars
 from .config import MAX_REQUEST_CHARS, SamplingOptions
 from .errors import PoetryGenError
 from .forms import FORMS, Form, form_for
+from .plan import check_plan_lines
 from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified
 from .theme import theme_form
 
@@ -203,16 +204,21 @@ def _per_line(form: Form, index: int) -> str:
 SHAPE_FIELDS = ("acrostic", "start", "form", "chars", "lines")  # beside SamplingOptions' fields
 
 
-def plan_request(shape: dict, theme: Optional[str] = None) -> Plan:
-    """The Plan of a request whose shape is given by name (SHAPE_FIELDS; missing or None: not given)."""
+def plan_request(shape: dict, theme: Optional[str] = None, line_plan: Optional[tuple] = None) -> Plan:
+    """The Plan of a request whose shape is given by name (SHAPE_FIELDS; missing or None: not given),
+    checked against the user's `line_plan` (one word per line; SamplingOptions.plan)."""
     acrostic, start, form, chars, lines = (shape.get(name) for name in SHAPE_FIELDS)
     if acrostic is not None:
         if start is not None:
             raise PoetryGenError("a request is an acrostic or a start text, not both")
         if lines is not None:
             raise PoetryGenError("lines does not go with an acrostic: an acrostic has one line per head")
-        return plan_acrostic(acrostic, form, chars=chars, theme=theme)
-    return plan_generate(start, form, chars, lines, theme=theme)
+        plan = plan_acrostic(acrostic, form, chars=chars, theme=theme)
+    else:
+        plan = plan_generate(start, form, chars, lines, theme=theme)
+    if line_plan is not None:
+        check_plan_lines(line_plan, plan.form.lines)
+    return plan
 
 
 def read_requests(text: str, source: str, shape: dict, options: SamplingOptions, plain: str = "acrostic") -> list:
@@ -232,7 +238,7 @@ def read_requests(text: str, source: str, shape: dict, options: SamplingOptions,
             if unknown:
                 raise PoetryGenError(f"unknown field {unknown[0]!r} (fields: {', '.join(sorted(known))})")
             own = replace(options, **{k: v for k, v in row.items() if k not in SHAPE_FIELDS})
-            plan = plan_request({**shape, **{k: v for k, v in row.items() if k in SHAPE_FIELDS}}, own.theme)
+            plan = plan_request({**shape, **{k: v for k, v in row.items() if k in SHAPE_FIELDS}}, own.theme, own.plan)
         except PoetryGenError as err:
             raise PoetryGenError(f"{where}: {err}") from None
         requests.append((number, plan, own))

@@ -20,7 +20,8 @@ batched forward pass over all candidates, with the output layer run only where a
 
     rows          tokens                                    scored
     lines alone   <bos> prompt │ line i                      its characters (one row per line i ≥ 2)
-    no theme      <bos> │ line 1 ， line 2 。 …               every character (theme only)
+    no theme      <bos> controls │ line 1 ， line 2 。 …      every character (theme only; controls: the
+                                                            prompt's form token, conditioning.py)
 
 Only the characters the decoder chose count (acrostic heads and the start text are in every candidate),
 and log p is taken as the decoder takes it: variant glyphs folded into their standard form.
@@ -105,11 +106,12 @@ def _token_logp(model, rows: Sequence[list], scored: Sequence[list], fold=None) 
 
 
 def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, form, theme: bool,
-                  fold=None) -> list:
+                  fold=None, controls: Sequence[int] = ()) -> list:
     """Per sample (sampler.Sample: its tokens, characters and marks laid out by `form` (forms.Form), and
     their log p in context as the decoder drew them), {"coherence": ...} and, with `theme` (the prompt is
-    the theme's keywords), {"theme": ...} (see the module docstring). Only the characters the decoder
-    chose count: acrostic heads and the start text are the same in every candidate."""
+    `controls`, the control tokens that begin it, then the theme's keywords), {"theme": ...} (see the
+    module docstring). Only the characters the decoder chose count: acrostic heads and the start text are
+    the same in every candidate."""
     import torch
 
     head = [bos, *prompt]
@@ -124,8 +126,8 @@ def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, for
         lines.append(len(spans))
     lines_alone = len(rows)
     if theme:  # the poems without their theme
-        rows += [[bos] + list(sample.ids) for sample in samples]
-        scored += [[1 + p for p in at] for at in chosen]
+        rows += [[bos, *controls] + list(sample.ids) for sample in samples]
+        scored += [[1 + len(controls) + p for p in at] for at in chosen]
     with torch.no_grad():
         logps = _token_logp(model, rows, scored, fold) if rows else []
     alone, without_theme = iter(logps[:lines_alone]), iter(logps[lines_alone:])
@@ -141,7 +143,8 @@ def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, for
 
 
 def judge(model, vocab, prompt: Sequence[int], samples: Sequence, form, theme: bool,
-          weights: Optional[dict] = None, fold=None, text_signals: Optional[dict] = None) -> list:
+          weights: Optional[dict] = None, fold=None, text_signals: Optional[dict] = None,
+          controls: Sequence[int] = ()) -> list:
     """(total, signals) per sample (sampler.Sample), in their order: the signals of the module
     docstring with the sample's own score as "logprob", and the weighted total. `text_signals`: in
     place of TEXT_SIGNALS, for a kind of text whose signals read it otherwise (couplet.COUPLET_SIGNALS)."""
@@ -152,7 +155,7 @@ def judge(model, vocab, prompt: Sequence[int], samples: Sequence, form, theme: b
     poems = [list(sample.ids) for sample in samples]
     judged = []
     for sample, ids, signals in zip(samples, poems, model_signals(model, vocab.bos_id, prompt, samples, form,
-                                                                  theme, fold)):
+                                                                  theme, fold, controls)):
         text = vocab.decode(ids)
         signals = {"logprob": sample.score, **signals,
                    **{n: value for n, fn in (text_signals or TEXT_SIGNALS).items() if (value := fn(text)) is not None}}

@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import ModelConfig, OptimConfig, RunConfig, TrainConfig, from_stored
-from .corpus import load_theme_words
+from .corpus import load_plan_words, load_theme_words
 from .data import Batch, EpochPlan, Poems, eval_batches, load_poems, make_batch, plan_epoch
 from .device import default_amp, resolve_device
 from .errors import PoetryGenError
@@ -228,7 +228,8 @@ class _Training:
     def plan(self, epoch: int) -> EpochPlan:
         optim = self.config.optim
         return plan_epoch(self.train_poems, seed=optim.seed, epoch=epoch, batch_size=optim.batch_size,
-                          batch_tokens=optim.batch_tokens or optim.batch_size * 128, keyword_rate=optim.keyword_rate)
+                          batch_tokens=optim.batch_tokens or optim.batch_size * 128, keyword_rate=optim.keyword_rate,
+                          plan_rate=optim.plan_rate, form_rate=optim.form_rate)
 
     def lr(self, step: int) -> float:
         return lr_at(step, self.config.optim, self.progress.schedule_steps)
@@ -248,7 +249,9 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
                                  from_stored(OptimConfig, saved["train_state"]["optim_config"]), run)
         except (KeyError, TypeError) as err:
             raise PoetryGenError(f"{run.resume}: malformed train_state (optim_config: {err})") from None
-    train_poems = load_poems(run.data, "train", with_keywords=config.optim.keyword_rate > 0)
+    optim = config.optim
+    train_poems = load_poems(run.data, "train", with_keywords=optim.keyword_rate > 0, with_forms=optim.form_rate > 0,
+                             with_plans=optim.plan_rate > 0)
     vocab = train_poems.vocab
     if len(train_poems) == 0:
         raise PoetryGenError(f"{run.data} has no training poems")
@@ -275,7 +278,7 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
 
 class _Saver:
     """Rank 0's files: metrics.jsonl, the resumable OUT.last.pt at every evaluation, OUT when validation
-    perplexity improves. The corpus's theme words travel in every checkpoint (theme.py)."""
+    perplexity improves. The corpus's theme words (theme.py) and plan table (plan.py) travel in every checkpoint."""
 
     def __init__(self, state: _Training, device: torch.device):
         run = state.config.run
@@ -286,7 +289,9 @@ class _Saver:
             self._keep_metrics_to(state.progress.step)
         else:
             write_atomic(self.metrics, "")
-        self.theme_words = load_theme_words(run.data) if state.config.optim.keyword_rate > 0 else None
+        optim = state.config.optim
+        self.theme_words = load_theme_words(run.data) if optim.keyword_rate > 0 or optim.plan_rate > 0 else None
+        self.plan_words = load_plan_words(run.data) if optim.plan_rate > 0 else None
 
     def _keep_metrics_to(self, step: int) -> None:
         """The metrics rows up to `step`: a run killed after its last checkpoint wrote rows the resumed
@@ -314,7 +319,8 @@ class _Saver:
                                             "world_size": run.world_size}
         if with_optimizer:
             train_state["optimizer"] = s.optimizer.state_dict()
-        save_checkpoint(path, model=s.model, vocab=s.vocab, train_state=train_state, theme_words=self.theme_words)
+        save_checkpoint(path, model=s.model, vocab=s.vocab, train_state=train_state, theme_words=self.theme_words,
+                        plan_words=self.plan_words)
 
     def evaluate_and_save(self, train_loss: Optional[float]) -> str:
         """Validation perplexity, a metrics line and the checkpoints; returns the line to show."""

@@ -126,3 +126,49 @@ def test_keyword_training_needs_a_corpus_with_keywords(built_corpus, tmp_path):
     with pytest.raises(PoetryGenError, match="--keyword-rate 0"):
         load_poems(corpus, "train", with_keywords=True)
     assert len(load_poems(corpus, "train")) > 0
+
+
+FORM_ID, PLAN_ID = 3, 4  # any ids: the prefix builder only copies them
+
+
+def conditioned_poems(n=300):
+    poems = random_poems(n, keywords=True)
+    poems.forms = np.where(np.arange(n) % 3 == 0, -1, FORM_ID)  # a third of the poems have no form token
+    poems.plans = [np.array([PLAN_ID, *a[:2], SEP]) for a in (poems.poem(i) for i in range(n))]
+    return poems
+
+
+def test_form_tokens_come_first_and_leave_the_other_draws_as_they_were():
+    poems = conditioned_poems()
+    without = plan_epoch(poems, seed=3, epoch=0, batch_size=16, keyword_rate=0.3, plan_rate=0.4)
+    plan = plan_epoch(poems, seed=3, epoch=0, batch_size=16, keyword_rate=0.3, plan_rate=0.4, form_rate=0.5)
+    with_form = [i for i, p in plan.prefixes.items() if p[0] == FORM_ID]
+    assert 0.35 < len(with_form) / np.sum(poems.forms != -1) < 0.65
+    assert all(poems.forms[i] == FORM_ID for i in with_form)
+    for i, prefix in plan.prefixes.items():  # the rest of each prefix is what it was without form tokens
+        rest = prefix[1:] if i in with_form else prefix
+        assert np.array_equal(rest, without.prefixes.get(i, rest[:0]))
+
+
+def test_plans_and_keywords_share_the_poems():
+    poems = conditioned_poems(1000)
+    plan = plan_epoch(poems, seed=1, epoch=0, batch_size=16, keyword_rate=0.3, plan_rate=0.5)
+    plans = [i for i, p in plan.prefixes.items() if p[0] == PLAN_ID]
+    assert 0.45 < len(plans) / len(poems) < 0.55 and 0.25 < (len(plan.prefixes) - len(plans)) / len(poems) < 0.35
+    assert all(np.array_equal(plan.prefixes[i], poems.plans[i]) for i in plans)
+    everything = plan_epoch(poems, seed=1, epoch=0, batch_size=16, plan_rate=1.0, form_rate=1.0)
+    assert len(everything.prefixes) == len(poems)
+
+
+def test_evaluation_feeds_every_poem_what_training_could():
+    from poetry_gen.data import eval_prefixes
+
+    poems = conditioned_poems(30)
+    both = eval_prefixes(poems, forms=True, plans=True)
+    assert len(both) == 30
+    for i, prefix in both.items():
+        expected = ([FORM_ID] if poems.forms[i] != -1 else []) + poems.plans[i].tolist()
+        assert prefix.tolist() == expected
+    assert eval_prefixes(poems, forms=False, plans=False) == {}
+    batches = eval_batches(poems, prefixes=both)
+    assert sum(b.scored for b in batches) == sum(b.scored for b in eval_batches(poems))  # prefixes are not scored
