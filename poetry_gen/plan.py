@@ -2,13 +2,15 @@
 topic word (planning-based generation: Wang et al. 2016, "Chinese Poetry Generation with Planning based
 Neural Network"; THUNLP's Jiuge).
 
-    <bos> <五绝> <plan> 白日 <sep> 黄河 <sep> 千里 <sep> 楼 <sep> 白 日 依 山 尽 ， …
-                 ╰───────────── plan: one keyword per line, in line order ──────╯
+    <bos> <五绝> <plan> 白日 <sep> 入海 <sep> 千里 <sep> 层 <sep> 白 日 依 山 尽 ， …
+                 ╰──────────── plan: one keyword per line, in line order ─────╯
 
 In training, a poem's plan is taken from the poem itself (`line_keywords`): each line is cut and tagged
 by jieba, and of its words (2-character pieces of longer ones) in at least PLAN_WORD_SHARE of the
 corpus's own train poems (the words a plan can be made of in generation) the rarest noun wins (a
-place or time word counts as one), else the rarest verb or adjective, else the rarest word. `corpus build` writes the plans of every split ({split}.plans.json) and the table
+place or time word counts as one), else the rarest verb or adjective, else the rarest word; a single
+character at the line's end comes last, since there it is mostly chosen by the rhyme (without that rule
+the table's neighbours of 秋 were 丘 幽 舟 囚 洲 牛 流: its rhyme group). `corpus build` writes the plans of every split ({split}.plans.json) and the table
 generation expands plans from (PLAN_TABLE_FILE); training stores the table in the checkpoint's
 "plan_words" (like theme_words), so that a generator needs nothing but its checkpoint.
 
@@ -17,7 +19,7 @@ with the table: the train plans' most frequent words with, for each, the words t
 with it most, by cosine association (co-occurrences / √(count × count)):
 
     PLAN_TABLE_FILE     one line per word:  word count neighbour neighbour …   (best neighbour first)
-                        秋 3254 风 月 雁 夜 …
+                        江 810 帆 舟 楚 浪 楫 猿 涛 …                          (the Tang train plans)
 
 A plan the user writes (`--plan 春 江 月 归`) is used as it is: one word per line of the form.
 """
@@ -81,12 +83,15 @@ def line_keywords(poem: str, tokenizer, counts: dict) -> list[str]:
 
 
 def _line_keyword(line: str, tokenizer, counts: dict) -> str:
-    candidates = []  # (part-of-speech rank, poems, -length, word): the least wins
+    candidates = []  # (a rhyme character, part-of-speech rank, poems, -length, word): the least wins
+    at = 0
     for pair in tokenizer.lcut(line, HMM=False):  # HMM guesses modern words the dictionary lacks
         word, rank = pair.word, _POS_RANK.get(pair.flag[:1], _OTHER_RANK)
+        at += len(word)
+        rhyme = len(word) == 1 and at == len(line)
         for piece in [word] if len(word) <= 2 else [word[i:i + 2] for i in range(len(word) - 1)]:
             if piece in counts:
-                candidates.append((rank, counts[piece], -len(piece), piece))
+                candidates.append((rhyme, rank, counts[piece], -len(piece), piece))
     if candidates:
         return min(candidates)[-1]
     return min((ch for ch in line if is_hanzi(ch)), key=lambda ch: counts.get(ch, 0), default=line[:1])

@@ -84,6 +84,20 @@ def test_every_variant_of_the_presets_is_a_valid_train_command(preset):
 
     parser = build_parser()
     for options in ablation.PRESETS[preset]["variants"].values():
+        options = ablation.with_corpora(options, {"all": "corpus/all"})
         args = parser.parse_args(["train", "--data", "corpus", "--out", "model.pt",
                                   *ablation.PRESETS[preset]["base"], *options])
         assert args.func.__name__ == "_train"
+
+
+def test_a_variant_names_a_further_corpus_by_its_name():
+    assert ablation.with_corpora(["--data", "@all", "--tie"], {"all": "corpus/all"}) == ["--data", "corpus/all", "--tie"]
+    with pytest.raises(KeyError):
+        ablation.with_corpora(["--data", "@all"], {})
+
+
+def test_issue_20s_levers_are_each_on_and_off():
+    variants = ablation.PRESETS["issue20"]["variants"]
+    assert variants["neither"] == ["--form-rate", "0", "--plan-rate", "0"]
+    assert {"form tokens", "plan", "form tokens and plan", "embed 384, hidden 768", "all shi and ci"} <= set(variants)
+    assert set(ablation.PRESETS["issue20-cpu"]["variants"]) < set(variants)  # the CPU scale leaves out the big model

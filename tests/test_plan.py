@@ -65,3 +65,11 @@ def test_a_plan_has_one_word_per_line():
         check_plan_lines(["春", "江", "月"], 4)
     with pytest.raises(PoetryGenError, match="needs a form with a fixed number of lines"):
         check_plan_lines(["春", "江"], None)
+
+
+def test_a_lines_last_character_comes_last_since_the_rhyme_chose_it():
+    from poetry_gen.plan import _tokenizer, line_keywords
+
+    counts = {"夜来": 50, "风雨": 40, "声": 3}  # 声, a noun and the rarest, ends the line: its rhyme
+    assert line_keywords("夜来风雨声。", _tokenizer(), counts) == ["风雨"]
+    assert line_keywords("夜来风雨声。", _tokenizer(), {"声": 3}) == ["声"]  # unless nothing else is known
