@@ -17,7 +17,7 @@ from poetry_gen.model import ModelConfig, PoetryLM
 from poetry_gen.plan import plan_prefix_ids, plan_table
 from poetry_gen.vocab import Vocab
 
-FORMS = ["<五绝>", "<七绝>", "<五律>", "<七律>"]
+FORMS = ["<五绝>", "<七绝>", "<五律>", "<七律>", "<对联>"]
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,11 @@ def test_the_users_plan_is_read_as_given(cgen):
         cgen.generate(form="五绝", plan=["春", "江", "月"])
     with pytest.raises(PoetryGenError, match="needs a form with a fixed number of lines"):
         cgen.generate(chars=5, plan=["春", "江", "月", "归"])
+
+
+def test_a_couplet_is_written_after_its_token_without_a_plan(cgen):
+    poem = cgen.couplet("白日依山尽", seed=1)[0]
+    assert list(poem.prompt_ids) == [cgen.vocab.stoi["<对联>"]] and poem.plan is None
 
 
 def test_a_free_shape_has_neither_form_token_nor_plan(cgen):
