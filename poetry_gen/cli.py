@@ -288,7 +288,9 @@ def _add_generate(sub) -> None:
                           "which --json shows")
     shape = gen.add_argument_group("shape (default: 七绝, or as the start text implies; an acrostic has one "
                                    "line per head, of 7 characters)")
-    shape.add_argument("--form", metavar="{五绝,七绝,五律,七律}")
+    shape.add_argument("--form", metavar="NAME",
+                       help="五绝 七绝 五律 七律, or a tune (词牌) such as 浣溪沙: its lines, marks, rhymes (词林正韵) "
+                            "and tones; `poetry-gen forms` lists them all")
     shape.add_argument("--chars", type=int, metavar="{5,7}", help="characters per line (instead of --form)")
     shape.add_argument("--lines", type=int, metavar="N",
                        help=f"lines, with --chars (without it the model ends the poem, after "
@@ -451,6 +453,22 @@ def _couplet(args) -> int:
 
     gen = load_generator(args.checkpoint, device=args.device, threads=args.threads, cache_dir=user_cache_dir())
     sys.stdout.write(format_poems(gen.write_couplet(plan, options), "json" if args.json else "lines"))
+    return 0
+
+
+def _add_forms(sub) -> None:
+    forms = sub.add_parser("forms", help="list the forms and tunes generate --form writes",
+                           description="The forms generate --form writes, one per line: name, genre (shi, ci), "
+                                       "shape (characters and mark of each line, '|' between the 片 of a ci), "
+                                       "rhyme book and each rhyme set's tone; a tune with the ci it was "
+                                       "measured on (poetry_gen/data/tunes.json).")
+    forms.set_defaults(func=_forms)
+
+
+def _forms(args) -> int:
+    from .request import format_forms
+
+    sys.stdout.write(format_forms())
     return 0
 
 
@@ -659,7 +677,7 @@ def _unknown_command(argv: list, parser: argparse.ArgumentParser):
 
 
 # Each adds one sub-command whose parser sets `func` (args -> exit code).
-_SUBCOMMANDS = [_add_corpus, _add_train, _add_eval, _add_export, _add_generate, _add_couplet, _add_check, _add_score,
+_SUBCOMMANDS = [_add_corpus, _add_train, _add_eval, _add_export, _add_generate, _add_forms, _add_couplet, _add_check, _add_score,
                 _add_bench, _add_serve]
 
 

@@ -159,6 +159,17 @@ class Form:
 COUPLET = "对联"
 
 
+def tune_form(tune) -> Form:
+    """The Form of a tune of the tune table (tunes.Tune: its lines with marks, tones and rhyme sets, its
+    片, each rhyme set's tone): one template, the tune's, and rhymes by 词林正韵."""
+    shape = tuple(Line(line.chars, line.mark, line.rhyme) for line in tune.lines)
+    used = list(dict.fromkeys(line.rhyme for line in tune.lines if line.rhyme))
+    rhymes = tuple((label, tune.rhymes[label]) for label in used)
+    template = Template(tune.name, tuple(line.tones for line in tune.lines),
+                        tuple(i for i, line in enumerate(tune.lines) if line.rhyme))
+    return Form(tune.name, shape, rhymes, (template,), CI_BOOK, "ci", tuple(tune.stanza_lines))
+
+
 def couplet_form(segments: tuple, marks: tuple) -> Form:
     """The form of a couplet whose 上联 has `segments` (characters between its pause marks) and the pause
     `marks` between them ('风声、雨声、读书声，声声入耳': (2, 2, 3, 4), ('、', '、', '，')): the 上联's

@@ -71,9 +71,17 @@ class Poem:
     # theme, repetition, parallelism, rule_breaks); None when they were not (--candidates 1).
     judgement: Optional[dict] = None
     couplet: Optional[object] = None  # a couplet's couplet.CoupletCheck: its rules, tones and 对仗 by position
+    # A ci's: the 词林正韵 部 each rhyme set's line ends share ({"a": ["第十四部平"]}), and its 片 (lines each)
+    rhymes: Optional[dict] = None
+    stanzas: tuple = ()
 
     def couplets(self) -> list:
-        """The poem one couplet per string: '床前明月光，疑是地上霜。' (a lone last line stands alone)."""
+        """The poem one couplet per string: '床前明月光，疑是地上霜。' (a lone last line stands alone); a
+        ci one 片 per string."""
+        if self.stanzas:
+            ends = [sum(self.stanzas[:i + 1]) for i in range(len(self.stanzas))]
+            pieces = re.findall(r"[^\W\d_]+\W", self.text)  # each line with its mark
+            return ["".join(pieces[start:end]) for start, end in zip([0] + ends[:-1], ends)]
         return re.findall(f"[^{PERIOD}]*{PERIOD}", self.text)
 
     def to_traditional(self) -> "Poem":
@@ -85,7 +93,8 @@ class Poem:
         return out | ({"theme": asdict(self.theme)} if self.theme else {}) | (
             {"plan": list(self.plan)} if self.plan else {}) | (
             {"judgement": self.judgement} if self.judgement else {}) | (
-            {"couplet": self.couplet.to_dict()} if self.couplet else {})
+            {"couplet": self.couplet.to_dict()} if self.couplet else {}) | (
+            {"tune": self.form, "rhymes": self.rhymes, "stanzas": list(self.stanzas)} if self.rhymes is not None else {})
 
 
 # --- the generator ----------------------------------------------------------------------------------
@@ -346,7 +355,10 @@ class Generator:
         else:
             lines = [self.vocab.decode(ids[start:start + line.chars]) for start, line in zip(form.starts, form.shape)]
             name = form.name
-        return Poem(text, lines, name, score, seed, theme, plan, tuple(prompt), tuple(ids), judgement)
+        poem = Poem(text, lines, name, score, seed, theme, plan, tuple(prompt), tuple(ids), judgement)
+        if form is not None and form.genre == "ci":
+            return replace(poem, rhymes=ci_rhymes(form, lines), stanzas=form.stanzas)
+        return poem
 
     @torch.no_grad()
     def _poem_scores(self, prompt: list, rows: list) -> list:
@@ -362,6 +374,15 @@ class Generator:
 def _seed(options: SamplingOptions) -> int:
     """The seed a request writes with: its own, or a random one (reported in each Poem)."""
     return secrets.randbits(31) if options.seed is None else options.seed
+
+
+def ci_rhymes(form, lines: list) -> dict:
+    """Per rhyme set of a ci's form, the 词林正韵 部 (names, e.g. 第十四部平) its line ends all rhyme in."""
+    from .cilin import shared_sections
+
+    return {label: sorted(str(s) for s in shared_sections([lines[i][-1] for i, line in enumerate(form.shape)
+                                                           if line.rhyme == label], tone))
+            for label, tone in form.rhymes}
 
 
 def _with(options: Optional[SamplingOptions], overrides: dict) -> SamplingOptions:

@@ -17,10 +17,11 @@ from typing import Optional
 from .checks import check_text, is_whole, shown, shown_chars
 from .config import MAX_REQUEST_CHARS, SamplingOptions
 from .errors import PoetryGenError
-from .forms import FORMS, Form, form_for
+from .forms import COMMA, FORMS, Form, form_for, tune_form
 from .plan import check_plan_lines
-from .text import LINE_MARKS, is_hanzi, normalize, split_lines, to_simplified
+from .text import LINE_MARKS, PAUSE_MARK, is_hanzi, normalize, split_lines, to_simplified
 from .theme import theme_form
+from .tunes import load_tunes
 
 CHARS = (5, 7)
 MAX_LINES = 64  # the most lines a poem may be asked for
@@ -63,14 +64,15 @@ def plan_generate(start: Optional[str] = None, form=None, chars: Optional[int] =
     if named and form is None and chars is None and lines is None:
         form = named
     given, ends = [], []
+    named = None if form is None else _form(form)
     if start is not None:
         given, ends = split_lines(_hanzi_text(start, "start text"))
         bad = [ch for ch in dict.fromkeys("".join(given)) if not is_hanzi(ch)]
         if bad:
             raise PoetryGenError(f"the start text may hold only Chinese characters and the marks ，。, "
                                  f"not {shown_chars(bad)}")
-    if form is not None:
-        shape = _agree(_form(form), chars, lines)
+    if named is not None:
+        shape = _agree(named, chars, lines)
     else:
         n = _check_chars(chars) if chars is not None else _first_line_chars(given, ends) if given else 7
         if lines is not None:
@@ -109,13 +111,35 @@ def _theme_form(theme: Optional[str]) -> Optional[str]:
     return None if theme is None else theme_form(theme)
 
 
+def known_forms() -> dict:
+    """name → Form of every form a request may name: the four 近体 forms, then the tunes of the tune
+    table (tunes.load_tunes), most ci first."""
+    return {**FORMS, **{name: tune_form(tune) for name, tune in load_tunes().items()}}
+
+
+def format_forms() -> str:
+    """One line per form a request may name: its name, genre, shape (lines and marks, '|' between 片) and
+    rhymes; a tune with the number of ci its pattern was measured on."""
+    tunes = load_tunes()
+    rows = []
+    for name, form in known_forms().items():
+        rhymes = " ".join(f"{label}{tone}" for label, tone in form.rhymes)
+        counted = f", {tunes[name].ci} ci" if name in tunes else ""
+        rows.append(f"{name}\t{form.genre}\t{form.describe()}\t{form.book} {rhymes}{counted}")
+    return "\n".join(rows) + "\n"
+
+
 def _form(form) -> Form:
     if isinstance(form, Form):
         return form
     name = to_simplified(check_text(form, "form", MAX_REQUEST_CHARS).strip())
-    if name not in FORMS:
-        raise PoetryGenError(f"unknown form {shown(form)}: choose one of {', '.join(FORMS)}")
-    return FORMS[name]
+    if name in FORMS:
+        return FORMS[name]
+    tunes = load_tunes()
+    if name not in tunes:
+        raise PoetryGenError(f"unknown form {shown(form)}: choose one of {', '.join(FORMS)} or one of the "
+                             f"{len(tunes)} tunes (`poetry-gen forms` lists them)")
+    return tune_form(tunes[name])
 
 
 def _check_chars(chars) -> int:
@@ -132,6 +156,8 @@ def _check_lines(lines) -> int:
 
 def _agree(form: Form, chars, lines) -> Form:
     """`form`, checked against separately given `chars` and `lines`."""
+    if form.chars is None and (chars, lines) != (None, None):
+        raise PoetryGenError(f"a {form.name} has lines of its own lengths: --chars and --lines go with a shi form")
     if chars is not None and not (is_whole(chars) and chars == form.chars):
         raise PoetryGenError(f"a {form.name} has {form.chars} characters per line, not {shown(chars)}")
     if lines is not None and not (is_whole(lines) and lines == form.lines):
@@ -190,7 +216,7 @@ def _check_start(lines: list, ends: list, form: Form) -> None:
         if len(line) > shape.chars or (end and len(line) != shape.chars):
             raise PoetryGenError(f"line {i + 1} of the start text has {len(line)} characters, but a "
                                  f"{_describe(form)} has {shape.chars} {_per_line(form, i)}")
-        if end and end != shape.mark:
+        if end and end != shape.mark and (end, shape.mark) != (COMMA, PAUSE_MARK):  # normalize turns 、 into ，
             raise PoetryGenError(f"line {i + 1} of the start text ends in {end}, but in a {_describe(form)} "
                                  f"it ends in {shape.mark}{' (lines alternate ，。)' if form.genre == 'shi' else ''}")
 

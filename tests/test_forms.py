@@ -1,4 +1,11 @@
-from poetry_gen.forms import COMMA, FORMS, FREE_LINES, PERIOD, Form, Line, couplet_form, detect_form, form_for
+import pytest
+
+from poetry_gen.cli import main
+from poetry_gen.errors import PoetryGenError
+from poetry_gen.forms import (CI_BOOK, COMMA, FORMS, FREE_LINES, PERIOD, Form, Line, couplet_form, detect_form, form_for,
+                              tune_form)
+from poetry_gen.request import plan_acrostic, plan_generate
+from poetry_gen.tunes import Tune, load_tunes
 
 
 def test_the_four_forms_are_regular_shapes_whose_period_lines_rhyme():
@@ -37,3 +44,37 @@ def test_a_couplet_form_mirrors_the_first_line_and_ends_in_a_hard_ping():
     assert [(s.line, s.col, s.hard_tone) for s in form.slots if s.hard_tone] == [(7, 3, "平")]
     assert form.split("风声雨声读书声声声入耳" * 2)[:4] == ["风声", "雨声", "读书声", "声声入耳"]
     assert couplet_form((7,), ()).describe() == "7，7。"
+
+
+def test_a_tune_row_becomes_a_form():
+    row = {"name": "菩萨蛮", "ci": 585, "stanza_lines": [2, 2], "rhymes": {"a": "仄", "b": "平"},
+           "lines": [{"chars": 7, "mark": "。", "tones": "中平中仄平平仄", "rhyme": "a"},
+                     {"chars": 7, "mark": "、", "tones": "中平中仄平平仄", "rhyme": "a"},
+                     {"chars": 5, "mark": "，", "tones": "中仄仄平平", "rhyme": None},
+                     {"chars": 5, "mark": "。", "tones": "中平中仄平", "rhyme": "b"}]}
+    form = tune_form(Tune.from_dict(row))
+    assert (form.name, form.genre, form.book, form.stanzas) == ("菩萨蛮", "ci", CI_BOOK, (2, 2))
+    assert form.marks == ["。", "、", "，", "。"] and form.rhymes == (("a", "仄"), ("b", "平"))
+    assert [(line.rhyme, line.may_rhyme) for line in form.shape] == [("a", False), ("a", False), (None, False),
+                                                                    ("b", False)]
+    assert form.templates[0].lines == tuple(line["tones"] for line in row["lines"])
+    assert form.describe() == "7。7、 | 5，5。" and form.lines == 4 and form.chars is None
+
+
+def test_the_forms_command_lists_forms_and_tunes(capsys):
+    assert main(["forms"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [row[0] for row in rows[:4]] == list(FORMS)
+    assert {row[0] for row in rows} >= set(load_tunes()) and all(row[1] in ("shi", "ci") for row in rows)
+    assert ["7。7。7。 | 7，7。7。"] == [row[2] for row in rows if row[0] == "浣溪沙"]
+
+
+def test_a_tune_is_a_form_a_request_names():
+    plan = plan_generate(start="一曲新词酒一杯。", form="浣溪沙")
+    assert plan.form.name == "浣溪沙" and plan.given == ["一曲新词酒一杯"]
+    assert plan_acrostic("春夏", form="浣溪沙").form.genre == "ci"
+    for start, form in (("一曲新词酒一杯，", "浣溪沙"), ("一曲新词", "浣溪沙x")):
+        with pytest.raises(PoetryGenError):
+            plan_generate(start=start, form=form)
+    with pytest.raises(PoetryGenError, match="own lengths"):
+        plan_generate(form="菩萨蛮", chars=7)

@@ -4,15 +4,16 @@ import pytest
 import torch
 from conftest import fits_by_the_table
 
-from poetry_gen import prosody
+from poetry_gen import cilin, prosody
 from poetry_gen.corpus import load_vocab
-from poetry_gen.forms import FORMS, SHI_BOOK, Form, Line, Template, couplet_form, form_for
+from poetry_gen.forms import FORMS, SHI_BOOK, Form, Line, Template, couplet_form, form_for, tune_form
 from poetry_gen.config import SamplingOptions
 from poetry_gen.model import ModelConfig, PoetryLM
-from poetry_gen.constraints import Controls, VocabTables
+from poetry_gen.constraints import Controls, VocabTables, controls_for
 from poetry_gen.sampler import Layout, _candidates, _restrict, decode
 from poetry_gen.reduplication import attested, nonsense_doubles
 from poetry_gen.text import is_hanzi
+from poetry_gen.tunes import load_tunes
 from poetry_gen.vocab import Vocab
 
 SHAPES = [(5, 4), (7, 4), (5, 8), (7, 8), (7, 5), (5, 1)]  # the four forms, an odd acrostic, one line
@@ -381,3 +382,18 @@ def test_a_couplet_with_pauses_keeps_the_first_line_and_answers_in_its_shape(mod
         assert text.startswith("春风，明月，江山远，") and text.endswith("。") and len(text) == form.length, text
         assert [len(line) for line in text[:-1].replace("。", "，").split("，")] == [2, 2, 3] * 2, text
         assert prosody.tones(text[-2]) == {prosody.PING}, text  # 平 in every reading
+
+
+@pytest.mark.parametrize("name", ["浣溪沙", "菩萨蛮"])
+def test_a_tune_is_written_in_its_lines_rhyme_sets_and_fixed_tones(model, vocab, tables, name):
+    form = tune_form(load_tunes()[name])
+    controls = controls_for(tables, form, True, "strict", [])
+    for sample in write(model, tables, Layout(form), num=6, controls=controls, temperature=1.5):
+        text = vocab.decode(sample.ids)
+        lines = split_by(form, text)
+        assert [text[start + line.chars] for start, line in zip(form.starts, form.shape)] == form.marks, text
+        for label, tone in form.rhymes:  # each rhyme set in one 词林正韵 部 of its tone
+            ends = [lines[i][-1] for i, line in enumerate(form.shape) if line.rhyme == label]
+            assert cilin.rhyme_together(ends, tone), (text, label, ends)
+        for line, pattern in zip(lines, form.templates[0].lines):
+            assert all(prosody.fits(prosody.tones(ch), None if m == "中" else m) for ch, m in zip(line, pattern)), text
