@@ -524,27 +524,16 @@ def _read_poems(path: str, fmt: str) -> list:
 def _check(args) -> int:
     import json
 
+    from .checker import check, report
+
     source = args.file or (args.poem if args.poem == "-" else None)
     poems = _read_poems(source, args.read_format) if source else [args.poem]
-    checks = [_check_one(poem, args.form) for poem in poems]
+    checks = [check(poem, args.form) for poem in poems]
     if args.json:
-        print("\n".join(json.dumps(c.to_dict(), ensure_ascii=False) for c, _ in checks))
+        print("\n".join(json.dumps(c.to_dict(), ensure_ascii=False) for c in checks))
     else:
-        print("\n\n".join(report for _, report in checks))
-    return 1 if any(c.follows_rules is False for c, _ in checks) else 0
-
-
-def _check_one(text: str, tune) -> tuple:
-    """(check, report) of one text, by what it is: a couplet (上联，下联。), a ci (of `tune`, or of a tune's
-    shape) or a shi."""
-    from .cicheck import check, format_result
-    from .couplet import as_couplet, format_couplet_check
-
-    couplet = as_couplet(text) if tune is None else None
-    if couplet is not None:
-        return couplet, format_couplet_check(couplet)
-    result = check(text, tune)
-    return result, format_result(result)
+        print("\n\n".join(report(c) for c in checks))
+    return 1 if any(c.follows_rules is False for c in checks) else 0
 
 
 def _add_score(sub) -> None:

@@ -1,14 +1,18 @@
 """`poetry-gen serve`: one web page and a JSON API over a model loaded once.
 
     GET  /  /app.js  /style.css   the page (package data in poetry_gen/web/, nothing from elsewhere)
-    GET  /api/info        forms, rhyme groups and limits, for the page's pickers
+    GET  /api/info        forms, tunes, rhyme groups and limits, for the page's pickers
     POST /api/generate    {"acrostic": "春夏秋冬", "form": "七绝", "num": 3, ...}  → poems, traditional, checks
+                          (a ci: {"form": "浣溪沙", ...}, a tune of the tune table as the form)
+    POST /api/couplet     {"first": "春回大地千山秀", "num": 3, ...}             → poems, traditional, checks, warnings
     POST /api/revise      {"poem": "…", "line": 3, "keep_head": true, ...}        → poems, traditional, checks
-    POST /api/check       {"poem": "…"}                                          → what `check --json` prints
+    POST /api/check       {"poem": "…", "form": "浣溪沙"}                         → what `check --json` prints
     POST /api/attention   {"poem": "…", "theme": "…"}                            → {"svg": "<svg …>"}
 
-`poems` holds what `generate --json` prints, one object per candidate, best first; `traditional` the same
-in traditional characters (`--traditional --json`); `checks` what `check --json` prints of each poem.
+`poems` holds what `generate --json` (`couplet --json`) prints, one object per candidate, best first;
+`traditional` the same in traditional characters (`--traditional --json`); `checks` what `check --json`
+prints of each poem (checker.py: a shi, a ci against its tune, or a couplet); `warnings` what the CLI
+would print as warnings (a 上联 that ends 平).
 A bad request gets 400 and {"error": the library's one-line message}; a request names no file.
 
 Concurrency: ThreadingHTTPServer serves each request on its own thread. The model is shared behind one
@@ -42,8 +46,11 @@ from typing import Any, Optional, Union
 
 from .config import SamplingOptions
 from .errors import PoetryGenError
+from .checker import check
+from .couplet import plan_couplet
 from .forms import FORMS, FREE_LINES
-from .prosody import PING_GROUPS, check_poem
+from .prosody import PING_GROUPS
+from .tunes import load_tunes
 
 MAX_BODY = 8192  # bytes of one request
 MAX_TEXT = 200  # characters of one text field (a 七律 with its marks has 64)
@@ -61,10 +68,11 @@ _SAMPLING = {"num": int, "seed": int, "temperature": _NUMBER, "top_k": int, "top
 _FIELDS = {
     "generate": {"acrostic": str, "start": str, "form": str, "chars": int, "lines": int, **_SAMPLING},
     "revise": {"poem": str, "line": int, "keep_head": bool, **_SAMPLING},
-    "check": {"poem": str},
+    "couplet": {"first": str, "strict": bool, **{k: v for k, v in _SAMPLING.items() if k != "theme"}},
+    "check": {"poem": str, "form": str},
     "attention": {"poem": str, "theme": str},
 }
-_REQUIRED = {"revise": ("poem", "line"), "check": ("poem",), "attention": ("poem",)}
+_REQUIRED = {"revise": ("poem", "line"), "couplet": ("first",), "check": ("poem",), "attention": ("poem",)}
 
 
 class Busy(Exception):
@@ -132,8 +140,10 @@ class PoemApp:
 
     @staticmethod
     def info() -> dict:
-        """What the page offers: GET /api/info."""
-        return {"forms": list(FORMS), "rhyme_groups": list(PING_GROUPS), "max_num": MAX_NUM, "max_text": MAX_TEXT}
+        """What the page offers: GET /api/info. `tunes`: the tune table (tunes.Tune.to_dict, most ci first),
+        each a form /api/generate takes."""
+        return {"forms": list(FORMS), "tunes": [tune.to_dict() for tune in load_tunes().values()],
+                "rhyme_groups": list(PING_GROUPS), "max_num": MAX_NUM, "max_text": MAX_TEXT}
 
     def warm_up(self) -> None:
         """Write, check and convert one poem, so that the first request finds every table loaded."""
@@ -177,6 +187,13 @@ class PoemApp:
                 poems = self.gen.generate(start=start, lines=request.get("lines"), **shape, options=options)
         return self._poems(poems)
 
+    def _couplet(self, request: dict) -> dict:
+        options = _options(request)
+        plan = plan_couplet(request["first"], request.get("strict", False))
+        with self._model():
+            poems = self.gen.write_couplet(plan, options)
+        return {**self._poems(poems), "warnings": [*options.warnings(), *plan.warnings]}
+
     def _revise(self, request: dict) -> dict:
         options = _options(request)
         with self._model():
@@ -185,7 +202,7 @@ class PoemApp:
         return self._poems(poems)
 
     def _check(self, request: dict) -> dict:
-        return check_poem(request["poem"]).to_dict()
+        return check(request["poem"], request.get("form")).to_dict()
 
     def _attention(self, request: dict) -> dict:
         with self._model():
@@ -195,7 +212,7 @@ class PoemApp:
     @staticmethod
     def _poems(poems: list) -> dict:
         return {"poems": [p.to_dict() for p in poems], "traditional": [p.to_traditional().to_dict() for p in poems],
-                "checks": [check_poem(p.text).to_dict() for p in poems]}
+                "checks": [check(p.text, p.form).to_dict() for p in poems]}
 
 
 def _options(request: dict) -> SamplingOptions:

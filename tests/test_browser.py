@@ -172,7 +172,7 @@ def test_whatever_else_the_checker_reports_is_shown(page, monkeypatch):
     import poetry_gen.server
 
     class Grown:
-        def __init__(self, text):
+        def __init__(self, text, form=None):
             self.check = check_poem(text)
 
         def to_dict(self):
@@ -181,7 +181,7 @@ def test_whatever_else_the_checker_reports_is_shown(page, monkeypatch):
             out["lines"][2]["faults"] = ["孤平"]
             return out
 
-    monkeypatch.setattr(poetry_gen.server, "check_poem", Grown)
+    monkeypatch.setattr(poetry_gen.server, "check", Grown)
     write(page, "acrostic", "春风山月", num=1)
     assert page.text_content(".summary .finding[data-key=faults]") == 'faults: ["孤平 in line 3"]'
     assert page.text_content(".line[data-line='3'] .finding") == 'faults: ["孤平"]'

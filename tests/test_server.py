@@ -12,10 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from poetry_gen.checker import check
 from poetry_gen.cli import main
 from poetry_gen.prosody import check_poem
+from poetry_gen.text import to_traditional
+from poetry_gen.tunes import load_tunes
 from poetry_gen.server import LOCK_WAIT, MAX_BODY, MAX_LINES, MAX_NUM, MAX_TEXT, answers_to, bind_warning
 
+JINGYESI = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
 BUSY_WAIT = 0.5  # seconds: short, so that the test of a busy model does not wait long
 
 
@@ -65,6 +69,7 @@ def test_info_lists_forms_groups_and_limits(server):
     status, _, body = request(server, "GET", "/api/info")
     info = json.loads(body)
     assert status == 200 and info["forms"] == ["五绝", "七绝", "五律", "七律"]
+    assert info["tunes"] == [tune.to_dict() for tune in load_tunes().values()]
     assert len(info["rhyme_groups"]) == 30 and info["max_num"] == MAX_NUM
 
 
@@ -98,6 +103,45 @@ def test_check_answers_what_the_cli_prints(server, capsys):
     poem = "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"
     status, body = post(server, "check", {"poem": poem})
     assert status == 200 and [body] == cli_json(["check", poem, "--json"], capsys)
+
+
+@pytest.mark.parametrize("poem,form", [
+    ("两个黄鹂鸣翠柳，一行白鹭上青天。", None),  # a couplet
+    ("一曲新词酒一杯，去年天气旧亭台。夕阳西下几时回。无可奈何花落去，似曾相识燕归来。小园香径独徘徊。", None),  # a 浣溪沙
+    (JINGYESI, "浣溪沙"),  # checked as the tune named: the wrong shape
+    (JINGYESI, "对联"),  # not a couplet: 400
+])
+def test_check_tells_a_couplet_a_ci_and_a_shi_apart_as_the_cli_does(server, poem, form, capsys):
+    status, body = post(server, "check", {"poem": poem, "form": form})
+    named = ["--form", form] if form else []
+    if status == 400:
+        assert main(["check", poem, *named]) == 2 and capsys.readouterr().err == f"poetry-gen: error: {body['error']}\n"
+    else:
+        assert status == 200 and [body] == [json.loads(line) for line in _cli_out(["check", poem, "--json", *named],
+                                                                                  capsys)]
+
+
+def _cli_out(argv: list, capsys) -> list:
+    main(argv)  # exit status 1 for a text that breaks its rules
+    return capsys.readouterr().out.splitlines()
+
+
+def test_couplet_answers_what_the_cli_prints(server, checkpoint, capsys):
+    status, body = post(server, "couplet", {"first": "白日依山尽", "num": 3, "seed": 4})
+    assert status == 200 and body["warnings"] == []
+    assert body["poems"] == cli_json(["couplet", "白日依山尽", "--num", "3", "--seed", "4", "--json",
+                                      "--checkpoint", str(checkpoint)], capsys)
+    assert len(body["poems"]) == 3 and all(p["poem"].startswith("白日依山尽，") for p in body["poems"])
+    assert body["checks"] == [p["couplet"] for p in body["poems"]] == [check(p["poem"]).to_dict()
+                                                                      for p in body["poems"]]
+    assert [p["poem"] for p in body["traditional"]] == [to_traditional(p["poem"]) for p in body["poems"]]
+
+
+def test_a_first_line_ending_ping_is_answered_with_a_warning_or_refused(server):
+    status, body = post(server, "couplet", {"first": "黄河入海流", "seed": 1})
+    assert status == 200 and "ends in 流, a 平 tone" in body["warnings"][0]
+    status, body = post(server, "couplet", {"first": "黄河入海流", "strict": True})
+    assert status == 400 and "a 上联 ends 仄" in body["error"]
 
 
 def test_revise_keeps_the_other_lines(server):
@@ -150,7 +194,16 @@ BAD = [  # endpoint, body (bytes as sent, or an object sent as JSON), a piece of
     ("revise", {"poem": "春风山月好，春风山月好。", "line": 1, "keep_head": 1}, "keep_head must be true or false"),
     ("revise", {"poem": "床前明月光，疑是地上霜。", "line": 3}, "lines 1 to 2, not 3"),
     ("revise", {"poem": "床前明月，疑是地上霜。", "line": 1}, "5 or 7 characters"),
+    ("couplet", {}, "needs the field 'first'"),
+    ("couplet", {"first": "白日依山尽", "theme": "秋"}, "unknown field 'theme'"),
+    ("couplet", {"first": "白日依山尽", "strict": "yes"}, "strict must be true or false"),
+    ("couplet", {"first": "白日"}, "4 to 11 characters"),
+    ("couplet", {"first": "白日，依山。尽海"}, "one line"),
+    ("couplet", {"first": "白日依山龘"}, "does not know 龘"),
+    ("couplet", {"first": "白日依山尽", "num": MAX_NUM + 1}, f"at most {MAX_NUM}"),
+    ("generate", {"form": "浣溪沙", "chars": 7}, "浣溪沙"),
     ("check", {}, "needs the field 'poem'"),
+    ("check", {"poem": JINGYESI, "form": "六绝"}, "unknown tune"),
     ("check", {"poem": "hello"}, "no Chinese characters"),
     ("attention", {"poem": "春风", "theme": 7}, "theme must be a string"),
 ]
@@ -184,7 +237,7 @@ def port(server) -> int:
 def test_the_names_of_loopback_are_served(server, name):
     host = f"{name}:{port(server)}"
     assert request(server, "GET", "/", headers={"Host": host})[0] == 200
-    status, _, body = request(server, "POST", "/api/check", {"poem": "床前明月光，疑是地上霜。"},
+    status, _, body = request(server, "POST", "/api/check", {"poem": JINGYESI},
                               headers={"Host": host, "Origin": f"http://{host}"})
     assert status == 200 and json.loads(body)["lines"]
 
@@ -268,7 +321,7 @@ def test_check_is_not_held_up_by_generation_and_a_busy_model_is_503(server):
     app.lock_wait = BUSY_WAIT
     try:
         started = time.perf_counter()
-        status, _ = post(server, "check", {"poem": "床前明月光，疑是地上霜。举头望明月，低头思故乡。"})
+        status, _ = post(server, "check", {"poem": JINGYESI})
         assert status == 200 and time.perf_counter() - started < BUSY_WAIT
         started = time.perf_counter()
         status, body = post(server, "generate", {"seed": 1})
