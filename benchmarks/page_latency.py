@@ -3,7 +3,7 @@ the poem drawn with its overlay, for one 七绝 acrostic, warm (after one untime
 model (or --checkpoint). Optionally saves screenshots of the page for the README.
 
     python -m benchmarks.page_latency                            # 10 timed clicks
-    python -m benchmarks.page_latency --screenshots docs         # and docs/serve-page.png, docs/serve-poem.png
+    python -m benchmarks.page_latency --screenshots docs         # and the screenshots of the README in docs/
 
 The clock runs in the page (performance.now): from the click to the moment the status line says the poem
 is written, which the page sets after drawing it. Between the clicks the library writes the same poem
@@ -88,10 +88,15 @@ def generation_ms(gen, seed: int) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+CI_TUNE = "浣溪沙"  # the tune of the ci screenshot
+COUPLET_FIRST = "春回大地千山秀"  # the 上联 of the couplet screenshot
+
+
 def shoot(page, gen, folder: Path) -> None:
     """The page with one poem and its overlay, and that poem alone, as PNG files in `folder`: the first
     seed's poem, with the tones left free, that breaks its template somewhere, so that the overlay has a
-    break to show."""
+    break to show. Then one ci of CI_TUNE (serve-ci.png) and one 下联 to COUPLET_FIRST (serve-couplet.png),
+    seed 1, alone."""
     from poetry_gen.prosody import check_poem
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,6 +107,52 @@ def shoot(page, gen, folder: Path) -> None:
     page.evaluate(CLICK_TO_POEM)
     page.screenshot(path=str(folder / "serve-page.png"), full_page=True)
     page.locator(".poem").first.screenshot(path=str(folder / "serve-poem.png"))
+    page.check("input[name=mode][value=ci]")
+    page.select_option("#tune", CI_TUNE)
+    shoot_first(page, folder / "serve-ci.png")
+    page.check("input[name=mode][value=couplet]")
+    page.fill("#text", COUPLET_FIRST)
+    shoot_first(page, folder / "serve-couplet.png")
+
+
+def shoot_first(page, path: Path) -> None:
+    """The first candidate of the request the page's form holds, with soft tones and seed 1, in `path`."""
+    page.select_option("#tones", "soft")
+    page.fill("#num", "1")
+    page.fill("#seed", "1")
+    page.evaluate(CLICK_TO_POEM)
+    page.locator(".poem").first.screenshot(path=str(path))
+
+
+CI_TUNE = "浣溪沙"  # the tune of the ci screenshot
+COUPLET_FIRST = "春回大地千山秀"  # the 上联 of the couplet screenshot
+
+
+def shoot(page, gen, folder: Path) -> None:
+    """The page with one poem and its overlay, and that poem alone, as PNG files in `folder`: the first
+    seed's poem, with the tones left free, that breaks its template somewhere, so that the overlay has a
+    break to show. Then one ci of CI_TUNE (serve-ci.png) and one 下联 to COUPLET_FIRST (serve-couplet.png),
+    seed 1, alone."""
+    from poetry_gen.prosody import check_poem
+
+    folder.mkdir(parents=True, exist_ok=True)
+    seed = next(seed for seed in range(1, 100)
+                if check_poem(gen.acrostic("春夏秋冬", form="七绝", tones="off", seed=seed)[0].text).breaks)
+    fill(page, "春夏秋冬", seed=seed)
+    page.select_option("#tones", "off")
+    page.evaluate(CLICK_TO_POEM)
+    page.screenshot(path=str(folder / "serve-page.png"), full_page=True)
+    page.locator(".poem").first.screenshot(path=str(folder / "serve-poem.png"))
+    for mode, fields, name in [("ci", {"#tune": CI_TUNE}, "serve-ci.png"), ("couplet", {"#text": COUPLET_FIRST},
+                                                                             "serve-couplet.png")]:
+        page.check(f"input[name=mode][value={mode}]")
+        for selector, value in fields.items():
+            page.locator(selector).select_option(value) if selector == "#tune" else page.fill(selector, value)
+        page.select_option("#tones", "soft")
+        page.fill("#num", "1")
+        page.fill("#seed", "1")
+        page.evaluate(CLICK_TO_POEM)
+        page.locator(".poem").first.screenshot(path=str(folder / name))
 
 
 def main() -> None:
@@ -109,7 +160,8 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=10, help="timed clicks (after one untimed)")
     parser.add_argument("--checkpoint", help="the model (default: the shipped one)")
     parser.add_argument("--chromium", default="/usr/lib/chromium/chromium", help="the Chromium binary")
-    parser.add_argument("--screenshots", metavar="DIR", help="also save serve-page.png and serve-poem.png here")
+    parser.add_argument("--screenshots", metavar="DIR", help="also save the README's screenshots here (serve-page, serve-poem, "
+                                                                  "serve-ci, serve-couplet .png)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = run(args)

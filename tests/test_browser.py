@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 
+from poetry_gen.checker import check
 from poetry_gen.prosody import check_poem
 from poetry_gen.text import to_traditional
 
@@ -67,10 +68,14 @@ def page(browser, server):
 
 
 def write(page, mode: str, text: str = "", form: str = "", num: int = 2, seed: int = 7):
+    """Fill the form and write; `form`: a shi form, or in the ci mode a tune."""
     page.check(f"input[name=mode][value={mode}]")
     if text:
         page.fill("#text", text)
-    page.select_option("#form", form)
+    if mode == "ci":
+        page.select_option("#tune", form)
+    elif mode != "couplet":
+        page.select_option("#form", form)
     page.fill("#num", str(num))
     if not page.eval_on_selector("details", "more => more.open"):
         page.click("details summary")  # "More": temperature and seed
@@ -186,3 +191,46 @@ def test_whatever_else_the_checker_reports_is_shown(page, monkeypatch):
     assert page.text_content(".summary .finding[data-key=faults]") == 'faults: ["孤平 in line 3"]'
     assert page.text_content(".line[data-line='3'] .finding") == 'faults: ["孤平"]'
     assert page.locator(".line[data-line='1'] .finding").count() == 0
+
+
+# --- couplets and ci ------------------------------------------------------------------------------
+
+def cells(page, scope: str, selector: str) -> list:
+    return page.locator(f"{scope} {selector}").all_text_contents()
+
+
+def test_a_couplet_with_its_tones_key_positions_and_parallelism_by_position(page, server):
+    write(page, "couplet", "白日依山尽", num=2, seed=7)
+    _, expected = post(server, "couplet", {"first": "白日依山尽", "num": 2, "seed": 7, "tones": "soft",
+                                           "temperature": 0.8})
+    assert page.locator(".poem").count() == 2 and page.locator(".poem .redo").count() == 0
+    for i, poem in enumerate(expected["poems"]):
+        scope = f".poem[data-index='{i}']"
+        assert poem_on_page(page, i) == poem["poem"] and poem["poem"].startswith("白日依山尽，")
+        result = check(poem["poem"])
+        assert "".join(cells(page, scope, ".char .mark")) == "".join(result.tones)
+        keys = page.eval_on_selector_all(f"{scope} .line", "rows => rows.map(r => [...r.querySelectorAll('.char')]"
+                                                           ".flatMap((c, j) => c.classList.contains('key') ? [j + 1] : []))")
+        assert keys == [list(result.key_positions)] * 2
+        scores = page.eval_on_selector_all(f"{scope} .pairing .position", "ps => ps.map(p => p.dataset.score)")
+        assert scores == [f"{s:.2f}" for s in result.parallelism.positions]
+        assert page.locator(f"{scope} .char.break").count() == 2 * len(result.tone_breaks) + len(result.repeats)
+        assert f"对仗 {result.parallelism.score:.2f}" in page.text_content(f"{scope} .summary")
+
+
+def test_check_a_couplet_with_pauses_and_a_ci_of_ones_own(page):
+    page.fill("#check-text", "风声、雨声、读书声，家事、国事、天下事。")
+    page.click("#check")
+    page.wait_for_selector("#check-result .summary")
+    assert cells(page, "#check-result", ".line[data-line='1'] .punct") == ["、", "、", "，"]
+    assert cells(page, "#check-result", ".line[data-line='2'] .glyph") == list("家事国事天下事")
+    assert "ends ✗" in page.text_content("#check-result .summary")  # 声 and 事: the 上联 ends 平, the 下联 仄
+    ci = "一曲新词酒一杯，去年天气旧亭台。夕阳西下几时回。无可奈何花落去，似曾相识燕归来。小园香径独徘徊。"
+    page.fill("#check-text", ci)
+    page.select_option("#check-as", "浣溪沙")
+    page.click("#check")
+    page.wait_for_selector("#check-result .stanza")
+    result = check(ci, "浣溪沙")
+    assert [page.locator(f"#check-result .stanza[data-stanza='{k}'] .line").count() for k in (1, 2)] == [3, 3]
+    assert "".join(cells(page, "#check-result", ".want")) == "".join(line.pattern for line in result.lines)
+    assert "not in one 部" in page.text_content("#check-result .summary")  # 杯 回 徊 (第三部) with 台 来 (第五部)

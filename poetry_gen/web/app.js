@@ -7,14 +7,24 @@ const HINTS = {
   theme: ["A theme, in words or a request", "写一首关于秋天思乡的七言绝句"],
   start: ["The first line (or more), kept as written", "床前明月光"],
   free: ["", ""],
+  ci: ["A theme (or nothing), in words or a request", ""],
+  couplet: ["The 上联 (4 to 11 characters; ， or 、 may pause inside)", "春回大地千山秀"],
 };
-const TEXT_FIELD = {acrostic: "acrostic", theme: "theme", start: "start"};
+const TEXT_FIELD = {acrostic: "acrostic", theme: "theme", start: "start", ci: "theme", couplet: "first"};
 const NO_SERVER = "The server did not answer. Is `poetry-gen serve` still running?";
+// `revise` writes again a line of a shi (lines of 5 or 7 characters); a ci's lines and a 下联 it does not.
+const MODE_NOTES = {
+  ci: "A ci is laid out by its lines and 片, with the tune's pattern above each character. Writing one line of " +
+      "a ci again is not offered: revise rewrites lines of a shi only.",
+  couplet: "Candidate 下联 for your 上联, best first. Write again for others.",
+};
+const LINE_MARKS = "，。、？！；：";
 
 const $ = (id) => document.getElementById(id);
 // What is shown: the last answer's candidates, each {poem, traditional, check} as the API gives them.
 let shown = [];
 let lastRequest = null;
+let tunes = {};  // name → the tune table's row (GET /api/info)
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -42,7 +52,10 @@ async function api(endpoint, body) {
 }
 
 function showError(message) {
-  const box = $("error");
+  showIn($("error"), message);
+}
+
+function showIn(box, message) {
   box.textContent = message || "";
   box.hidden = !message;
 }
@@ -51,22 +64,29 @@ function mode() {
   return document.querySelector('input[name="mode"]:checked').value;
 }
 
-// The sampling fields of the form, as /api/generate and /api/revise take them.
+// Whether the mode writes a shi, whose rhyme group (平水韵) and form the form's pickers choose.
+function shiMode() {
+  return !["ci", "couplet"].includes(mode());
+}
+
+// The sampling fields of the form, as /api/generate, /api/couplet and /api/revise take them.
 function samplingFields() {
   const body = {tones: $("tones").value, temperature: Number($("temperature").value)};
   const rhyme = $("rhyme").value;
-  if (rhyme === "none") body.rhyme = false;
-  else if (rhyme) body.rhyme = rhyme;
+  if (shiMode() && rhyme === "none") body.rhyme = false;
+  else if (shiMode() && rhyme) body.rhyme = rhyme;
   if ($("seed").value !== "") body.seed = Number($("seed").value);
   return body;
 }
 
+// [endpoint, body] of the request the form describes.
 function generateRequest() {
   const body = {...samplingFields(), num: Number($("num").value)};
   const field = TEXT_FIELD[mode()];
-  if (field) body[field] = $("text").value;
-  if ($("form").value) body.form = $("form").value;
-  return body;
+  if (field && (mode() !== "ci" || $("text").value.trim())) body[field] = $("text").value;
+  if (mode() === "ci") body.form = $("tune").value;
+  else if (shiMode() && $("form").value) body.form = $("form").value;
+  return [mode() === "couplet" ? "couplet" : "generate", body];
 }
 
 function candidates(data) {
@@ -76,13 +96,17 @@ function candidates(data) {
 async function generate(event) {
   event.preventDefault();
   showError("");
+  showIn($("warning"), "");
   const button = $("generate");
   button.disabled = true;
   $("status").textContent = "writing…";
   const started = performance.now();
   try {
-    lastRequest = generateRequest();
-    shown = candidates(await api("generate", lastRequest));
+    const [endpoint, body] = generateRequest();
+    lastRequest = body;
+    const data = await api(endpoint, body);
+    shown = candidates(data);
+    showIn($("warning"), (data.warnings || []).join(" "));
     render();
     $("status").textContent = `written in ${Math.round(performance.now() - started)} ms`;
   } catch (err) {
@@ -117,56 +141,205 @@ function traditionalOn() {
   return $("traditional").checked;
 }
 
-// The characters to show of line i: traditional ones when the toggle is on and they line up one for one.
-function lineChars(candidate, i) {
-  const simple = candidate.poem.lines[i];
-  const trad = candidate.traditional.lines[i];
-  return [...(traditionalOn() && [...trad].length === [...simple].length ? trad : simple)];
+// The characters of the poem without their marks, as shown: traditional ones when the toggle is on and they
+// line up one for one with the simplified ones (the checker's lines and positions count these).
+function glyphs(candidate) {
+  const bare = (text) => [...text].filter((ch) => !LINE_MARKS.includes(ch));
+  const simple = bare(candidate.poem.poem);
+  const trad = bare(candidate.traditional.poem);
+  return traditionalOn() && trad.length === simple.length ? trad : simple;
 }
 
-function drawLine(candidate, index, i) {
+// What kind of check the checker gave (checker.py): a ci against its tune, a couplet, or a shi.
+function kindOf(check) {
+  if (check.genre === "ci") return "ci";
+  return check.form === "对联" ? "couplet" : "shi";
+}
+
+const TONE_CLASS = {"平": "ping", "仄": "ze", "中": "either"};
+
+// One character with its tone under it; `notes` become its tooltip.
+function cell(ch, tone, notes) {
+  const node = el("span", {class: `char tone-${TONE_CLASS[tone] || "unknown"}`, "data-tone": tone || "?"},
+                  el("span", {class: "glyph"}, ch), el("span", {class: "mark"}, tone || "?"));
+  notes.unshift(tone && tone !== "?" ? tone : "tone unknown");
+  node.title = notes.join("; ");
+  return node;
+}
+
+function flag(node, className, note, notes) {
+  node.classList.add(className);
+  if (note) notes.push(note);
+}
+
+// --- a shi: its lines, the best template's breaks, the rhyme group of each rhyme ------------------------
+
+function drawShiLine(candidate, index, i, chars, redo) {
   const check = candidate.check.lines[i];
-  const rhymes = candidate.check.template ? candidate.check.template.rhymes.includes(i)
-                                          : i % 2 === 1;
-  const chars = lineChars(candidate, i);
+  const rhymes = candidate.check.template ? candidate.check.template.rhymes.includes(i) : i % 2 === 1;
   const row = el("div", {class: "line", "data-line": String(i + 1)});
   chars.forEach((ch, j) => {
-    const tone = check.tones[j] || "?";
-    const cell = el("span", {class: `char tone-${{"平": "ping", "仄": "ze", "中": "either"}[tone] || "unknown"}`,
-                             "data-tone": tone}, el("span", {class: "glyph"}, ch), el("span", {class: "mark"}, tone));
-    const broken = check.breaks.includes(j + 1);
-    const notes = [`${tone === "?" ? "tone unknown" : tone}`];
-    if (broken) {
-      cell.classList.add("break");
-      notes.push(`breaks the template: ${check.pattern[j]} wanted here (${check.pattern})`);
+    const notes = [];
+    const node = cell(ch, check.tones[j], notes);
+    if (check.breaks.includes(j + 1)) {
+      flag(node, "break", `breaks the template: ${check.pattern[j]} wanted here (${check.pattern})`, notes);
     }
-    if (check.fallback.includes(candidate.poem.lines[i][j])) notes.push("tone from modern pinyin (not in the table)");
+    if (check.fallback.includes(check.text[j])) notes.push("tone from modern pinyin (not in the table)");
     if (j === chars.length - 1 && rhymes && check.rhyme_groups.length) {
       // The group the poem rhymes in, when this character has it (台 is in 灰 and 支).
       const group = candidate.check.rhyme_groups.find((g) => check.rhyme_groups.includes(g)) || check.rhyme_groups[0];
-      cell.classList.add("rhyme");
-      cell.append(el("span", {class: "group"}, group));
-      notes.push(`rhyme group ${check.rhyme_groups.join(" / ")}`);
+      flag(node, "rhyme", `rhyme group ${check.rhyme_groups.join(" / ")}`, notes);
+      node.append(el("span", {class: "group"}, group));
     }
-    cell.title = notes.join("; ");
-    row.append(cell);
+    node.title = notes.join("; ");
+    row.append(node);
   });
-  const mark = poemText(candidate).split(/[^，。？！；：]+/).filter(Boolean)[i] || "";
-  row.append(el("span", {class: "punct"}, mark));
-  const redo = el("button", {type: "button", class: "redo", title: `write line ${i + 1} again`,
-                             "data-line": String(i + 1)}, "↻");
-  redo.addEventListener("click", () => reviseLine(index, i + 1, redo));
-  row.append(redo);
+  const ending = poemText(candidate).split(/[^，。？！；：]+/).filter(Boolean)[i] || "";
+  row.append(el("span", {class: "punct"}, ending));
+  if (redo) {
+    const button = el("button", {type: "button", class: "redo", title: `write line ${i + 1} again`,
+                                 "data-line": String(i + 1)}, "↻");
+    button.addEventListener("click", () => reviseLine(index, i + 1, button));
+    row.append(button);
+  }
   if (check.breaks.length) row.append(el("span", {class: "note"}, `breaks at ${check.breaks.join(", ")}`));
-  row.append(...findings(check, LINE_KEYS, "span"));
+  row.append(...findings(check, SHI_LINE_KEYS, "span"));
   return row;
 }
 
-// What `check` reports that this page draws in its own way; anything else it reports (the checker grows)
-// is listed as it comes, so that the overlay always shows everything the checker found.
-const POEM_KEYS = new Set(["poem", "form", "lines", "rhyme_groups", "rhymes", "first_line_rhymes", "template",
-                           "fits_template", "breaks"]);
-const LINE_KEYS = new Set(["text", "tones", "rhyme_groups", "fallback", "pattern", "breaks"]);
+function drawShi(candidate, index, redo) {
+  const chars = glyphs(candidate);
+  let start = 0;
+  return candidate.check.lines.map((line, i) => {
+    const row = drawShiLine(candidate, index, i, chars.slice(start, start + [...line.text].length), redo);
+    start += [...line.text].length;
+    return row;
+  });
+}
+
+// --- a ci: its lines by 片, the tune's pattern over each character, the rhyme sets by 词林正韵 部 ------------
+
+function drawCiLine(check, i, chars) {
+  const line = check.lines[i];
+  const set = line.rhyme && check.rhyme_sets.find((r) => r.label === line.rhyme);
+  const row = el("div", {class: "line", "data-line": String(i + 1)});
+  chars.forEach((ch, j) => {
+    const notes = [];
+    const want = line.pattern[j] || "";
+    const node = cell(ch, line.tones[j], notes);
+    node.prepend(el("span", {class: "want", title: "the tune's tone here"}, want));
+    if (want) notes.push(`the tune: ${want}`);
+    if (line.breaks.includes(j + 1)) flag(node, "break", `breaks the tune: ${want} wanted here`, notes);
+    if (set && j === chars.length - 1) {
+      flag(node, "rhyme", `rhyme ${set.label} (${set.tone})`, notes);
+      node.append(el("span", {class: "group"}, set.label));
+      if (!set.in_one_section) node.classList.add("break");
+    }
+    node.title = notes.join("; ");
+    row.append(node);
+  });
+  row.append(el("span", {class: "punct"}, line.mark));
+  if (set) {
+    const where = set.in_one_section ? set.sections.join(" / ") : "not in one 部";
+    row.append(el("span", {class: "rhyme-note"}, `韵${set.label} ${where}`));
+  }
+  if (line.breaks.length) row.append(el("span", {class: "note"}, `breaks the tune at ${line.breaks.join(", ")}`));
+  row.append(...findings(line, CI_LINE_KEYS, "span"));
+  return row;
+}
+
+// Lines per 片: as the poem says (generate --json), else as the tune table says, when they add up.
+function stanzasOf(candidate) {
+  const lines = candidate.check.lines.length;
+  const tune = tunes[candidate.check.tune];
+  const given = [candidate.poem.stanzas, tune && tune.stanza_lines].find((s) => s && s.length);
+  return given && given.reduce((a, b) => a + b, 0) === lines ? given : [lines];
+}
+
+function drawCi(candidate) {
+  const {check} = candidate;
+  const chars = glyphs(candidate);
+  const rows = [];
+  let start = 0;
+  check.lines.forEach((line, i) => {
+    rows.push(drawCiLine(check, i, chars.slice(start, start + [...line.text].length)));
+    start += [...line.text].length;
+  });
+  let first = 0;
+  return stanzasOf(candidate).map((count, k) => {
+    const stanza = el("div", {class: "stanza", "data-stanza": String(k + 1)}, ...rows.slice(first, first + count));
+    first += count;
+    return stanza;
+  });
+}
+
+// --- a couplet: 上联 and 下联, the key positions and their tones, the 对仗 by position ----------------------
+
+function drawCoupletLine(check, which, chars) {
+  const text = which === 0 ? check.first : check.second;
+  const tones = check.tones[which];
+  const row = el("div", {class: "line", "data-line": String(which + 1)},
+                 el("span", {class: "side"}, which === 0 ? "上联" : "下联"));
+  let k = 0;
+  for (const ch of text) {
+    if (LINE_MARKS.includes(ch)) {
+      row.append(el("span", {class: "punct"}, ch));
+      continue;
+    }
+    const position = k + 1;
+    const notes = [];
+    const node = cell(chars[k], tones[k], notes);
+    if (check.key_positions.includes(position)) flag(node, "key", "a key position: the tones oppose", notes);
+    if (check.tone_breaks.includes(position)) flag(node, "break", "the same tone as the other line here", notes);
+    if (which === 1 && check.repeats.includes(position)) flag(node, "break", "a repeat the 上联 does not have", notes);
+    node.title = notes.join("; ");
+    row.append(node);
+    k += 1;
+  }
+  row.append(el("span", {class: "punct"}, which === 0 ? "，" : "。"));
+  return row;
+}
+
+// The 对仗 of each position, as a bar between the two lines (its height: the score, 0 to 1).
+function drawPairing(check) {
+  const row = el("div", {class: "pairing", title: "对仗 by position"}, el("span", {class: "side"}, "对仗"));
+  const scores = check.parallelism ? check.parallelism.positions : [];
+  let k = 0;
+  for (const ch of check.first) {
+    if (LINE_MARKS.includes(ch)) {
+      row.append(el("span", {class: "punct"}, ""));
+      continue;
+    }
+    const score = scores[k] === undefined ? null : scores[k];
+    const bar = el("span", {class: "bar"});
+    bar.style.height = `${Math.round((score || 0) * 100)}%`;
+    row.append(el("span", {class: "position", "data-score": score === null ? "" : score.toFixed(2),
+                           title: score === null ? "" : `对仗 ${score.toFixed(2)} at ${k + 1}`}, bar));
+    k += 1;
+  }
+  return row;
+}
+
+function drawCouplet(candidate) {
+  const {check} = candidate;
+  const chars = glyphs(candidate);
+  const firstChars = [...check.first].filter((ch) => !LINE_MARKS.includes(ch)).length;
+  return [drawCoupletLine(check, 0, chars.slice(0, firstChars)), drawPairing(check),
+          drawCoupletLine(check, 1, chars.slice(firstChars))];
+}
+
+// What `check` reports that this page draws in its own way, by kind; anything else it reports (the checker
+// grows) is listed as it comes, so that the overlay always shows everything the checker found.
+const DRAWN = {
+  shi: new Set(["poem", "form", "lines", "rhyme_groups", "rhymes", "first_line_rhymes", "template", "fits_template",
+                "breaks"]),
+  ci: new Set(["poem", "genre", "tune", "shape", "lines_as_tune", "lines", "rhyme_sets", "rhymes", "fixed_positions",
+               "agreeing_positions", "breaks", "follows_rules"]),
+  couplet: new Set(["poem", "form", "first", "second", "tones", "key_positions", "tone_breaks", "opposed", "repeats",
+                    "ends", "hard", "follows_rules", "parallelism", "pairing"]),
+};
+const SHI_LINE_KEYS = new Set(["text", "tones", "rhyme_groups", "fallback", "pattern", "breaks"]);
+const CI_LINE_KEYS = new Set(["text", "mark", "tones", "pattern", "breaks", "rhyme"]);
 
 function findings(check, drawn, tag) {
   return Object.entries(check)
@@ -176,8 +349,33 @@ function findings(check, drawn, tag) {
       `${key.replace(/_/g, " ")}: ${typeof value === "string" ? value : JSON.stringify(value)}`));
 }
 
-// Everything `check` reports about the whole poem.
-function summary(check) {
+// Everything `check` reports about the whole poem, ci or couplet, in words.
+function summaryLines(check) {
+  const kind = kindOf(check);
+  if (kind === "ci") {
+    const parts = [`${check.tune}: ${check.shape ? (check.lines_as_tune ? "the tune's lines and marks"
+                                                                          : "the tune's length and rhymes, its commas elsewhere")
+                                                  : "not the tune's shape"}`];
+    for (const set of check.rhyme_sets) {
+      parts.push(`rhyme ${set.label} (${set.tone}): ${[...set.chars].join(" ")}: ` +
+                 (set.in_one_section ? `in ${set.sections.join(" / ")}` : "not in one 部 of 词林正韵") +
+                 (set.pingshui_groups.length ? ` (平水韵 ${set.pingshui_groups.join(" / ")})` : ""));
+    }
+    parts.push(`tones: ${check.agreeing_positions} of ${check.fixed_positions} fixed positions agree`);
+    parts.push(`rules of the ${check.tune}: ${check.follows_rules ? "kept" : "broken"}`);
+    return parts;
+  }
+  if (kind === "couplet") {
+    const hard = Object.entries(check.hard).map(([rule, ok]) => `${rule} ${ok ? "✓" : "✗"}`).join(", ");
+    const parts = [`对联: rules ${check.follows_rules ? "kept" : "broken"} (${hard})`,
+                   `tones at the key positions ${check.key_positions.join(", ")}: ` +
+                   (check.tone_breaks.length ? `the same at ${check.tone_breaks.join(", ")}` : "none the same") +
+                   ` (${check.opposed} certainly opposite)`];
+    if (check.parallelism) {
+      parts.push(`对仗 ${check.parallelism.score.toFixed(2)}; pairing ${check.pairing >= 0 ? "+" : ""}${check.pairing.toFixed(2)}`);
+    }
+    return parts;
+  }
   const parts = [check.form || "not one of 五绝 七绝 五律 七律"];
   parts.push(check.rhymes ? `rhymes in ${check.rhyme_groups[0]}${check.first_line_rhymes ? " (line 1 too)" : ""}`
                           : "the even lines do not rhyme");
@@ -185,7 +383,21 @@ function summary(check) {
     parts.push(`${check.template.name}: ${check.fits_template ? "fits the template"
                                                                : `${check.breaks.length} tone(s) break it`}`);
   }
-  return el("ul", {class: "summary"}, ...parts.map((text) => el("li", {}, text)), ...findings(check, POEM_KEYS, "li"));
+  return parts;
+}
+
+function summary(check) {
+  return el("ul", {class: "summary"}, ...summaryLines(check).map((text) => el("li", {}, text)),
+            ...findings(check, DRAWN[kindOf(check)], "li"));
+}
+
+// The poem's lines with their overlay, by kind; `index`: its place among the candidates (↻ needs it), or
+// null for a text of one's own.
+function drawLines(candidate, index) {
+  const kind = kindOf(candidate.check);
+  const rows = kind === "ci" ? drawCi(candidate) : kind === "couplet" ? drawCouplet(candidate)
+                                                                      : drawShi(candidate, index, index !== null);
+  return el("div", {class: `lines lines-${kind}`, lang: traditionalOn() ? "zh-Hant" : "zh-Hans"}, ...rows);
 }
 
 function poemText(candidate) {
@@ -241,8 +453,6 @@ function drawPoem(candidate, index) {
                   el("span", {class: "rank"}, `#${index + 1}`),
                   el("span", {class: "meta"}, `score ${poem.score.toFixed(2)} · seed ${poem.seed}` +
                      (poem.theme ? ` · keywords ${poem.theme.keywords_used.join(" ")}` : "")));
-  const lines = el("div", {class: "lines", lang: traditionalOn() ? "zh-Hant" : "zh-Hans"},
-                   ...poem.lines.map((_, i) => drawLine(candidate, index, i)));
   const attention = el("div", {class: "attention"});
   const buttons = [
     ["Copy", (b) => copy(poemText(candidate), b)],
@@ -256,8 +466,8 @@ function drawPoem(candidate, index) {
     b.addEventListener("click", () => action(b));
     return b;
   });
-  return el("article", {class: "poem", "data-index": String(index)}, head, lines, summary(candidate.check),
-            el("div", {class: "tools"}, ...buttons), attention);
+  return el("article", {class: "poem", "data-index": String(index)}, head, drawLines(candidate, index),
+            summary(candidate.check), el("div", {class: "tools"}, ...buttons), attention);
 }
 
 function render() {
@@ -268,12 +478,11 @@ async function checkPoem(event) {
   event.preventDefault();
   showError("");
   try {
-    const check = await api("check", {poem: $("check-text").value || $("check-text").placeholder});
-    const lines = check.lines.map((line) => el("div", {class: "line"},
-      ...[...line.text].map((ch, j) => el("span", {class: `char${line.breaks.includes(j + 1) ? " break" : ""}`},
-                                          el("span", {class: "glyph"}, ch),
-                                          el("span", {class: "mark"}, line.tones[j])))));
-    $("check-result").replaceChildren(el("div", {class: "lines"}, ...lines), summary(check));
+    const body = {poem: $("check-text").value || $("check-text").placeholder};
+    if ($("check-as").value) body.form = $("check-as").value;
+    const check = await api("check", body);
+    const text = {poem: check.poem};
+    $("check-result").replaceChildren(drawLines({poem: text, traditional: text, check}, null), summary(check));
   } catch (err) {
     showError(err.message);
   }
@@ -283,20 +492,31 @@ function setMode() {
   const [hint, example] = HINTS[mode()];
   $("text-label").hidden = !hint;
   $("text-hint").textContent = hint;
-  $("text").placeholder = example;
+  $("text").placeholder = example || "秋 思乡 (or nothing)";
   if (!$("text").value || Object.values(HINTS).some(([, ex]) => ex === $("text").value)) $("text").value = example;
+  $("form-label").hidden = $("rhyme-label").hidden = !shiMode();
+  $("tune-label").hidden = mode() !== "ci";
+  showIn($("mode-note"), MODE_NOTES[mode()]);
+}
+
+function tuneLabel(tune) {
+  const chars = tune.lines.reduce((sum, line) => sum + line.chars, 0);
+  return `${tune.name} (${chars} 字, ${tune.stanza_lines.length} 片)`;
 }
 
 async function loadInfo() {
   const info = await (await fetch("/api/info")).json();
   $("rhyme").append(...info.rhyme_groups.map((g) => el("option", {value: g}, `${g} 韵`)));
   $("num").max = String(info.max_num);
+  tunes = Object.fromEntries(info.tunes.map((tune) => [tune.name, tune]));
+  $("tune").append(...info.tunes.map((tune) => el("option", {value: tune.name}, tuneLabel(tune))));
+  $("check-as").append(...info.tunes.map((tune) => el("option", {value: tune.name}, tune.name)));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll('input[name="mode"]').forEach((r) => r.addEventListener("change", setMode));
   $("request").addEventListener("submit", generate);
-  $("check-form").addEventListener("submit", checkPoem);
+  $("check-request").addEventListener("submit", checkPoem);
   $("traditional").addEventListener("change", render);
   loadInfo().catch(() => showError(NO_SERVER));
 });
