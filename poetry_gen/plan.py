@@ -10,9 +10,10 @@ by jieba, and of its words (2-character pieces of longer ones) in at least PLAN_
 corpus's own train poems (the words a plan can be made of in generation) the rarest noun wins (a
 place or time word counts as one), else the rarest verb or adjective, else the rarest word; a single
 character at the line's end comes last, since there it is mostly chosen by the rhyme (without that rule
-the table's neighbours of 秋 were 丘 幽 舟 囚 洲 牛 流: its rhyme group). `corpus build` writes the plans of every split ({split}.plans.json) and the table
-generation expands plans from (PLAN_TABLE_FILE); training stores the table in the checkpoint's
-"plan_words" (like theme_words), so that a generator needs nothing but its checkpoint.
+the table's neighbours of 秋 were 丘 幽 舟 囚 洲 牛 流: its rhyme group). `corpus build` writes the plans
+of every split ({split}.plans.json) and the table generation expands plans from (PLAN_TABLE_FILE);
+training stores the table in the checkpoint's "plan_words" (like theme_words), so that a generator needs
+nothing but its checkpoint.
 
 In generation, the user's theme keywords (or nothing) are expanded into a plan of one keyword per line
 with the table: the train plans' most frequent words with, for each, the words that share poems' plans
@@ -42,7 +43,7 @@ from .vocab import Vocab
 PLAN_WORD_SHARE = 1 / 1000  # a plan word is in at least this share of the train poems ...
 MIN_PLAN_POEMS = 3  # ... and in at least this many
 PLAN_TABLE_FILE = "plan_words.txt"
-TABLE_WORDS = 3000  # words of the expansion table (the Tang train plans use ~4,000 distinct words)
+TABLE_WORDS = 3000  # words of the expansion table (the Tang train plans use 5,711 words, 4,823 in 5 poems or more)
 TABLE_NEIGHBOURS = 24  # neighbours kept per word
 EXPAND_FROM = 5  # a plan word is drawn among the 5 best-associated candidates
 START_FROM = 200  # without a theme the first word is drawn among the 200 most frequent plan words

@@ -60,3 +60,29 @@ def test_evaluate_split_reports_the_novel_subset(built_corpus):
     texts = (built_corpus / "test.txt").read_text(encoding="utf-8").splitlines()
     expected = perplexity(model, poems.vocab, texts)
     assert whole.ppl == pytest.approx(expected.ppl, rel=1e-6)
+
+
+def test_a_model_of_another_vocabulary_reads_the_split_as_text(built_corpus):
+    """A model trained on more poems (or with other control tokens) is tested on the same poems: the
+    split's text in the model's own vocabulary."""
+    from poetry_gen.corpus import load_poems as load_texts
+
+    texts = load_texts(built_corpus, "test")
+    other = Vocab.build(load_texts(built_corpus, "train")[:20], controls=["<五绝>"])
+    model = model_for(other)
+    whole, _ = evaluate_split(model, other, built_corpus, "test")
+    expected = perplexity(model, other, texts)
+    assert whole.ppl == pytest.approx(expected.ppl, rel=1e-6) and whole.unknown == expected.unknown > 0
+
+
+def test_fed_as_trained_reads_each_poems_plan_and_scores_the_same_tokens(built_corpus):
+    from poetry_gen.evaluate import conditioned_perplexity
+
+    poems = load_poems(built_corpus, "test")
+    model = model_for(poems.vocab)
+    plain, _ = evaluate_split(model, poems.vocab, built_corpus, "test")
+    fed = conditioned_perplexity(model, poems.vocab, built_corpus, "test", forms=True, plans=True)
+    assert fed.chars == plain.chars and fed.ppl != pytest.approx(plain.ppl, rel=1e-6)
+    assert conditioned_perplexity(model, poems.vocab, built_corpus, "test", forms=False, plans=False).ppl == \
+        pytest.approx(plain.ppl, rel=1e-6)
+    assert conditioned_perplexity(model_for(VOCAB), VOCAB, built_corpus, "test", forms=True, plans=True) is None
