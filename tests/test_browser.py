@@ -14,6 +14,7 @@ import pytest
 from poetry_gen.checker import check
 from poetry_gen.prosody import check_poem
 from poetry_gen.text import to_traditional
+from poetry_gen.tunes import load_tunes
 
 from test_server import post
 
@@ -216,6 +217,29 @@ def test_a_couplet_with_its_tones_key_positions_and_parallelism_by_position(page
         assert scores == [f"{s:.2f}" for s in result.parallelism.positions]
         assert page.locator(f"{scope} .char.break").count() == 2 * len(result.tone_breaks) + len(result.repeats)
         assert f"对仗 {result.parallelism.score:.2f}" in page.text_content(f"{scope} .summary")
+
+
+def test_a_ci_laid_out_by_its_lines_and_stanzas_against_its_tune(page, server):
+    write(page, "ci", form="浣溪沙", num=1, seed=7)
+    _, expected = post(server, "generate", {"form": "浣溪沙", "num": 1, "seed": 7, "tones": "soft", "temperature": 0.8})
+    (poem,) = expected["poems"]
+    tune = load_tunes()["浣溪沙"]
+    result = check(poem["poem"], "浣溪沙")
+    assert poem_on_page(page) == poem["poem"] and result.shape
+    stanzas = [page.locator(f".poem .stanza[data-stanza='{k + 1}'] .line").count() for k in range(len(tune.stanza_lines))]
+    assert stanzas == list(tune.stanza_lines) and page.locator(".poem .stanza").count() == len(tune.stanza_lines)
+    assert "".join(cells(page, ".poem", ".char .mark")) == "".join(line.tones for line in result.lines)
+    assert "".join(cells(page, ".poem", ".char .want")) == "".join(line.tones for line in tune.lines)
+    assert page.locator(".poem .char.break").count() == len(result.breaks) + sum(
+        not r.in_one_section for r in result.rhyme_sets) * sum(line.rhyme is not None for line in tune.lines)
+    assert cells(page, ".poem", ".char.rhyme .group") == [line.rhyme for line in tune.lines if line.rhyme]
+    (rhyme,) = result.rhyme_sets
+    notes = cells(page, ".poem", ".rhyme-note")
+    assert notes == [f"韵a {' / '.join(map(str, rhyme.sections)) or 'not in one 部'}"] * len(notes) and notes
+    assert page.locator(".poem .redo").count() == 0 and "not offered" in page.text_content("#mode-note")
+    page.check("#traditional")
+    assert poem_on_page(page) == to_traditional(poem["poem"])
+
 
 
 def test_check_a_couplet_with_pauses_and_a_ci_of_ones_own(page):

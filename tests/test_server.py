@@ -137,6 +137,17 @@ def test_couplet_answers_what_the_cli_prints(server, checkpoint, capsys):
     assert [p["poem"] for p in body["traditional"]] == [to_traditional(p["poem"]) for p in body["poems"]]
 
 
+def test_a_ci_is_a_tune_as_the_form_and_checked_against_it(server, checkpoint, capsys):
+    status, body = post(server, "generate", {"form": "浣溪沙", "num": 2, "seed": 4})
+    assert status == 200
+    assert body["poems"] == cli_json(["generate", "--form", "浣溪沙", "--num", "2", "--seed", "4", "--json",
+                                      "--checkpoint", str(checkpoint)], capsys)
+    assert body["checks"] == [check(p["poem"], "浣溪沙").to_dict() for p in body["poems"]]
+    assert all(c["genre"] == "ci" and c["tune"] == "浣溪沙" and c["shape"] for c in body["checks"])
+    assert [p["stanzas"] for p in body["poems"]] == [list(load_tunes()["浣溪沙"].stanza_lines)] * 2
+
+
+
 def test_a_first_line_ending_ping_is_answered_with_a_warning_or_refused(server):
     status, body = post(server, "couplet", {"first": "黄河入海流", "seed": 1})
     assert status == 200 and "ends in 流, a 平 tone" in body["warnings"][0]
@@ -201,7 +212,7 @@ BAD = [  # endpoint, body (bytes as sent, or an object sent as JSON), a piece of
     ("couplet", {"first": "白日，依山。尽海"}, "one line"),
     ("couplet", {"first": "白日依山龘"}, "does not know 龘"),
     ("couplet", {"first": "白日依山尽", "num": MAX_NUM + 1}, f"at most {MAX_NUM}"),
-    ("generate", {"form": "浣溪沙", "chars": 7}, "浣溪沙"),
+    ("generate", {"form": "如梦令", "chars": 7}, "a 如梦令 has lines of its own lengths"),
     ("check", {}, "needs the field 'poem'"),
     ("check", {"poem": JINGYESI, "form": "六绝"}, "unknown tune"),
     ("check", {"poem": "hello"}, "no Chinese characters"),
