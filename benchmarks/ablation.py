@@ -177,8 +177,9 @@ def measure(data: str, run_dir: Path, device: str) -> dict:
     export_checkpoint(run_dir / "model.pt", half, half=True)
     for label, path in (("", run_dir / "model.pt"), ("half_", half)):
         ckpt = load_checkpoint(path, device=device)
-        whole, novel = evaluate_split(ckpt.model, ckpt.vocab, data, "test", device=device)
-        row |= {f"{label}test_ppl": whole.ppl, f"{label}novel_ppl": novel.ppl if novel else math.nan}
+        result = evaluate_split(ckpt.model, ckpt.vocab, data, "test", device=device)
+        novel = result.novel.ppl if result.novel else math.nan
+        row |= {f"{label}test_ppl": result.whole.ppl, f"{label}novel_ppl": novel}
     fed = None
     if ckpt.form_tokens or ckpt.plan_words is not None:
         fed = conditioned_perplexity(ckpt.model, ckpt.vocab, data, "test", device, forms=ckpt.form_tokens,

@@ -73,6 +73,10 @@ def _add_corpus(sub) -> None:
                        help="characters seen fewer than N times in train become <unk> (default: 1)")
     build.add_argument("--no-keywords", dest="keywords", action="store_false",
                        help="skip jieba keyword extraction (no theme conditioning, faster)")
+    build.add_argument("--couplets", action="store_true",
+                       help="also write couplet items 上联，下联。 (form 对联): the middle couplets (lines 3-4, 5-6) of "
+                            "every 律诗 read, in their poem's split, and the pairs of 声律启蒙 (mengxue/"
+                            "shenglvqimeng.json of a chinese-poetry source)")
     build.set_defaults(func=_corpus_build)
     pairs = actions.add_parser(
         "pairs", help="the 对仗 pairing table of a built corpus (see README, checking)",
@@ -102,7 +106,7 @@ def _corpus_build(args) -> int:
     from .corpus import build_corpus, summary
 
     stats = build_corpus(args.source, args.out, collection=args.collection, forms=args.forms,
-                         min_count=args.min_count, keywords=args.keywords)
+                         min_count=args.min_count, keywords=args.keywords, couplets=args.couplets)
     print(summary(args.out, stats))
     return 0
 
@@ -192,28 +196,28 @@ def _eval(args) -> int:
 
     from .checkpoint import load_checkpoint
     from .device import resolve_device
-    from .evaluate import conditioned_perplexity, evaluate_split, perplexity
+    from .evaluate import SplitResult, conditioned_perplexity, evaluate_split, perplexity
 
     device = resolve_device(args.device)
     ckpt = load_checkpoint(args.checkpoint, device=device)
-    novel = fed = None
+    fed = None
     if args.poems:
         from .poemtext import read_poems
         from .text import normalize
 
         label = args.poems
-        whole = perplexity(ckpt.model, ckpt.vocab, [normalize(p) for p in read_poems(args.poems)], device=device)
+        result = SplitResult(perplexity(ckpt.model, ckpt.vocab, [normalize(p) for p in read_poems(args.poems)],
+                                        device=device), None)
     else:
         label = f"{args.data} {args.split}"
-        whole, novel = evaluate_split(ckpt.model, ckpt.vocab, args.data, args.split, device=device)
+        result = evaluate_split(ckpt.model, ckpt.vocab, args.data, args.split, device=device)
         if ckpt.form_tokens or ckpt.plan_words is not None:
             fed = conditioned_perplexity(ckpt.model, ckpt.vocab, args.data, args.split, device, forms=ckpt.form_tokens,
                                          plans=ckpt.plan_words is not None)
     if args.json:
-        result = whole.to_dict() | ({"novel": novel.to_dict()} if novel else {}) | (
-            {"conditioned": fed.to_dict()} if fed else {})
-        print(json.dumps(result, ensure_ascii=False))
+        print(json.dumps(result.to_dict() | ({"conditioned": fed.to_dict()} if fed else {}), ensure_ascii=False))
         return 0
+    whole, novel = result.whole, result.novel
     print(f"{label}: perplexity {whole.ppl:.2f} over {whole.chars:,} tokens (characters and one end token per "
           f"poem) of {whole.poems:,} poems; {whole.unknown:,} characters unknown to the vocabulary")
     if novel:
@@ -223,6 +227,8 @@ def _eval(args) -> int:
         fed_what = " and ".join(what for what, on in (("its form token", ckpt.form_tokens),
                                                        ("its plan", ckpt.plan_words is not None)) if on)
         print(f"  each poem after {fed_what}, as in training: perplexity {fed.ppl:.2f}")
+    for name, group in result.groups.items():
+        print(f"  {name}: perplexity {group.ppl:.2f} over {group.chars:,} tokens of {group.poems:,} poems")
     return 0
 
 

@@ -59,6 +59,9 @@ MAX_SOURCE_BYTES = 2 * 2 ** 30
 FORMAT = 1
 VOCAB_FORMATS = (1, 2)  # 2: control tokens after the special tokens; 1 (built before them) still loads
 THEME_WORDS_FILE = "theme_words.txt"
+COUPLET_BOOK = "shenglvqimeng"  # 声律启蒙, the primer of paired lines (dist/mengxue/)
+LUSHI = ("五律", "七律")
+COUPLET_FORM = "对联"  # the form tag of a couplet item: couplet.FORM (couplet imports this module, via parallelism)
 _KEYWORD_CHUNK = 500  # poems per task sent to a keyword worker: IPC stays negligible, the last task short
 
 
@@ -97,6 +100,8 @@ _COLLECTION_FILES = {
     "huajianji": _Collection("ci", re.compile(r"(?:^|/)huajianji-(?P<n>\d+|x)-juan\.json$"),
                              "huajianji-*-juan.json"),
     "nantang": _Collection("ci", re.compile(r"(?:^|/)nantang/poetrys(?P<n>)\.json$"), "nantang/poetrys.json"),
+    # read for couplet items only (build_corpus(couplets=True)), after every collection of poems
+    COUPLET_BOOK: _Collection("couplet", re.compile(r"(?:^|/)shenglvqimeng(?P<n>)\.json$"), "shenglvqimeng.json"),
 }
 
 
@@ -112,13 +117,15 @@ def parse_collections(spec: str) -> tuple[str, ...]:
     return tuple(name for name in COLLECTIONS if name in wanted)
 
 
-def read_source(source, collection: str = "tang", progress: bool = False) -> tuple[str, list[RawPoem]]:
+def read_source(source, collection: str = "tang", progress: bool = False,
+                couplets: bool = False) -> tuple[str, list[RawPoem]]:
     """(kind, raw poems in a deterministic order) from a chinese-poetry directory or npm tarball
     (kind "chinese-poetry"), or a text file / directory of .txt files with one poem per line ("text").
 
     The collections are read in COLLECTIONS' order whatever order `collection` names them in, each in
-    its files' numeric order (poet.tang.2000 before poet.tang.10000)."""
-    wanted = parse_collections(collection)
+    its files' numeric order (poet.tang.2000 before poet.tang.10000); with `couplets`, the pairs of
+    声律启蒙 follow as items of genre "couplet"."""
+    wanted = parse_collections(collection) + ((COUPLET_BOOK,) if couplets else ())
     path = Path(source)
     if not path.exists():
         raise PoetryGenError(f"{source}: no such file or directory")
@@ -158,7 +165,7 @@ def _pattern(collections: Iterable[str]) -> str:
 def _collection_of(name: str) -> Optional[tuple[str, tuple]]:
     """(collection, sort key) of a poem file's path, None for any other file. The key orders files by
     collection, then number (a suffix like 2019y or x after the numbers), then path."""
-    for i, collection in enumerate(COLLECTIONS):
+    for i, collection in enumerate(_COLLECTION_FILES):
         match = _COLLECTION_FILES[collection].files.search(name)
         if match:
             number = match["n"]
@@ -233,13 +240,13 @@ def _poems_in(name: str, data: bytes, collection: str) -> Iterator[RawPoem]:
     The npm package ships files of the same name that are not poems: quantangshi/error/ holds records
     flagged with `error_type`, strains/ holds tone patterns without `paragraphs`. Both are skipped.
     """
-    try:
-        records = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise PoetryGenError(f"{name}: corrupt JSON ({err})") from None
+    records = _json_of(name, data)
+    genre = _COLLECTION_FILES[collection].genre
+    if genre == "couplet":
+        yield from _book_pairs(name, records)
+        return
     if not isinstance(records, list):
         raise PoetryGenError(f"{name}: corrupt poem file (expected a JSON list of poems)")
-    genre = _COLLECTION_FILES[collection].genre
     for record in records:
         if not isinstance(record, dict) or "error_type" in record or "paragraphs" not in record:
             continue
@@ -248,6 +255,55 @@ def _poems_in(name: str, data: bytes, collection: str) -> Iterator[RawPoem]:
             raise PoetryGenError(f"{name}: corrupt poem file (`paragraphs` is not a list of strings)")
         tune = record.get("rhythmic") if genre == "ci" else None
         yield RawPoem("".join(paragraphs), collection, genre, tune if isinstance(tune, str) else None)
+
+
+def _json_of(name: str, data: bytes):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise PoetryGenError(f"{name}: corrupt JSON ({err})") from None
+
+
+def _book_pairs(name: str, book) -> Iterator[RawPoem]:
+    """The paired lines of 声律启蒙 (a book of volumes of chapters of paragraphs), each as the couplet
+    item '上联，下联。' in the book's own characters: what the split rule hashes."""
+    try:
+        paragraphs = [p for volume in book["content"] for chapter in volume["content"] for p in chapter["paragraphs"]]
+    except (KeyError, TypeError):
+        raise PoetryGenError(f"{name}: corrupt 声律启蒙 (expected volumes of chapters of paragraphs)") from None
+    if not all(isinstance(p, str) for p in paragraphs):
+        raise PoetryGenError(f"{name}: corrupt 声律启蒙 (a paragraph is not a string)")
+    for paragraph in paragraphs:
+        for sentence in paragraph.split("。"):
+            for first, second in sentence_pairs(sentence):
+                yield RawPoem(f"{first}，{second}。", COUPLET_BOOK, "couplet")
+
+
+def _shape(line: str) -> list[int]:
+    return [len(clause) for clause in line.split("，")]
+
+
+def sentence_pairs(sentence: str) -> list[tuple[str, str]]:
+    """The couplets of one sentence of 声律启蒙. Its drills of the form 云对雨，雪对风，晚照对晴空 pair
+    words of one or two characters inside a clause: those clauses are left out. Of the rest, a sentence
+    cut by '；' is one couplet of two halves of the same shape (两鬓风霜，途次早行之客；一蓑烟雨，溪边晚钓之翁);
+    otherwise two clauses of one length make a couplet (三尺剑，六钧弓), and so do four clauses of lengths
+    a, b, a, b (their halves pausing with '，') where a '。' is missing between two couplets."""
+    if "；" in sentence:
+        first, _, second = sentence.partition("；")
+        return [(first, second)] if _shape(first) == _shape(second) else []
+    clauses = [c for c in sentence.split("，") if c and "對" not in c and "对" not in c]
+    pairs, i = [], 0
+    while i + 1 < len(clauses):
+        if len(clauses[i]) == len(clauses[i + 1]):
+            pairs.append((clauses[i], clauses[i + 1]))
+            i += 2
+        elif i + 3 < len(clauses) and list(map(len, clauses[i:i + 2])) == list(map(len, clauses[i + 2:i + 4])):
+            pairs.append(("，".join(clauses[i:i + 2]), "，".join(clauses[i + 2:i + 4])))
+            i += 4
+        else:
+            i += 1
+    return pairs
 
 
 def _text_lines(path: Path) -> list[str]:
@@ -306,6 +362,21 @@ def form_of(poem: str) -> Optional[str]:
     return detect_form(*text.split_lines(poem))
 
 
+def _form(poem: RawPoem, cleaned: str, tunes: dict[str, Optional[str]]) -> Optional[str]:
+    """The form tag of a cleaned poem: a shi's form, a ci's tune, a couplet's 对联."""
+    if poem.genre == "ci":
+        return tunes.get(poem.tune)
+    return COUPLET_FORM if poem.genre == "couplet" else form_of(cleaned)
+
+
+def middle_couplets(lushi: str) -> list[str]:
+    """The middle couplets (lines 3–4 and 5–6) of a cleaned 律诗 as couplet items '上联，下联。'."""
+    from .parallelism import MIDDLE  # here: parallelism imports this module
+
+    lines = text.split_lines(lushi)[0]
+    return [f"{lines[first]}，{lines[second]}。" for first, second in MIDDLE]
+
+
 def tune_names(stored: Iterable[Optional[str]]) -> dict[str, Optional[str]]:
     """Each tune name as the source stores it → the corpus's name for that tune: simplified; of an
     alias pair like 酹江月・念奴娇 the name that most ci of `stored` carry alone (念奴娇; a tie: the
@@ -362,8 +433,12 @@ def extract_keywords(poems: list[str], progress: bool = False, chunksize: int = 
 # --- building -------------------------------------------------------------------------------------
 
 def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iterable[str]] = None,
-                 min_count: int = 1, keywords: bool = True, progress: bool = True) -> dict:
+                 min_count: int = 1, keywords: bool = True, couplets: bool = False, progress: bool = True) -> dict:
     """Read SOURCE, clean, split, encode, and write DIR (see the module docstring); returns stats.json's dict.
+
+    With `couplets`, couplet items '上联，下联。' follow the poems: the pairs of 声律启蒙 (a chinese-poetry
+    source), split by the hash of each pair, then the middle couplets of every 律诗 read, each in its
+    poem's split (so a held-out poem's couplets stay held out).
 
     DIR is replaced as a whole: everything is written to a sibling temporary directory first, so a
     failed build leaves an existing DIR as it was.
@@ -372,14 +447,20 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
         raise PoetryGenError(f"--min-count must be at least 1, not {min_count}")
     out = Path(out_dir)
     _check_replaceable(out)
-    kind, raws = read_source(source, collection, progress)
+    kind, raws = read_source(source, collection, progress, couplets)
     tunes = tune_names(poem.tune for poem in raws if poem.genre == "ci")
-    forms = _check_forms(forms, tunes.values())
-    items = _Items(forms)
+    forms = _check_forms(forms, [*tunes.values(), *([COUPLET_FORM] if couplets else [])])
+    items, lushi = _Items(forms), []
     for poem in raws:
         cleaned, reason = clean(poem.raw, poem.genre)
-        form = None if reason else tunes.get(poem.tune) if poem.genre == "ci" else form_of(cleaned)
-        items.add(cleaned, split_of(poem.raw), reason, poem_tags(poem.collection, poem.genre, form))
+        split = split_of(poem.raw)
+        form = None if reason else _form(poem, cleaned, tunes)
+        reason = items.add(cleaned, split, reason, poem_tags(poem.collection, poem.genre, form))
+        if couplets and reason in (None, "form") and form in LUSHI:  # a 律诗 not read before
+            lushi.append((cleaned, split, poem.collection))
+    for poem, split, origin in lushi:
+        for couplet in middle_couplets(poem):
+            items.add(couplet, split, None, poem_tags(origin, "couplet", COUPLET_FORM))
     splits, tags = items.poems, items.tags
     if not any(splits.values()):
         raise PoetryGenError(f"{source}: no poem left after cleaning and filtering ({len(raws)} read)")
@@ -395,7 +476,7 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
         "source": str(source),
         "source_kind": kind,
         "collection": ",".join(parse_collections(collection)) if kind == "chinese-poetry" else None,
-        "options": {"forms": forms, "min_count": min_count, "keywords": keywords},
+        "options": {"forms": forms, "min_count": min_count, "keywords": keywords, "couplets": couplets},
         "read": len(raws),
         "dropped": items.dropped_total(),
         "splits": {name: {"poems": len(poems), "chars": sum(map(len, poems)),
@@ -437,7 +518,9 @@ class _Items:
         self.dropped = Counter()  # (collection, genre, reason) → items dropped
         self._seen = {}  # cleaned text → (split, collection) of its first occurrence
 
-    def add(self, item: str, split: str, reason: Optional[str], tags: dict) -> None:
+    def add(self, item: str, split: str, reason: Optional[str], tags: dict) -> Optional[str]:
+        """Keep `item` in `split` unless `reason` (from cleaning) or it is a duplicate or of another form
+        than `forms`; returns why it was dropped, None if kept."""
         origin = tags["collection"], tags["genre"]
         self.read[origin] += 1
         if not reason and item in self._seen:
@@ -454,6 +537,7 @@ class _Items:
         else:
             self.poems[split].append(item)
             self.tags[split].append(tags)
+        return reason
 
     def dropped_total(self) -> dict[str, int]:
         return {reason: sum(n for (*_, r), n in self.dropped.items() if r == reason) for reason in DROP_REASONS}

@@ -141,6 +141,19 @@ CI_POEMS = [
     Poem('wudaishici/nantang/poetrys.json', '李璟', '望远行', ['碧砌花光照眼明，朱扉长日镇长扃。', '馀寒欲去梦难成，炉香烟冷自亭亭。', '辽阳月、秣陵砧，不传消息但传情。', '黄金台下忽然惊，徵人归日二毛生！'], '碧砌花光照眼明，朱扉长日镇长扃。馀寒欲去梦难成，炉香烟冷自亭亭。辽阳月、秣陵砧，不传消息但传情。黄金台下忽然惊，征人归日二毛生！', '望远行'),
 ]
 
+# 声律启蒙 (dist/mengxue/shenglvqimeng.json), three of its 90 paragraphs as the package stores them. 九 佳's
+# last sentence has a '。' where a '，' belongs.
+SHENGLV_QIMENG = {"title": "聲律啓蒙", "author": "車萬育", "abstract": "", "content": [{"title": "上卷", "content": [
+    {"chapter": "一 東", "paragraphs": [
+        "雲對雨，雪對風，晚照對晴空。來鴻對去燕，宿鳥對鳴蟲。三尺劍，六鈞弓，嶺北對江東。人間清暑殿，天上廣寒宮。"
+        "兩岸曉煙楊柳綠，一園春雨杏花紅。兩鬢風霜，途次早行之客；一蓑煙雨，溪邊晚釣之翁。"]},
+    {"chapter": "八 齊", "paragraphs": [
+        "雲對雨，水對泥，白璧對玄圭。獻瓜對投李，禁鼓對徵鼙。徐稚榻，魯班梯，鳳翥對鸞棲，有官清似水，無客醉如泥。"
+        "截髮惟聞陶侃母，斷機只有樂羊妻。秋望佳人，目送樓頭千里雁；早行遠客，夢驚枕上五更雞。"]},
+    {"chapter": "九 佳", "paragraphs": [
+        "河對海，漢對淮，赤岸對朱崖。鷺飛對魚躍，寶鈿對金釵。魚圉圉，鳥喈喈，草履對芒鞋。古賢嘗篤厚，時輩喜詼諧。"
+        "孟訓文公談性善，顏師孔子問心齋。緩撫琴絃，像流鶯而並語；斜排箏柱。類過雁之相挨。"]}]}]}
+
 # Same file names as real poem files, but not poems: the package's error/ folder (records flagged with
 # `error_type`) and strains/ (tone patterns only, no `paragraphs`). Neither may reach the corpus.
 ERROR_POEM = {
@@ -169,6 +182,7 @@ def source_files() -> dict[str, list]:
         files[f"dist/{name}"] = [{"author": p.author, "paragraphs": p.paragraphs, "rhythmic": p.title}
                                  for p in CI_POEMS if p.file == name]
     files["dist/wudaishici/huajianji/huajianji-0-preface.json"] = [HUAJIANJI_PREFACE]
+    files["dist/mengxue/shenglvqimeng.json"] = SHENGLV_QIMENG
     files["dist/rank/ci/ci.song.rank.0.json"] = [{"author": "晏殊", "rhythmic": "浣溪沙", "baidu": 1}]
     files["dist/quantangshi/error/poet.tang.0.json"] = [ERROR_POEM]
     files["dist/strains/json/poet.tang.0.json"] = [STRAINS_RECORD]

@@ -174,9 +174,58 @@ def test_collection_names(poem_source):
     assert corpus.parse_collections("tang") == ("tang",)
     assert corpus.parse_collections("songci,tang") == ("tang", "songci")
     assert corpus.parse_collections("tang+song") == corpus.parse_collections("shi") == ("tang", "song")
-    assert corpus.parse_collections(" all ") == tuple(corpus._COLLECTION_FILES)
+    assert corpus.parse_collections(" all ") + (corpus.COUPLET_BOOK,) == tuple(corpus._COLLECTION_FILES)
     with pytest.raises(PoetryGenError, match="unknown collection yuan; collections are tang, song, songci"):
         corpus.parse_collections("tang,yuan")
+
+
+# The couplets of the fixture's 声律启蒙 as the source stores them (what the split rule hashes), and cleaned.
+BOOK_PAIRS = [
+    ("三尺劍，六鈞弓。", "三尺剑，六钧弓。"),
+    ("人間清暑殿，天上廣寒宮。", "人间清暑殿，天上广寒宫。"),
+    ("兩岸曉煙楊柳綠，一園春雨杏花紅。", "两岸晓烟杨柳绿，一园春雨杏花红。"),
+    ("兩鬢風霜，途次早行之客，一蓑煙雨，溪邊晚釣之翁。", "两鬓风霜，途次早行之客，一蓑烟雨，溪边晚钓之翁。"),
+    ("徐稚榻，魯班梯。", "徐稚榻，鲁班梯。"),
+    ("有官清似水，無客醉如泥。", "有官清似水，无客醉如泥。"),
+    ("截髮惟聞陶侃母，斷機只有樂羊妻。", "截发惟闻陶侃母，断机只有乐羊妻。"),
+    ("秋望佳人，目送樓頭千里雁，早行遠客，夢驚枕上五更雞。", "秋望佳人，目送楼头千里雁，早行远客，梦惊枕上五更鸡。"),
+    ("魚圉圉，鳥喈喈。", "鱼圉圉，鸟喈喈。"),
+    ("古賢嘗篤厚，時輩喜詼諧。", "古贤尝笃厚，时辈喜诙谐。"),
+    ("孟訓文公談性善，顏師孔子問心齋。", "孟训文公谈性善，颜师孔子问心斋。"),
+]
+
+
+def test_couplet_items_follow_the_poems_in_their_poems_splits(poem_source, tmp_path):
+    stats = build(poem_source, tmp_path / "out", couplets=True, keywords=False)
+    poems = expected_splits(TANG_POEMS)
+    book = {split: [clean for raw, clean in BOOK_PAIRS if expected_split(raw) == split] for split in corpus.SPLITS}
+    lushi = {split: [] for split in corpus.SPLITS}
+    for poem in TANG_POEMS:
+        if poem.clean is not None and poem.form in ("五律", "七律"):
+            lines = poem.clean.replace("。", "，").split("，")
+            lushi[expected_split("".join(poem.paragraphs))] += [f"{lines[2]}，{lines[3]}。", f"{lines[4]}，{lines[5]}。"]
+    assert lushi["test"] and lushi["val"], "the fixture must hold 律诗 in every held-out split"
+    for split in corpus.SPLITS:
+        tags = corpus.load_tags(tmp_path / "out", split)
+        assert corpus.load_poems(tmp_path / "out", split) == poems[split] + book[split] + lushi[split]
+        assert tags[len(poems[split]):] == (
+            [{"collection": "shenglvqimeng", "genre": "couplet", "form": "对联"}] * len(book[split])
+            + [{"collection": "tang", "genre": "couplet", "form": "对联"}] * len(lushi[split]))
+    rows = {(row["collection"], row["genre"]): row for row in stats["collections"]}
+    assert rows["shenglvqimeng", "couplet"]["read"] == len(BOOK_PAIRS)
+    assert rows["tang", "couplet"]["read"] == sum(map(len, lushi.values()))
+
+
+def test_only_couplets(poem_source, tmp_path):
+    build(poem_source, tmp_path / "out", couplets=True, forms=["对联"], keywords=False)
+    tags = [t for split in corpus.SPLITS for t in corpus.load_tags(tmp_path / "out", split)]
+    assert {t["form"] for t in tags} == {"对联"} and {t["collection"] for t in tags} == {"tang", "shenglvqimeng"}
+
+
+def test_couplet_form_is_the_couplet_modules():
+    from poetry_gen import couplet
+
+    assert corpus.COUPLET_FORM == couplet.FORM
 
 
 def test_a_corpus_built_before_tags_gets_shi_tags_from_its_text(built_corpus, tmp_path):
@@ -396,6 +445,7 @@ def not_a_corpus_out(tmp_path):
     (lambda t, src: [str(shi_only(t)), "--collection", "tang,ci"],
      "no ci.song.*.json or huajianji-*-juan.json or nantang/poetrys.json files in this tarball"),
     (lambda t, src: [str(src), "--collection", "tang,yuan"], "unknown collection yuan"),
+    (lambda t, src: [str(shi_only(t)), "--couplets"], "no shenglvqimeng.json files in this tarball"),
     (lambda t, src: [str(src), "--collection", "ci", "--forms", "浣溪沙,七言"], "unknown form 七言"),
     (lambda t, src: [str(latin_text(t))], "no poem left"),
     (lambda t, src: [str(gbk_text(t))], "not UTF-8"),

@@ -54,7 +54,8 @@ def test_novel_poems_share_no_line_with_train():
 def test_evaluate_split_reports_the_novel_subset(built_corpus):
     poems = load_poems(built_corpus, "test")
     model = model_for(poems.vocab)
-    whole, novel = evaluate_split(model, poems.vocab, built_corpus, "test")
+    result = evaluate_split(model, poems.vocab, built_corpus, "test")
+    whole, novel = result.whole, result.novel
     assert whole.poems == len(poems) and whole.chars == int(poems.lengths.sum()) + len(poems)
     assert 0 <= novel.poems <= whole.poems
     texts = (built_corpus / "test.txt").read_text(encoding="utf-8").splitlines()
@@ -70,7 +71,7 @@ def test_a_model_of_another_vocabulary_reads_the_split_as_text(built_corpus):
     texts = load_texts(built_corpus, "test")
     other = Vocab.build(load_texts(built_corpus, "train")[:20], controls=["<五绝>"])
     model = model_for(other)
-    whole, _ = evaluate_split(model, other, built_corpus, "test")
+    whole = evaluate_split(model, other, built_corpus, "test").whole
     expected = perplexity(model, other, texts)
     assert whole.ppl == pytest.approx(expected.ppl, rel=1e-6) and whole.unknown == expected.unknown > 0
 
@@ -80,9 +81,34 @@ def test_fed_as_trained_reads_each_poems_plan_and_scores_the_same_tokens(built_c
 
     poems = load_poems(built_corpus, "test")
     model = model_for(poems.vocab)
-    plain, _ = evaluate_split(model, poems.vocab, built_corpus, "test")
+    plain = evaluate_split(model, poems.vocab, built_corpus, "test").whole
     fed = conditioned_perplexity(model, poems.vocab, built_corpus, "test", forms=True, plans=True)
     assert fed.chars == plain.chars and fed.ppl != pytest.approx(plain.ppl, rel=1e-6)
     assert conditioned_perplexity(model, poems.vocab, built_corpus, "test", forms=False, plans=False).ppl == \
         pytest.approx(plain.ppl, rel=1e-6)
     assert conditioned_perplexity(model_for(VOCAB), VOCAB, built_corpus, "test", forms=True, plans=True) is None
+
+
+def test_a_mixed_corpus_is_scored_per_collection_and_genre(poem_source, tmp_path):
+    """The Tang shi of a mixed corpus score exactly as the Tang corpus's split: the same poems, encoded
+    again from their text where the corpus's vocabulary is not the model's."""
+    from poetry_gen.corpus import build_corpus, load_poems as load_texts, load_vocab
+
+    build_corpus(poem_source, tmp_path / "all", collection="all", couplets=True, keywords=False, progress=False)
+    build_corpus(poem_source, tmp_path / "tang", keywords=False, progress=False)
+    vocab = load_vocab(tmp_path / "all")
+    assert vocab.to_list() != load_vocab(tmp_path / "tang").to_list()
+    model = model_for(vocab)
+    mixed = evaluate_split(model, vocab, tmp_path / "all", "train")
+    tang = evaluate_split(model, vocab, tmp_path / "tang", "train")
+    assert not tang.groups
+    assert {"tang shi", "song shi", "songci ci", "huajianji ci", "tang couplet", "shenglvqimeng couplet",
+            "shi", "ci", "couplet"} <= set(mixed.groups)
+    assert mixed.groups["tang shi"].ppl == pytest.approx(tang.whole.ppl, rel=1e-6)
+    assert mixed.groups["tang shi"].poems == tang.whole.poems
+    parts = [r for name, r in mixed.groups.items() if name.endswith(" ci")]
+    assert mixed.groups["ci"].chars == sum(r.chars for r in parts)
+    assert mixed.groups["ci"].nll_sum == pytest.approx(sum(r.nll_sum for r in parts))
+    assert mixed.whole.poems == sum(mixed.groups[genre].poems for genre in ("shi", "ci", "couplet"))
+    expected = perplexity(model, vocab, load_texts(tmp_path / "all", "train"))
+    assert mixed.whole.ppl == pytest.approx(expected.ppl, rel=1e-5) and mixed.whole.chars == expected.chars
