@@ -477,7 +477,7 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
         "source_kind": kind,
         "collection": ",".join(parse_collections(collection)) if kind == "chinese-poetry" else None,
         "options": {"forms": forms, "min_count": min_count, "keywords": keywords, "couplets": couplets},
-        "read": len(raws),
+        "read": sum(poem.genre != "couplet" for poem in raws),  # poems; the collections count the rest too
         "dropped": items.dropped_total(),
         "splits": {name: {"poems": len(poems), "chars": sum(map(len, poems)),
                           "unknown": sum(ch not in vocab for p in poems for ch in p)}
