@@ -174,7 +174,7 @@ def measure(data: str, run_dir: Path, device: str) -> dict:
     row = {"steps": metrics[-1]["step"], "train_s": metrics[-1]["elapsed_s"], "best_val_ppl": best["val_ppl"],
            "best_step": best["step"]}
     half = run_dir / "model.half.pt"
-    export_checkpoint(run_dir / "model.pt", half, half=True)
+    export_checkpoint(run_dir / "model.pt", half, weights="float16")
     for label, path in (("", run_dir / "model.pt"), ("half_", half)):
         ckpt = load_checkpoint(path, device=device)
         result = evaluate_split(ckpt.model, ckpt.vocab, data, "test", device=device)

@@ -20,7 +20,8 @@ import typing
 from dataclasses import MISSING, fields
 
 from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, COLLECTION_GROUPS, COLLECTIONS, DEVICES,
-                     BenchOptions, ModelConfig, OptimConfig, RunConfig, SamplingOptions, TrainConfig, flag)
+                     WEIGHT_FORMATS, BenchOptions, ModelConfig, OptimConfig, RunConfig, SamplingOptions, TrainConfig,
+                     flag)
 from .errors import PoetryGenError
 from .forms import FREE_LINES
 from .poemtext import FORMATS
@@ -236,13 +237,15 @@ def _eval(args) -> int:
 
 def _add_export(sub) -> None:
     ex = sub.add_parser(
-        "export", help="a checkpoint fit to ship: no optimizer state, float16 weights",
-        description="Copy CKPT to OUT without its optimizer state and (unless --float32) with float16 "
-                    "weights, which the loader turns back into float32. With --data, also store the corpus's "
-                    "attested words, which --theme uses to map modern words to classical ones.")
+        "export", help="a checkpoint fit to ship: no optimizer state, float16 or int8 weights",
+        description="Copy CKPT to OUT without its optimizer state and with its weights stored as --weights, "
+                    "which the loader turns back into float32. With --data, also store the corpus's attested "
+                    "words, which --theme uses to map modern words to classical ones.")
     ex.add_argument("checkpoint", metavar="CKPT")
     ex.add_argument("out", metavar="OUT")
-    ex.add_argument("--float32", dest="half", action="store_false", help="keep float32 weights")
+    ex.add_argument("--weights", choices=WEIGHT_FORMATS, default="float16",
+                    help="float16 (default: half the size of float32); int8: a quarter, every weight matrix as "
+                         "8-bit integers with a scale per row, the biases float16; float32 as trained")
     ex.add_argument("--data", metavar="DIR", help="the built corpus the model was trained on")
     ex.set_defaults(func=_export)
 
@@ -252,7 +255,7 @@ def _export(args) -> int:
     from .corpus import load_theme_words
 
     words = load_theme_words(args.data) if args.data else None
-    export_checkpoint(args.checkpoint, args.out, half=args.half, theme_words=words)
+    export_checkpoint(args.checkpoint, args.out, weights=args.weights, theme_words=words)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB)")
     return 0
 

@@ -35,6 +35,9 @@ ATTENTION_COMBINES = ("residual", "luong")
 ATTENTION_VALUES = ("embedding", "hidden")
 CHANNEL_ATTENTION_TYPES = ("none", "se", "eca")
 TONES = ("soft", "strict", "off")
+# How a checkpoint stores its weights (checkpoint.save_checkpoint): float32 as trained; for shipping,
+# float16, or int8 for every weight matrix (embedding, LSTM, attention, output layer) with float16 biases.
+WEIGHT_FORMATS = ("float32", "float16", "int8")
 MAX_NUM = 4096  # the most candidates one call writes (one batch)
 MAX_THREADS = 1024
 MAX_WIDTH = 1 << 16  # embedding and hidden sizes: 64 times the shipped model's, far past what fits a GPU

@@ -124,7 +124,9 @@ def test_export_refuses_weights_beyond_float16(crafted, tmp_path):
     path = crafted("large.pt", _fill("head.bias", 1e6))
     with pytest.raises(PoetryGenError, match="float16"):
         export_checkpoint(path, tmp_path / "half.pt")
-    export_checkpoint(path, tmp_path / "full.pt", half=False)
+    with pytest.raises(PoetryGenError, match="float16"):
+        export_checkpoint(path, tmp_path / "int8.pt", weights="int8")  # int8 stores biases in float16
+    export_checkpoint(path, tmp_path / "full.pt", weights="float32")
 
 
 # --- bounded cost ---------------------------------------------------------------------------------
