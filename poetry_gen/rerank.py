@@ -35,15 +35,23 @@ import math
 from typing import Optional, Sequence
 
 from .errors import PoetryGenError
-from .parallelism import poem_parallelism
 from .prosody import check_poem
 from .scorecard import repeated_char_rate
 from .text import split_lines
 
+
+def _parallelism(text: str) -> Optional[float]:
+    """对仗 of a 律诗's middle couplets, 0..1. parallelism.py (numpy, its pair table) is imported when a poem
+    is judged, not when SamplingOptions checks the weights' names here before the model loads."""
+    from .parallelism import poem_parallelism
+
+    return poem_parallelism(split_lines(text)[0])
+
+
 # name → function(poem text) → float, higher for a better poem; None where the signal does not apply
 TEXT_SIGNALS: dict = {
     "repetition": lambda text: -repeated_char_rate(text),
-    "parallelism": lambda text: poem_parallelism(split_lines(text)[0]),  # 对仗 of a 律诗's middle couplets, 0..1
+    "parallelism": _parallelism,
     "rule_breaks": lambda text: -len(check_poem(text).faults),  # minus the 三平尾, 孤平, 出句平收 lines
 }
 MODEL_SIGNALS = ("coherence", "theme")

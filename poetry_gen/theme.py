@@ -16,7 +16,9 @@ it is a word Tang poets wrote. A request is reduced to such words in three steps
    and the request words (写, 一首, 关于, 诗, 主题 …) and function words (particles, prepositions,
    conjunctions, pronouns, adverbs, by jieba's part-of-speech tags) are dropped, as are a leading 咏
    (咏梅: on the plum) and a trailing 诗 (边塞诗: a frontier poem). Two single characters jieba cut
-   apart are joined again if poets wrote them together (孤/烟 → 孤烟).
+   apart are joined again if poets wrote them together (孤/烟 → 孤烟). A request made of request words
+   alone (写一首诗, 请帮我写一首) names no theme: that is seen without jieba, whose dictionaries take
+   a second to load, and jieba, which may glue two of them into a "word" (了能, 看过), is not asked.
 3. Mapping to the corpus's words, in this order:
    - a short table of modern words whose everyday sense Tang poems express otherwise (秋天 is in 147
      Tang poems, where it mostly means the autumn sky, 秋 in 8,268; 月亮 in 2, 月 in 10,998);
@@ -213,6 +215,21 @@ def _find_form(pieces: list) -> tuple:
     return {5: "五", 7: "七"}[c or _DEFAULT_CHARS[kind]] + kind, rest
 
 
+def _request_words_only(text: str) -> bool:
+    """Whether `text` is a sequence of STOP_WORDS (e.g. 请/帮我/写/一首/诗): positions reachable from the
+    start by whole stop words, one pass (a regex's backtracking would be exponential in 一首一首…)."""
+    reached = [True] + [False] * len(text)
+    for start in range(len(text)):
+        if reached[start]:
+            for length in _STOP_WORD_LENGTHS:
+                if start + length <= len(text) and text[start:start + length] in STOP_WORDS:
+                    reached[start + length] = True
+    return reached[-1]
+
+
+_STOP_WORD_LENGTHS = sorted({len(word) for word in STOP_WORDS})
+
+
 @functools.lru_cache(maxsize=None)
 def _tagger():
     """A jieba part-of-speech tagger of our own (jieba's global one stays as corpus.py uses it) that
@@ -231,6 +248,9 @@ def _tagger():
 def _theme_words(text: str, attested) -> list:
     """The words of `text` (one piece of a request) that name its theme. jieba's dictionary is modern,
     so two characters it leaves apart are joined where poets wrote them together (孤/烟 → 孤烟)."""
+    runs = ("".join(run) for hanzi, run in itertools.groupby(text, key=is_hanzi) if hanzi)  # jieba drops the rest
+    if all(_request_words_only(run) for run in runs):
+        return []  # 写一首诗: seen without loading jieba's dictionaries (module doc)
     words, joinable = [], False
     for pair in _tagger().lcut(text):
         word, tag = pair.word, pair.flag

@@ -106,6 +106,21 @@ def test_requests_without_a_theme(request_, message):
         parse(request_)
 
 
+@pytest.mark.parametrize("request_", ["写首诗给我", "了能为", "看过点描绘", "请帮我写一首诗吧！", "一首" * 200])
+def test_a_request_of_request_words_alone_names_no_theme(request_):
+    # jieba glued some of these into "words" (首, 了能, 看过) that became keywords or a puzzling error
+    with pytest.raises(PoetryGenError, match="no theme words"):
+        parse(request_)
+
+
+def test_no_theme_words_is_told_without_loading_jieba(fresh_python):
+    code = ("import sys; from poetry_gen.cli import main; code = main(['generate', '--theme', '请帮我写一首诗']); "
+            "print(code, 'jieba' in sys.modules, 'torch' in sys.modules, 'numpy' in sys.modules)")
+    run = fresh_python(code)
+    assert run.stdout.split() == ["2", "False", "False", "False"], run.stderr
+    assert "no theme words" in run.stderr
+
+
 def test_a_form_alone_is_a_theme_without_keywords():
     assert parse("写一首七言律诗") == Theme("写一首七言律诗", [], [], "七律")
 
