@@ -237,7 +237,7 @@ def _eval(args) -> int:
 
 def _add_export(sub) -> None:
     ex = sub.add_parser(
-        "export", help="a checkpoint fit to ship: no optimizer state, float16 or int8 weights",
+        "export", help="a file to ship: no optimizer state, int8 or float16 weights",
         description="Copy CKPT to OUT without its optimizer state and with its weights stored as --weights, "
                     "which the loader turns back into float32. With --data, also store the corpus's attested "
                     "words, which --theme uses to map modern words to classical ones.")
