@@ -74,10 +74,10 @@ class VocabTables:
         logp = logits.float().log_softmax(-1)  # (B, V)
         if not len(self.variant_ids):
             return logp
-        probs = logp.exp()
-        probs = probs.index_add(1, self.standard_ids, probs[:, self.variant_ids])
+        probs = logp.exp()  # a new tensor: changed in place from here
+        probs.index_add_(1, self.standard_ids, probs[:, self.variant_ids])
         probs[:, self.variant_ids] = 0.0
-        return probs.log()
+        return probs.log_()
 
     def only(self, tone: str) -> torch.Tensor:
         """(V,) bool: the characters of tone `tone` (平 or 仄) in every reading."""

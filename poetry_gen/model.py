@@ -189,9 +189,11 @@ class PoetryLM(nn.Module):
             channel_sum = torch.zeros(batch_size, c.hidden_dim, device=device)
         return State(zeros, zeros.clone(), keys, values, channel_sum)
 
-    def step(self, ids: torch.Tensor, state: State):
+    def step(self, ids: torch.Tensor, state: State, readout: bool = True):
         """One character per row: ids (B,) → logits (B,V) for the next one, and the new state.
-        Feeding a sequence through `step` gives the same logits as `forward` on the whole sequence."""
+        Feeding a sequence through `step` gives the same logits as `forward` on the whole sequence.
+        `readout=False`: logits None, for a caller that knows the next character already (the output
+        layer is half a step's work)."""
         x = F.dropout(self.embed(ids)[:, None], self.config.dropout, self.training)  # (B, 1, E)
         top, (h, c) = self.lstm(x, (state.h, state.c))  # (B, 1, H)
         keys, values, channel_sum = state.keys, state.values, state.channel_sum
@@ -199,7 +201,8 @@ class PoetryLM(nn.Module):
             top, channel_sum = self.channel_attention.step(top, channel_sum, state.seen)
         if self.attention is not None:
             top, keys, values = self.attention.step(top, x, keys, values)
-        return self._readout(top)[:, 0], State(h, c, keys, values, channel_sum, state.seen + 1)
+        logits = self._readout(top)[:, 0] if readout else None
+        return logits, State(h, c, keys, values, channel_sum, state.seen + 1)
 
     @torch.no_grad()
     def attention_weights(self, ids: torch.Tensor) -> Optional[torch.Tensor]:

@@ -172,13 +172,14 @@ class _Decoder:
     # --- one position ----------------------------------------------------------------------------
 
     def choose(self, p: int, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """The token (B,) of every row at position p, given the logits (B, V) from the tokens before."""
+        """The token (B,) of every row at position p, given the logits (B, V) from the tokens before (None
+        where the text fixes the token)."""
         slot = self.slots[p]
-        B = logits.shape[0]
+        B, device = self.tokens.shape[0], self.tokens.device
         if slot.mark:
-            return torch.full((B,), self.mark_ids[slot.mark], dtype=torch.long, device=logits.device)
+            return torch.full((B,), self.mark_ids[slot.mark], dtype=torch.long, device=device)
         if p in self.layout.fixed:
-            return torch.full((B,), self.layout.fixed[p], dtype=torch.long, device=logits.device)
+            return torch.full((B,), self.layout.fixed[p], dtype=torch.long, device=device)
         if p in self.layout.echoes:
             return self.tokens[:, self.layout.echoes[p]].clone()
 
@@ -286,6 +287,10 @@ def decode(model, tables: VocabTables, layout: Layout, options: SamplingOptions,
             on_step(p + 1, layout.length)
         if p == layout.length - 1 or bool(dec.done.all()):
             break
+        if p + 1 in layout.fixed:  # an acrostic head or given text: nothing to draw, no score to take
+            _, state = model.step(tok, state, readout=False)
+            logits = None
+            continue
         logits, state = model.step(tok, state)
         logits = tables.fold_variants(logits)
     return sorted(dec.samples(), key=lambda s: -s.score)

@@ -85,6 +85,20 @@ def test_step_equals_forward(kw):
             assert torch.allclose(logits, full[:, t], atol=1e-5), t
 
 
+@pytest.mark.parametrize("kw", ATTENTIONS + GATED[1:2])
+def test_a_step_without_readout_carries_the_same_state(kw):
+    model = tiny(**kw)
+    ids = torch.randint(0, V, (3, 5))
+    read, skipped = model.init_state(3), model.init_state(3)
+    with torch.no_grad():
+        for t in range(ids.shape[1]):
+            logits, read = model.step(ids[:, t], read)
+            none, skipped = model.step(ids[:, t], skipped, readout=False)
+            assert none is None and logits.shape == (3, V)
+            assert all(a is b is None or torch.equal(a, b) for a, b in zip(read[:5], skipped[:5]))
+            assert read.seen == skipped.seen == t + 1
+
+
 @pytest.mark.parametrize("kw", [{}, GATED[1], GATED[3]])
 def test_state_reorder_follows_rows(kw):
     model = tiny(**kw)

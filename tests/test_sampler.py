@@ -125,6 +125,19 @@ def test_candidates_are_one_batch_in_lockstep(vocab, tables, monkeypatch):
     assert sizes == [1] * (1 + len(prompt)) + [16] * (4 * 6 - 1)
 
 
+def test_the_output_layer_is_skipped_before_a_fixed_character_and_nothing_changes(vocab, tables, monkeypatch):
+    model = random_model(vocab, attention="residual")
+    heads = dict(zip((0, 8, 16, 24), vocab.encode("春夏秋冬")))
+    layout = Layout(7, 4, heads, heads=frozenset(heads))
+    skipped = write(model, tables, layout, num=6, seed=3)
+    step, readouts = model.step, []
+    monkeypatch.setattr(model, "step", lambda ids, state, readout=True: (readouts.append(readout), step(ids, state))[1])
+    everywhere = write(model, tables, layout, num=6, seed=3)
+    assert [(s.ids, s.score, str(s.logps)) for s in skipped] == [(s.ids, s.score, str(s.logps)) for s in everywhere]
+    # after <bos> and the first head: one step per position but the last, those before heads 2-4 without readout
+    assert [i for i, r in enumerate(readouts[2:], start=1) if not r] == [7, 15, 23]
+
+
 def test_score_is_the_mean_model_log_probability_and_sorts_the_candidates(model, vocab, tables):
     """Score = mean log p under the raw model of every token after the given text (heads excluded)."""
     chars, lines = 5, 4
