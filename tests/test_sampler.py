@@ -128,7 +128,7 @@ def test_candidates_are_one_batch_in_lockstep(vocab, tables, monkeypatch):
 def test_the_output_layer_is_skipped_before_a_fixed_character_and_nothing_changes(vocab, tables, monkeypatch):
     model = random_model(vocab, attention="residual")
     heads = dict(zip((0, 8, 16, 24), vocab.encode("春夏秋冬")))
-    layout = Layout(7, 4, heads, heads=frozenset(heads))
+    layout = Layout(form_for(7, 4), heads, heads=frozenset(heads))
     skipped = write(model, tables, layout, num=6, seed=3)
     step, readouts = model.step, []
     monkeypatch.setattr(model, "step", lambda ids, state, readout=True: (readouts.append(readout), step(ids, state))[1])
