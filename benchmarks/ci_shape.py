@@ -3,7 +3,7 @@ with a model (the shipped one by default): format accuracy (every line's length 
 rhyme (each rhyme set's line ends in one 词林正韵 部 of its tone) and fixed-position tone agreement (the
 positions the tune fixes to 平 or 仄, as prosody reads each line).
 
-    python -m benchmarks.ci_shape --tunes 10 --seeds 3
+    python -m benchmarks.ci_shape --tunes 10 --seeds 3 [--tones strict]
 
 A model that never learnt the pause '、' writes it as '，' (constraints.VocabTables.mark_id): such a
 mark counts as the tune's. Run from the repository root.
@@ -42,6 +42,7 @@ def main(argv=None) -> None:
     parser.add_argument("--checkpoint", help="default: the shipped model")
     parser.add_argument("--tunes", type=int, default=10, help="the most common tunes (default: 10)")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--tones", default="soft", choices=("soft", "strict", "off"))
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     gen = load_generator(args.checkpoint, threads=1)
@@ -51,7 +52,7 @@ def main(argv=None) -> None:
         form, row = tune_form(tune), [0] * 5
         for seed in range(1, args.seeds + 1):
             for theme in (None, THEME):
-                poem = gen.generate(form=name, seed=seed, theme=theme)[0]
+                poem = gen.generate(form=name, seed=seed, theme=theme, tones=args.tones)[0]
                 row = [a + b for a, b in zip(row, measure(form, poem))]
         totals = [a + b for a, b in zip(totals, row)]
         print(f"{name:<8}  {row[0]:>3}/{2 * args.seeds}  {row[1]:>5}/{row[2]:<5} {row[3]:>5}/{row[4]}")

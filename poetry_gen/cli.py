@@ -5,7 +5,8 @@
     poetry-gen train --data DIR --out CKPT
     poetry-gen eval --checkpoint CKPT --poems FILE
     poetry-gen export CKPT OUT
-    poetry-gen generate --acrostic 春夏秋冬
+    poetry-gen generate --acrostic 春夏秋冬  |  poetry-gen generate --form 浣溪沙
+    poetry-gen forms
     poetry-gen couplet 春回大地千山秀
     poetry-gen check POEM  |  poetry-gen score FILE
     poetry-gen bench --data DIR
@@ -266,8 +267,9 @@ def _add_generate(sub) -> None:
     gen = sub.add_parser(
         "generate", help="write poems: acrostic, continuing a start, or from scratch",
         description="Write poems with a trained model, in the shape asked for (by construction: every line "
-                    "has its characters, '，' after odd lines, '。' after even ones). Output: one couplet (two "
-                    "lines with their marks) per line, in simplified characters; poems (--num) best "
+                    "has its characters, '，' after odd lines, '。' after even ones; a tune's lines, marks, rhymes "
+                    "and tones for --form 浣溪沙 and the other tunes `poetry-gen forms` lists). Output: one couplet "
+                    "(two lines with their marks) per line, a ci on one line, in simplified characters; poems (--num) best "
                     "first, separated by a blank line (--format for one poem per line or JSON; check and score "
                     "read each of them back). --candidates poems are written and judged (rerank.py: the model's "
                     "log-probability, coherence between lines, theme, repetition, 对仗, rule breaks), and the best "

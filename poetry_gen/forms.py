@@ -12,7 +12,9 @@ A form holds:
                tune its one
     book       the rhyme book its rhymes are read in: 平水韵 for shi, 词林正韵 for ci
 
-The four 近体 forms (五绝 七绝 五律 七律) are instances of the regular shape: lines of one length,
+A tune (词牌) is a form built from a row of the tune table (`tune_form`, tunes.py), a couplet one built
+from its 上联's segments (`couplet_form`). The four 近体 forms (五绝 七绝 五律 七律) are instances of the
+regular shape: lines of one length,
 '，' after the 1st, 3rd, ... line and '。' after the 2nd, 4th, ... and after the last, so that the
 poem reads as couplets; the lines ending in '。' rhyme in a 平声 group and the first line may join.
 
@@ -137,9 +139,6 @@ class Form:
         """A string with one item per character of the form (no marks) cut into the form's lines."""
         return [chars[start:start + line.chars]
                 for start, line in zip((p - i for i, p in enumerate(self.starts)), self.shape)]
-
-    def rhyme_tone(self, label: str) -> str:
-        return dict(self.rhymes)[label]
 
     def stanza_breaks(self) -> frozenset:
         """The lines (0-based) after which a 片 ends, except the last."""

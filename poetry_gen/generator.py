@@ -48,6 +48,7 @@ from .theme import Theme, keyword_prefix_ids, parse_theme, parse_theme_words
 from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
 
 
+STANZA_BREAK = "\u3000"  # between the 片 of a ci as the CLI prints it
 REVISE_DRAWS = 8  # lines drawn for `revise` to choose among, by how the whole poem reads
 NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "
                     "`poetry-gen train --data DIR --out CKPT` and pass it with --checkpoint CKPT "
@@ -77,11 +78,11 @@ class Poem:
 
     def couplets(self) -> list:
         """The poem one couplet per string: '床前明月光，疑是地上霜。' (a lone last line stands alone); a
-        ci one 片 per string."""
+        ci in one string, its 片 apart by an ideographic space (STANZA_BREAK, which reading a poem drops)."""
         if self.stanzas:
             ends = [sum(self.stanzas[:i + 1]) for i in range(len(self.stanzas))]
             pieces = re.findall(r"[^\W\d_]+\W", self.text)  # each line with its mark
-            return ["".join(pieces[start:end]) for start, end in zip([0] + ends[:-1], ends)]
+            return [STANZA_BREAK.join("".join(pieces[start:end]) for start, end in zip([0] + ends[:-1], ends))]
         return re.findall(f"[^{PERIOD}]*{PERIOD}", self.text)
 
     def to_traditional(self) -> "Poem":

@@ -5,6 +5,7 @@
                    秋色雨初成粉壁，冬光日渐见金台。
                    <blank line>
                    ...
+               a ci on one line, its 片 apart by an ideographic space (read back as one poem)
     lines      one poem per line: 春风暖霭对裴回，夏草平湖隐翠苔。秋色雨初成粉壁，冬光日渐见金台。
     json       JSON Lines: one object per poem, its text under "poem" (the other fields are not read)
 

@@ -13,9 +13,11 @@ from poetry_gen import __version__, load_generator, prosody
 from poetry_gen.checkpoint import read_checkpoint
 from poetry_gen.cli import main
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.forms import FORMS
-from poetry_gen.generator import NO_DEFAULT_MODEL, Poem
-from poetry_gen.text import is_hanzi, split_lines, to_traditional
+from poetry_gen.forms import FORMS, tune_form
+from poetry_gen.poemtext import format_poems, parse_poems
+from poetry_gen.tunes import load_tunes
+from poetry_gen.generator import NO_DEFAULT_MODEL, STANZA_BREAK, Poem
+from poetry_gen.text import is_hanzi, normalize, split_lines, to_traditional
 
 
 @pytest.fixture(scope="module")
@@ -549,3 +551,16 @@ def test_options_and_keyword_overrides_fill_one_sampling_options(gen):
         gen.generate(options=careful, top_p=0)
     with pytest.raises(TypeError):
         gen.generate(options=careful, temprature=0.5)
+
+
+def test_a_tune_is_written_in_its_shape_and_read_back_whole(gen):
+    form = tune_form(load_tunes()["浣溪沙"])
+    for poem in gen.generate(form="浣溪沙", num=2, seed=1, candidates=2):
+        assert poem.form == "浣溪沙" and [len(line) for line in poem.lines] == [l.chars for l in form.shape]
+        assert poem.text == "".join(line + l.mark for line, l in zip(poem.lines, form.shape))
+        assert set(poem.rhymes) == {"a"} and poem.stanzas == (3, 3)
+        assert poem.to_dict()["tune"] == "浣溪沙" and poem.to_dict()["rhymes"] == poem.rhymes
+        printed = format_poems([poem])
+        assert printed.count(STANZA_BREAK) == 1 and [normalize(p) for p in parse_poems(printed)] == [poem.text]
+    acrostic = gen.acrostic("春秋", form="浣溪沙", seed=2, candidates=2)[0]
+    assert [line[0] for line in acrostic.lines[:2]] == ["春", "秋"]
