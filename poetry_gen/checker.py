@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Optional, Union
 
 from . import cicheck
+from .checks import shown
 from .couplet import FORM as COUPLET, CoupletCheck, as_couplet, format_couplet_check
 from .errors import PoetryGenError
-from .checks import shown
 
 Check = Union[CoupletCheck, cicheck.CiCheck, cicheck.PoemCheck]
 

@@ -44,11 +44,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any, Optional, Union
 
-from .config import SamplingOptions
-from .errors import PoetryGenError
 from .checker import check
+from .config import SamplingOptions
 from .couplet import plan_couplet
+from .errors import PoetryGenError
 from .forms import FORMS, FREE_LINES
+from .parallelism import load_table
 from .prosody import PING_GROUPS
 from .tunes import load_tunes
 
@@ -146,9 +147,12 @@ class PoemApp:
                 "rhyme_groups": list(PING_GROUPS), "max_num": MAX_NUM, "max_text": MAX_TEXT}
 
     def warm_up(self) -> None:
-        """Write, check and convert one poem, so that the first request finds every table loaded."""
+        """Write, check and convert one poem, and read the tables a ci's and a couplet's check read (the tune
+        table, the 对仗 pair table: about 1 s), so that the first request finds every table loaded."""
         poem = self.gen.generate(num=1, seed=0)[0]
         self._poems([poem])
+        load_tunes()
+        load_table()
 
     def respond(self, endpoint: str, body: bytes) -> Response:
         if endpoint not in _FIELDS:
