@@ -173,3 +173,21 @@ def test_benchmark_themes():
     vocab = Vocab.build(themes + [kw for kws in MODERN_TO_CLASSICAL.values() for kw in kws])
     for text in themes:
         assert parse_theme(text, vocab, None).keywords_used, text
+
+
+@pytest.mark.slow
+def test_the_tagger_cuts_and_tags_as_jiebas_own_constructor_would():
+    # _tagger takes jieba.posseg's word-tag table rather than reading the dictionary a second time
+    import jieba.posseg
+
+    from poetry_gen.theme import STOP_WORDS, _STOP_WORD_FREQ, _tagger
+
+    tokenizer = jieba.Tokenizer()
+    for word in sorted(STOP_WORDS):
+        if len(word) > 1:
+            tokenizer.add_word(word, freq=_STOP_WORD_FREQ)
+    built = jieba.posseg.POSTokenizer(tokenizer)
+    assert _tagger().word_tag_tab == built.word_tag_tab and _tagger().word_tag_tab is not jieba.posseg.dt.word_tag_tab
+    requests = [line.strip() for line in THEMES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for request in requests + ["以离别为主题写一首诗", "孤烟大漠", "我们的田园生活很好吧"]:
+        assert [tuple(pair) for pair in _tagger().lcut(request)] == [tuple(pair) for pair in built.lcut(request)]
