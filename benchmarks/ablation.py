@@ -1,6 +1,6 @@
 """The model card's ablation table (issue 5): train variants of one recipe side by side, evaluate each
 on the test split (all of it, and the poems that share no line with the train split), in float32 and
-as stored in float16, and write the table.
+as stored in float16 and in int8, and write the table.
 
     python -m benchmarks.ablation --data corpus/tang --out runs/ablation --preset shipped --device cuda \
                                   --parallel 4
@@ -165,7 +165,7 @@ def train_variant(data: str, run_dir: Path, options: list, device: str, threads:
 
 def measure(data: str, run_dir: Path, device: str) -> dict:
     """Training numbers from metrics.jsonl and test perplexities of the best checkpoint, as trained and
-    as exported in float16 (the shipped storage)."""
+    as exported in float16 (the shipped storage) and in int8 (export's default since issue 20)."""
     from poetry_gen.checkpoint import export_checkpoint, load_checkpoint
     from poetry_gen.evaluate import conditioned_perplexity, evaluate_split
 
@@ -173,9 +173,10 @@ def measure(data: str, run_dir: Path, device: str) -> dict:
     best = min(metrics, key=lambda m: m["val_ppl"])
     row = {"steps": metrics[-1]["step"], "train_s": metrics[-1]["elapsed_s"], "best_val_ppl": best["val_ppl"],
            "best_step": best["step"]}
-    half = run_dir / "model.half.pt"
+    half, int8 = run_dir / "model.half.pt", run_dir / "model.int8.pt"
     export_checkpoint(run_dir / "model.pt", half, weights="float16")
-    for label, path in (("", run_dir / "model.pt"), ("half_", half)):
+    export_checkpoint(run_dir / "model.pt", int8, weights="int8")
+    for label, path in (("", run_dir / "model.pt"), ("half_", half), ("int8_", int8)):
         ckpt = load_checkpoint(path, device=device)
         result = evaluate_split(ckpt.model, ckpt.vocab, data, "test", device=device)
         novel = result.novel.ppl if result.novel else math.nan
@@ -186,7 +187,7 @@ def measure(data: str, run_dir: Path, device: str) -> dict:
                                      plans=ckpt.plan_words is not None)
     row["fed_test_ppl"] = fed.ppl if fed else math.nan
     row["parameters"] = sum(p.numel() for p in ckpt.model.parameters())
-    row["half_mb"] = half.stat().st_size / 1e6
+    row["half_mb"], row["int8_mb"] = half.stat().st_size / 1e6, int8.stat().st_size / 1e6
     return row
 
 
@@ -202,14 +203,15 @@ def measured(data: str, run_dir: Path, device: str) -> dict:
 
 def table(rows: list) -> str:
     lines = ["| variant | options | parameters | steps | train s | best val ppl (step) | test ppl | novel ppl "
-             "| test ppl, float16 | test ppl, fed as trained |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| test ppl, float16 | test ppl, int8 | test ppl, fed as trained |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        fed = r.get("fed_test_ppl", math.nan)  # rows measured before the column existed have none
+        # rows measured before these columns existed have none
+        fed, int8 = r.get("fed_test_ppl", math.nan), r.get("int8_test_ppl", math.nan)
         lines.append(f"| {r['variant']} | `{' '.join(r['options']) or '(recipe)'}` | {r['parameters'] / 1e6:.1f} M "
                      f"| {r['steps']:,} | {r['train_s']:,.0f} | {r['best_val_ppl']:.1f} ({r['best_step']:,}) "
                      f"| {r['test_ppl']:.1f} | {r['novel_ppl']:.1f} | {r['half_test_ppl']:.2f} "
-                     f"| {'–' if math.isnan(fed) else f'{fed:.1f}'} |")
+                     f"| {'–' if math.isnan(int8) else f'{int8:.2f}'} | {'–' if math.isnan(fed) else f'{fed:.1f}'} |")
     return "\n".join(lines) + "\n"
 
 

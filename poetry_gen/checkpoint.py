@@ -253,7 +253,7 @@ def load_checkpoint(path, device="cpu") -> Checkpoint:
                       data.get("plan_words"))
 
 
-def export_checkpoint(src, dst, *, weights: str = "float16", theme_words: Optional[str] = None) -> dict:
+def export_checkpoint(src, dst, *, weights: str = "int8", theme_words: Optional[str] = None) -> dict:
     """A copy of checkpoint `src` fit to ship: without the optimizer state (training-only, as large as
     the model), its weights stored as `weights` (WEIGHT_FORMATS), and the corpus's attested words that
     theme mapping uses (corpus.load_theme_words): `theme_words` when given, else the source's. Returns

