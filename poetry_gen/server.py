@@ -69,7 +69,8 @@ _SAMPLING = {"num": int, "seed": int, "temperature": _NUMBER, "top_k": int, "top
 _FIELDS = {
     "generate": {"acrostic": str, "start": str, "form": str, "chars": int, "lines": int, **_SAMPLING},
     "revise": {"poem": str, "line": int, "keep_head": bool, **_SAMPLING},
-    "couplet": {"first": str, "strict": bool, **{k: v for k, v in _SAMPLING.items() if k != "theme"}},
+    # as `couplet` takes them: a 下联 rhymes with nothing, and has no theme
+    "couplet": {"first": str, "strict": bool, **{k: v for k, v in _SAMPLING.items() if k not in ("rhyme", "theme")}},
     "check": {"poem": str, "form": str},
     "attention": {"poem": str, "theme": str},
 }

@@ -207,6 +207,7 @@ BAD = [  # endpoint, body (bytes as sent, or an object sent as JSON), a piece of
     ("revise", {"poem": "床前明月，疑是地上霜。", "line": 1}, "5 or 7 characters"),
     ("couplet", {}, "needs the field 'first'"),
     ("couplet", {"first": "白日依山尽", "theme": "秋"}, "unknown field 'theme'"),
+    ("couplet", {"first": "白日依山尽", "rhyme": "东"}, "unknown field 'rhyme'"),
     ("couplet", {"first": "白日依山尽", "strict": "yes"}, "strict must be true or false"),
     ("couplet", {"first": "白日"}, "4 to 11 characters"),
     ("couplet", {"first": "白日，依山。尽海"}, "one line"),
