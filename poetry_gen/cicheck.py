@@ -23,7 +23,7 @@ from . import cilin, prosody
 from .checks import check_text, shown
 from .errors import PoetryGenError
 from .prosody import EITHER, PoemCheck, fits, line_tones, tone_mark
-from .text import MAX_POEM_CHARS, is_hanzi, normalize
+from .text import MAX_POEM_CHARS, normalize
 from .tunes import Tune, ci_lines, load_tunes
 
 
