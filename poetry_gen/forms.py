@@ -5,7 +5,8 @@ nothing downstream assumes lines of one length or '，' and '。' in turn.
 A form holds:
     shape      one `Line` per line: its characters, the mark after it, the rhyme set its last
                character belongs to ("a", "b", ...; a tune may change rhyme, as 菩萨蛮 does) and
-               whether it must rhyme or only may (the first line of a 近体 poem)
+               whether it must rhyme or only may (the first line of a 近体 poem), and whether it is a
+               叠句, the line before it again (如梦令's 争渡，争渡), which the decoder copies
     rhymes     each rhyme set's tone: 平 or 仄 (入 counts as 仄)
     templates  the tone patterns, one 平/仄/中 string per line; the decoder keeps each poem to the
                patterns it breaks least, so a 近体 form has its four (仄起/平起, 首句入韵 or not) and a
@@ -50,6 +51,7 @@ class Line:
     mark: str  # the punctuation after the line
     rhyme: Optional[str] = None  # the rhyme set its last character belongs to; None: it does not rhyme
     may_rhyme: bool = False  # the line's end may join the set `rhyme` and need not (a 近体 first line)
+    repeats: bool = False  # 叠句: the line is the previous line again, character for character
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,18 @@ class Form:
         return tuple(out)
 
     @cached_property
+    def echoes(self) -> dict:
+        """position → the earlier position whose character it repeats: each character of a 叠句 line
+        echoes the same column of the line before."""
+        return {self.starts[i] + col: self.starts[i - 1] + col
+                for i, line in enumerate(self.shape) if line.repeats for col in range(line.chars)}
+
+    @cached_property
+    def head_lines(self) -> tuple:
+        """The lines that may take an acrostic head: all but the 叠句 (which repeat the head before)."""
+        return tuple(i for i, line in enumerate(self.shape) if not line.repeats)
+
+    @cached_property
     def char_positions(self) -> tuple:
         """The positions of the characters, in order (the marks' left out)."""
         return tuple(p for p, slot in enumerate(self.slots) if not slot.mark)
@@ -161,7 +175,7 @@ COUPLET = "对联"
 def tune_form(tune) -> Form:
     """The Form of a tune of the tune table (tunes.Tune: its lines with marks, tones and rhyme sets, its
     片, each rhyme set's tone): one template, the tune's, and rhymes by 词林正韵."""
-    shape = tuple(Line(line.chars, line.mark, line.rhyme) for line in tune.lines)
+    shape = tuple(Line(line.chars, line.mark, line.rhyme, repeats=line.repeats) for line in tune.lines)
     used = list(dict.fromkeys(line.rhyme for line in tune.lines if line.rhyme))
     rhymes = tuple((label, tune.rhymes[label]) for label in used)
     template = Template(tune.name, tuple(line.tones for line in tune.lines),

@@ -282,8 +282,9 @@ class Generator:
 
         starts = form.starts
         fixed = {starts[i] + j: next(given) for i, line in enumerate(plan.given) for j in range(len(line))}
-        fixed.update({starts[i]: head for i, head in enumerate(heads)})
-        head_positions = frozenset(starts[i] for i in range(len(heads)))
+        at_heads = [starts[i] for i in form.head_lines[:len(heads)]]  # a 叠句 repeats the head before it
+        fixed.update(zip(at_heads, heads))
+        head_positions = frozenset(at_heads)
         # free length: the model may end it, but not before the given lines are done
         min_lines = max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2) if form.free else None
         layout = Layout(form, fixed, min_lines, head_positions)

@@ -29,7 +29,7 @@ MAX_LINES = 64  # the most lines a poem may be asked for
 
 def plan_acrostic(heads: str, form=None, *, chars: Optional[int] = None, theme: Optional[str] = None) -> Plan:
     """藏头诗: one line per head character, beginning with it, in `form` (the lines after the last head
-    are free). Without a form, the form the theme names, else the smallest classical form with a line for
+    are free; a tune's 叠句 repeats the line before it, head and all, and takes no head of its own). Without a form, the form the theme names, else the smallest classical form with a line for
     every head: up to 4 heads a 绝句, 5 to 8 a 律诗 (7 heads: a 七律 whose 8th line is free); more heads
     make a poem of one line each, and one more when their number is odd, so that it ends on a couplet.
     Lines have 7 characters unless `form` or `chars` says otherwise."""
@@ -42,8 +42,10 @@ def plan_acrostic(heads: str, form=None, *, chars: Optional[int] = None, theme: 
         raise PoetryGenError(f"acrostic heads are Chinese characters, one per line, not {shown_chars(bad)}")
     if form is not None:
         shape = _agree(_form(form), chars, None)
-        if len(text) > shape.lines:
-            raise PoetryGenError(f"{len(text)} acrostic heads, but a {shape.name} has only {shape.lines} lines")
+        if len(text) > len(shape.head_lines):
+            repeats = len(shape.shape) - len(shape.head_lines)
+            raise PoetryGenError(f"{len(text)} acrostic heads, but a {shape.name} has only {len(shape.head_lines)} "
+                                 + ("lines" if not repeats else f"lines that begin anew (and {repeats} 叠句)"))
     else:
         n = len(text)
         lines = 4 if n <= 4 else 8 if n <= 8 else n + n % 2
@@ -216,6 +218,9 @@ def _check_start(lines: list, ends: list, form: Form) -> None:
         if len(line) > shape.chars or (end and len(line) != shape.chars):
             raise PoetryGenError(f"line {i + 1} of the start text has {len(line)} characters, but a "
                                  f"{_describe(form)} has {shape.chars} {_per_line(form, i)}")
+        if shape.repeats and not lines[i - 1].startswith(line):
+            raise PoetryGenError(f"line {i + 1} of a {_describe(form)} repeats line {i} (叠句), but the start "
+                                 f"text has {line} after {lines[i - 1]}")
         if end and end != shape.mark and (end, shape.mark) != (COMMA, PAUSE_MARK):  # normalize turns 、 into ，
             raise PoetryGenError(f"line {i + 1} of the start text ends in {end}, but in a {_describe(form)} "
                                  f"it ends in {shape.mark}{' (lines alternate ，。)' if form.genre == 'shi' else ''}")

@@ -6,7 +6,8 @@ position at the same step and the shape holds by construction, not by filtering:
 
     a character   only Chinese characters may be drawn (no special token, <unk>, mark) unless the text
                   fixes it (the start text, an acrostic head), which every row then takes, or it
-                  echoes an earlier position (Layout.echoes), whose token each row then repeats
+                  echoes an earlier position (Layout.echoes; a 叠句 line: Form.echoes), whose token
+                  each row then repeats
     a mark        forced: the mark the form puts after the line ('，' '。' in turn in 近体 verse, a
                   tune's own marks in ci); after the last mark the poem ends and nothing more is fed.
 
@@ -119,6 +120,7 @@ class _Decoder:
         self.t, self.layout, self.controls, self.options = tables, layout, controls, options
         form = self.form = layout.form
         self.slots = form.slots
+        self.echoes = {**form.echoes, **layout.echoes}
         self.mark_ids = {line.mark: tables.mark_id(line.mark) for line in form.shape}
         self.tokens = torch.full((batch, layout.length), tables.vocab.pad_id, dtype=torch.long, device=device)
         self.present = torch.zeros(batch, len(tables.vocab), dtype=torch.bool, device=device)  # (B, V)
@@ -137,7 +139,7 @@ class _Decoder:
 
     def _repeated_line(self, p: int, slot) -> Optional[torch.Tensor]:
         """(B, V) bool at a line's last character: the characters that would complete a copy of an
-        earlier line of the same length."""
+        earlier line of the same length (a 叠句, which is meant to be one, is echoed and never gets here)."""
         n = self.form.shape[slot.line].chars
         if slot.col != n - 1 or slot.line == 0:
             return None
@@ -180,8 +182,8 @@ class _Decoder:
             return torch.full((B,), self.mark_ids[slot.mark], dtype=torch.long, device=device)
         if p in self.layout.fixed:
             return torch.full((B,), self.layout.fixed[p], dtype=torch.long, device=device)
-        if p in self.layout.echoes:
-            return self.tokens[:, self.layout.echoes[p]].clone()
+        if p in self.echoes:
+            return self.tokens[:, self.echoes[p]].clone()
 
         opts = self.options
         x = logits - opts.repeat_penalty * (self.present & self.t.is_char)  # (B, V)

@@ -17,12 +17,16 @@ form of the tune,
                             tones: per position, 平 or 仄 where ≥ 80% of the shape ci with a known tone
                                     there agree (prosody.line_tones), else 中
                             片: where the second stanza ends like the first (see _stanzas)
+                            叠句: a line that repeats the one before it, character for character, in at
+                                    least REPEAT_SHARE of the ci of those lines (如梦令's 争渡，争渡)
 
 Long tunes are punctuated many ways (水调歌头 has dozens of comma variants), which is why ci are
 compared by total length and rhyme positions, and the comma split is only chosen at the end.
 
 The table (`poetry_gen/data/tunes.json`, INTERFACES §3) is written by `poetry-gen corpus tunes DIR`
-and read by `load_tunes`.
+and read by `load_tunes`. Each line of a tune is {"chars", "mark", "tones", "rhyme"} and, optionally,
+"repeats": true for a 叠句 (the line is the previous line again; absent means false), which the decoder
+writes as a copy where everywhere else it bans a line that copies an earlier one.
 """
 from __future__ import annotations
 
@@ -50,6 +54,7 @@ FIXED_SHARE = 0.8  # a position's tone is fixed when this share of the ci with a
 LINK_SHARE = 0.5  # two line ends rhyme together when their characters share a 部 in this share of ci
 CUT_SHARE = 0.5  # a position is a candidate rhyme when this share of ci end a line there
 RHYME_SHARE = 0.7  # ... and a linked line end is a rhyme of the tune when it keeps the rhyme this often
+REPEAT_SHARE = 0.5  # a line is a 叠句 when this share of the ci repeat the line before it there
 SHORT_TUNE = 40  # a tune of at most this many characters whose stanzas do not repeat has one 片
 
 _LINE = re.compile(f"([^{CI_MARKS}]+)([{CI_MARKS}])")
@@ -61,6 +66,7 @@ class TuneLine:
     mark: str  # the punctuation after the line
     tones: str  # 平/仄/中 per character
     rhyme: Optional[str]  # a rhyme-set label ("a", "b", ...) or None
+    repeats: bool = False  # 叠句: the line is the previous line again
 
 
 @dataclass(frozen=True)
@@ -83,14 +89,20 @@ class Tune:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "ci": self.ci, "shape_ci": self.shape_ci,
-                "lines": [{"chars": l.chars, "mark": l.mark, "tones": l.tones, "rhyme": l.rhyme} for l in self.lines],
+                "lines": [_line_dict(l) for l in self.lines],
                 "stanza_lines": list(self.stanza_lines), "rhymes": dict(self.rhymes)}
 
     @classmethod
     def from_dict(cls, raw: dict) -> "Tune":
-        lines = tuple(TuneLine(l["chars"], l["mark"], l["tones"], l["rhyme"]) for l in raw["lines"])
+        lines = tuple(TuneLine(l["chars"], l["mark"], l["tones"], l["rhyme"], l.get("repeats", False))
+                      for l in raw["lines"])
         return cls(raw["name"], raw["ci"], raw.get("shape_ci", raw["ci"]), lines, tuple(raw["stanza_lines"]),
                    dict(raw["rhymes"]))
+
+
+def _line_dict(line: TuneLine) -> dict:
+    out = {"chars": line.chars, "mark": line.mark, "tones": line.tones, "rhyme": line.rhyme}
+    return out | ({"repeats": True} if line.repeats else {})
 
 
 def ci_lines(text: str) -> Optional[list]:
@@ -163,11 +175,24 @@ def _derive_tune(name: str, count: int, parsed: list) -> Optional[Tune]:
         label = "abcdefghijklmnopqrstuvwxyz"[len(kinds)]
         kinds[label] = _rhyme_tone(shape, positions)
         labels.update(dict.fromkeys(positions, label))
+    repeats = _repeated_lines([c.chars for c in shape if c.ends == ends], ends)
     lines, start = [], 0
-    for end, mark in zip(ends, marks):
-        lines.append(TuneLine(end + 1 - start, mark, "".join(tones[start:end + 1]), labels.get(end)))
+    for end, mark, repeat in zip(ends, marks, repeats):
+        lines.append(TuneLine(end + 1 - start, mark, "".join(tones[start:end + 1]), labels.get(end), repeat))
         start = end + 1
     return Tune(name, count, len(shape), tuple(lines), _stanzas(lines, kinds), kinds)
+
+
+def _repeated_lines(texts: list, ends: tuple) -> list:
+    """Per line (`ends`: the index of each line's last character), whether it is a 叠句: in at least
+    REPEAT_SHARE of the ci `texts` (their characters, all of these lines) it is the line before it again."""
+    starts = [0] + [end + 1 for end in ends[:-1]]
+    out = [False]
+    for k in range(1, len(ends)):
+        this, before = slice(starts[k], ends[k] + 1), slice(starts[k - 1], ends[k - 1] + 1)
+        same = sum(text[this] == text[before] for text in texts)
+        out.append(same >= REPEAT_SHARE * len(texts))
+    return out
 
 
 def _rhyme_sets(ci: list) -> list:

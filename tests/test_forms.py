@@ -59,6 +59,19 @@ def test_a_tune_row_becomes_a_form():
                                                                     ("b", False)]
     assert form.templates[0].lines == tuple(line["tones"] for line in row["lines"])
     assert form.describe() == "7。7、 | 5，5。" and form.lines == 4 and form.chars is None
+    assert form.echoes == {} and form.head_lines == (0, 1, 2, 3)
+
+
+def test_a_repeated_line_echoes_the_line_before():
+    form = tune_form(load_tunes()["如梦令"])  # 6 6 5 6 2 2 6: the 6th line is the 5th again (争渡，争渡)
+    assert [line.repeats for line in form.shape] == [False] * 5 + [True, False]
+    fifth, sixth = form.starts[4], form.starts[5]
+    assert form.echoes == {sixth: fifth, sixth + 1: fifth + 1} and form.head_lines == (0, 1, 2, 3, 4, 6)
+    assert FORMS["七律"].echoes == {} and FORMS["七律"].head_lines == tuple(range(8))
+    given = "常记溪亭日暮。沉醉不知归路。兴尽晚回舟，误入藕花深处。争渡。"
+    assert plan_generate(start=given + "争", form="如梦令").given[-1] == "争"
+    with pytest.raises(PoetryGenError, match="line 6 of a 如梦令 repeats line 5"):
+        plan_generate(start=given + "归", form="如梦令")
 
 
 def test_the_forms_command_lists_forms_and_tunes(capsys):

@@ -564,3 +564,18 @@ def test_a_tune_is_written_in_its_shape_and_read_back_whole(gen):
         assert printed.count(STANZA_BREAK) == 1 and [normalize(p) for p in parse_poems(printed)] == [poem.text]
     acrostic = gen.acrostic("春秋", form="浣溪沙", seed=2, candidates=2)[0]
     assert [line[0] for line in acrostic.lines[:2]] == ["春", "秋"]
+
+
+def test_a_repeated_line_of_a_tune_is_written_as_a_copy_and_no_other_line_repeats(gen):
+    # 如梦令's 6th line is a 叠句 (知否，知否): the decoder copies the 5th there; the ban on a line that
+    # repeats an earlier one of its length stays everywhere else.
+    for seed in range(6):
+        poem = gen.generate(form="如梦令", seed=seed, temperature=1.5)[0]
+        assert poem.lines[5] == poem.lines[4], poem.text
+        others = [line for i, line in enumerate(poem.lines) if i != 5]
+        assert len(set(others)) == len(others), poem.text
+    acrostic = gen.acrostic("春风山月江水", form="如梦令", seed=1)[0]  # six heads for the six lines begun anew
+    assert [line[0] for i, line in enumerate(acrostic.lines) if i != 5] == list("春风山月江水")
+    assert acrostic.lines[5] == acrostic.lines[4]
+    with pytest.raises(PoetryGenError, match="only 6 lines that begin anew"):
+        gen.acrostic("春风山月江水天", form="如梦令")

@@ -43,6 +43,16 @@ def test_a_single_stanza_tune_and_the_threshold():
     assert tune.shape == (6, 6, 5, 6, 2, 2, 6) and tune.stanza_lines == (7,)
     assert [l.rhyme for l in tune.lines] == ["a", "a", None, "a", "a", "a", "a"] and tune.rhymes == {"a": "仄"}
     assert derive_tunes([("如梦令", text) for text in RUMENGLING], min_ci=5) == []
+    assert [l.repeats for l in tune.lines] == [False] * 5 + [True, False]  # 知否，知否 in all four
+
+
+def test_a_line_is_a_repeat_when_half_the_ci_repeat_it():
+    broken = [text.replace("知否，知否", "知否，知么").replace("争渡，争渡", "争渡，归渡").replace("无寐，无寐", "无寐，难寐")
+              for text in RUMENGLING]  # the first three no longer repeat their 5th line
+    (half,) = derive_tunes([("如梦令", text) for text in broken[:2] + RUMENGLING[2:]], min_ci=4)
+    assert [l.repeats for l in half.lines] == [False] * 5 + [True, False]  # 2 of 4 repeat
+    (few,) = derive_tunes([("如梦令", text) for text in broken], min_ci=4)
+    assert not any(l.repeats for l in few.lines)  # 1 of 4
 
 
 def test_write_and_load_round_trip(tmp_path):
@@ -51,6 +61,8 @@ def test_write_and_load_round_trip(tmp_path):
     raw = json.loads(path.read_text(encoding="utf-8"))
     assert (raw["format"], raw["min_ci"], [t["name"] for t in raw["tunes"]]) == (1, 4, ["如梦令", "浣溪沙"])
     assert list(load_tunes(path).values()) == tunes
+    # "repeats" is written only where a line is a 叠句 (如梦令's 6th line)
+    assert [["repeats" in line for line in t["lines"]] for t in raw["tunes"]] == [[False] * 5 + [True, False], [False] * 6]
 
 
 def test_a_broken_table_is_one_error(tmp_path):
@@ -95,3 +107,8 @@ def test_shipped_table_covers_the_common_tunes():
     for tune in tunes.values():
         assert sum(tune.stanza_lines) == len(tune.lines) and all(len(l.tones) == l.chars for l in tune.lines)
         assert {l.rhyme for l in tune.lines} - {None} == set(tune.rhymes)
+
+
+def test_shipped_table_has_the_rumengling_repeat_and_no_other():
+    repeats = {(name, i + 1) for name, tune in load_tunes().items() for i, line in enumerate(tune.lines) if line.repeats}
+    assert repeats == {("如梦令", 6)}
