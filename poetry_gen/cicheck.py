@@ -7,8 +7,9 @@ real ci punctuate one tune many ways:
     lines    every line has the tune's length and mark (what `score` counts as format)
     tones    at each position the tune fixes (平 or 仄), the character may take that tone (prosody.fits:
              a character of both tones or of unknown tone fits)
-    rhymes   the characters at the positions of one rhyme set share a 词林正韵 部 of the set's tone (a
-             hard rule); for comparison, whether they also share one 平水韵 group
+    rhymes   the characters at the positions of one rhyme set share a 词林正韵 部 of the set's tone, or
+             fall in the two 部 of a 通押 pair that real ci mix (cilin.TONGYA: 杯 台 回 来, 灰 split
+             between 部 3 and 5) (a hard rule); for comparison, whether they also share one 平水韵 group
 
 The tune is the one named, or recognised from the shape: the tune whose lines the ci has, else one of
 its length whose rhyme positions all end a line of it (most ci first). A poem in the shape of a shi form
@@ -44,10 +45,16 @@ class RhymeSet:
     chars: str  # the characters at the set's positions
     sections: tuple  # the 词林正韵 部 (cilin.Section) they share, of the set's tone
     groups: tuple  # the 平水韵 groups they share
+    tongya: tuple = ()  # when in no one 部: the two 部 of a 通押 pair (cilin.tongya_sections) holding them
 
     @property
     def in_one_section(self) -> bool:
         return bool(self.sections)
+
+    @property
+    def rhymes(self) -> bool:
+        """In one 部, or in a 通押 pair of them."""
+        return self.in_one_section or bool(self.tongya)
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,8 @@ class CiCheck:
 
     @property
     def rhymes(self) -> bool:
-        """Every rhyme set in one 部 (a wrong shape has no rhyme positions to check)."""
-        return self.shape and all(r.in_one_section for r in self.rhyme_sets)
+        """Every rhyme set in one 部 or a 通押 pair (a wrong shape has no rhyme positions to check)."""
+        return self.shape and all(r.rhymes for r in self.rhyme_sets)
 
     @property
     def follows_rules(self) -> bool:
@@ -84,7 +91,8 @@ class CiCheck:
                        "breaks": list(l.breaks), "rhyme": l.rhyme} for l in self.lines],
             "rhyme_sets": [{"label": r.label, "tone": r.tone, "chars": r.chars,
                             "sections": [str(s) for s in r.sections], "pingshui_groups": list(r.groups),
-                            "in_one_section": r.in_one_section} for r in self.rhyme_sets],
+                            "in_one_section": r.in_one_section, "tongya": [str(s) for s in r.tongya],
+                            "rhymes": r.rhymes} for r in self.rhyme_sets],
             "rhymes": self.rhymes, "fixed_positions": self.fixed, "agreeing_positions": self.agreeing,
             "breaks": [list(b) for b in self.breaks], "follows_rules": self.follows_rules,
         }
@@ -164,7 +172,7 @@ def _check_against(ci: str, lines: list, tune: Tune) -> CiCheck:
 def _rhyme_set(label: str, tone: str, chars: list) -> RhymeSet:
     groups = frozenset.intersection(*(prosody.rhyme_groups(ch) for ch in chars)) if chars else frozenset()
     return RhymeSet(label, tone, "".join(chars), tuple(sorted(cilin.shared_sections(chars, tone))),
-                    tuple(sorted(groups)))
+                    tuple(sorted(groups)), cilin.tongya_sections(chars, tone))
 
 
 def is_ci(text: str) -> bool:
@@ -213,7 +221,8 @@ def format_ci_check(check: CiCheck) -> str:
     elif not check.lines_as_tune:
         out.append("shape: the tune's length and rhymes, its commas elsewhere")
     for r in check.rhyme_sets:
-        where = "/".join(str(s) for s in r.sections) if r.in_one_section else "not in one 部"
+        where = "/".join(str(s) for s in r.sections) if r.in_one_section else (
+            f"通押 {'+'.join(str(s) for s in r.tongya)}" if r.tongya else "not in one 部")
         out.append(f"rhyme {r.label} ({r.tone}): {' '.join(r.chars)}: {where}"
                    f"{'; 平水韵 ' + '/'.join(r.groups) if r.groups else ''}")
     out.append(f"tones: {check.agreeing} of {check.fixed} fixed positions agree")

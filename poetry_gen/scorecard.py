@@ -22,8 +22,9 @@ Against a training split (optional):
 Ci (词), scored against their tunes (cicheck; a ci of the wrong shape fails every rate, as above):
     format          every line has the tune's length and mark
     shape           the tune's length, with a mark after each of its rhyme positions
-    rhyme           a rhyme set's characters share a 词林正韵 部 of its tone (share of rhyme sets); for
-                    comparison, share of rhyme sets in one 平水韵 group; and of ci all of whose sets do
+    rhyme           a rhyme set's characters share a 词林正韵 部 of its tone (share of rhyme sets); with
+                    the 通押 pairs check allows (cilin.TONGYA), in one 部 or such a pair; for comparison,
+                    in one 平水韵 group; and of ci all of whose sets do
     tones           share of the tune's fixed (平/仄) positions whose character fits
 """
 from __future__ import annotations
@@ -161,7 +162,9 @@ class CiScorecard:
     rhyme_sets: int  # the tunes' rhyme sets, over all ci
     sets_in_one_section: int  # ... whose characters share a 词林正韵 部 of the set's tone
     sets_in_one_group: int  # ... whose characters share a 平水韵 group
+    sets_rhyming: int  # ... in one 部 or a 通押 pair of them (cilin.TONGYA): what check rules
     ci_in_one_section: int  # ci all of whose sets are in one 部
+    ci_rhyming: int  # ci all of whose sets are in one 部 or a 通押 pair
     ci_in_one_group: int  # ci all of whose sets are in one 平水韵 group
     fixed: int  # the tunes' fixed positions, over all ci
     agreeing: int  # ... whose character fits (none in a ci of the wrong shape)
@@ -173,7 +176,9 @@ class CiScorecard:
             "ci_shape_rate": self.shape / self.ci,
             "ci_rhyme_rate": self.sets_in_one_section / self.rhyme_sets if self.rhyme_sets else 0.0,
             "ci_pingshui_rhyme_rate": self.sets_in_one_group / self.rhyme_sets if self.rhyme_sets else 0.0,
+            "ci_tongya_rhyme_rate": self.sets_rhyming / self.rhyme_sets if self.rhyme_sets else 0.0,
             "ci_all_rhymes_rate": self.ci_in_one_section / self.ci,
+            "ci_all_rhymes_tongya_rate": self.ci_rhyming / self.ci,
             "ci_all_rhymes_pingshui_rate": self.ci_in_one_group / self.ci,
             "ci_tone_rate": self.agreeing / self.fixed if self.fixed else 0.0,
         }
@@ -197,7 +202,9 @@ def score_ci(poems: Iterable[str], tune=None) -> CiScorecard:
         rhyme_sets=sum(len(table[check.tune].rhymes) for check in checks),
         sets_in_one_section=sum(r.in_one_section for found in sets for r in found),
         sets_in_one_group=sum(bool(r.groups) for found in sets for r in found),
-        ci_in_one_section=sum(check.rhymes for check in checks),
+        sets_rhyming=sum(r.rhymes for found in sets for r in found),
+        ci_in_one_section=sum(check.shape and all(r.in_one_section for r in check.rhyme_sets) for check in checks),
+        ci_rhyming=sum(check.rhymes for check in checks),
         ci_in_one_group=sum(check.shape and all(r.groups for r in check.rhyme_sets) for check in checks),
         fixed=sum(sum(tone != "中" for line in table[check.tune].lines for tone in line.tones) for check in checks),
         agreeing=sum(check.agreeing for check in checks if check.shape),
@@ -210,7 +217,9 @@ _CI_LABELS = {
     "ci_shape_rate": "tune's length and rhyme positions",
     "ci_rhyme_rate": "rhyme sets in one 词林正韵 部",
     "ci_pingshui_rhyme_rate": "rhyme sets in one 平水韵 group",
+    "ci_tongya_rhyme_rate": "rhyme sets in one 部 or 通押",
     "ci_all_rhymes_rate": "ci with all rhymes in one 部",
+    "ci_all_rhymes_tongya_rate": "ci with all rhymes in 部 or 通押",
     "ci_all_rhymes_pingshui_rate": "ci with all rhymes in one group",
     "ci_tone_rate": "fixed tones kept",
 }

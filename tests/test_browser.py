@@ -231,11 +231,13 @@ def test_a_ci_laid_out_by_its_lines_and_stanzas_against_its_tune(page, server):
     assert "".join(cells(page, ".poem", ".char .mark")) == "".join(line.tones for line in result.lines)
     assert "".join(cells(page, ".poem", ".char .want")) == "".join(line.tones for line in tune.lines)
     assert page.locator(".poem .char.break").count() == len(result.breaks) + sum(
-        not r.in_one_section for r in result.rhyme_sets) * sum(line.rhyme is not None for line in tune.lines)
+        not r.rhymes for r in result.rhyme_sets) * sum(line.rhyme is not None for line in tune.lines)
     assert cells(page, ".poem", ".char.rhyme .group") == [line.rhyme for line in tune.lines if line.rhyme]
     (rhyme,) = result.rhyme_sets
     notes = cells(page, ".poem", ".rhyme-note")
-    assert notes == [f"韵a {' / '.join(map(str, rhyme.sections)) or 'not in one 部'}"] * len(notes) and notes
+    where = " / ".join(map(str, rhyme.sections)) or (f"通押 {' + '.join(map(str, rhyme.tongya))}" if rhyme.tongya
+                                                      else "not in one 部")
+    assert notes == [f"韵a {where}"] * len(notes) and notes
     assert page.locator(".poem .redo").count() == 0 and "not offered" in page.text_content("#mode-note")
     page.check("#traditional")
     assert poem_on_page(page) == to_traditional(poem["poem"])
@@ -257,4 +259,5 @@ def test_check_a_couplet_with_pauses_and_a_ci_of_ones_own(page):
     result = check(ci, "浣溪沙")
     assert [page.locator(f"#check-result .stanza[data-stanza='{k}'] .line").count() for k in (1, 2)] == [3, 3]
     assert "".join(cells(page, "#check-result", ".want")) == "".join(line.pattern for line in result.lines)
-    assert "not in one 部" in page.text_content("#check-result .summary")  # 杯 回 徊 (第三部) with 台 来 (第五部)
+    summary = page.text_content("#check-result .summary")  # 杯 回 徊 (第三部) with 台 来 (第五部): 通押
+    assert "通押 第三部平 + 第五部平" in summary and "rules of the 浣溪沙: kept" in summary

@@ -50,6 +50,17 @@ def test_a_rhyme_out_of_its_section_breaks_the_rules():
     assert not result.rhyme_sets[0].in_one_section
 
 
+def test_a_tongya_rhyme_keeps_the_rules(capsys):
+    result = check_ci(HUANXISHA[0])  # 晏殊: 杯 台 回 来 徊, 灰 split between 部 3 and 5
+    (rhyme,) = result.rhyme_sets
+    assert not rhyme.in_one_section and [str(s) for s in rhyme.tongya] == ["第三部平", "第五部平"]
+    assert rhyme.rhymes and result.rhymes and result.follows_rules
+    assert main(["check", HUANXISHA[0], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["rhyme_sets"][0]
+    assert (shown["in_one_section"], shown["tongya"], shown["rhymes"]) == (False, ["第三部平", "第五部平"], True)
+    assert main(["check", HUANXISHA[0]]) == 0 and "通押 第三部平+第五部平" in capsys.readouterr().out
+
+
 def test_a_tone_against_the_pattern_is_a_break():
     pattern = load_tunes()["如梦令"].lines[4].tones
     assert pattern == "平仄"  # 知否: 平仄 in at least 80% of the 如梦令 the table comes from
@@ -93,8 +104,11 @@ def test_score_ci():
     card = score_ci([SHUIDIAO, RUMENG.replace("残酒", "残花"), as_tune_marks(RUMENG, "如梦令"), HUANXISHA[0]])
     assert (card.ci, card.lines_as_tune, card.shape) == (4, 1, 4)
     assert card.tunes == {"如梦令": 2, "水调歌头": 1, "浣溪沙": 1}
-    # 水调歌头 yes, broken 如梦令 no, 如梦令 yes; 晏殊's 杯 台 回 来 徊 split between 部 3 and 5 (灰).
+    # 水调歌头 yes, broken 如梦令 no, 如梦令 yes; 晏殊's 杯 台 回 来 徊 split between 部 3 and 5 (灰):
+    # no one 部, but a 通押 pair.
     assert (card.rhyme_sets, card.sets_in_one_section, card.ci_in_one_section) == (4, 2, 2)
+    assert (card.sets_rhyming, card.ci_rhyming) == (3, 3)
+    assert card.rates()["ci_tongya_rhyme_rate"] == 0.75 and card.rates()["ci_all_rhymes_tongya_rate"] == 0.75
     # 平水韵: only 浣溪沙's (all 灰); 如梦令's 酒 is 上声 有, 骤 去声 宥, two groups.
     assert card.sets_in_one_group == 1 and card.ci_in_one_group == 1
     assert card.rates()["ci_tone_rate"] == pytest.approx(card.agreeing / card.fixed) and card.agreeing <= card.fixed

@@ -1,7 +1,7 @@
 import pytest
 
 from poetry_gen import cilin, prosody
-from poetry_gen.cilin import Section, numeral, rhyme_together, sections, shared_sections
+from poetry_gen.cilin import Section, numeral, rhyme_together, sections, shared_sections, tongya_sections
 
 
 @pytest.mark.parametrize("ch,number,kind", [
@@ -52,3 +52,13 @@ def test_rhymes_that_do_not_go_together():
 def test_names():
     assert [numeral(n) for n in (1, 10, 14, 19)] == ["一", "十", "十四", "十九"]
     assert str(Section(14, "平")) == "第十四部平" and Section(18, "入").tone == "仄" and Section(2, "上去").tone == "仄"
+
+
+def test_tongya_pairs_hold_what_one_section_does_not():
+    # 晏殊《浣溪沙》: 杯 回 徊 (部 3) 台 来 (部 5): one 平水韵 group, 灰, split by 戈载.
+    assert shared_sections("杯台回来徊", "平") == frozenset()
+    assert tongya_sections("杯台回来徊", "平") == (Section(3, "平"), Section(5, "平"))
+    assert tongya_sections("杯台回来徊", "仄") == ()
+    assert tongya_sections("尘人醒春身") == (Section(6, "平"), Section(11, "平"))  # -n with -ng
+    assert tongya_sections("天年寒") == ()  # one 部 already: no pair needed
+    assert tongya_sections("东花") == () and tongya_sections("絮异", "仄") == ()  # 1|10 and 3|4 are no pair

@@ -233,14 +233,15 @@ function drawCiLine(check, i, chars) {
     if (set && j === chars.length - 1) {
       flag(node, "rhyme", `rhyme ${set.label} (${set.tone})`, notes);
       node.append(el("span", {class: "group"}, set.label));
-      if (!set.in_one_section) node.classList.add("break");
+      if (!set.rhymes) node.classList.add("break");
     }
     node.title = notes.join("; ");
     row.append(node);
   });
   row.append(el("span", {class: "punct"}, line.mark));
   if (set) {
-    const where = set.in_one_section ? set.sections.join(" / ") : "not in one 部";
+    const where = set.in_one_section ? set.sections.join(" / ")
+                                     : set.tongya.length ? `通押 ${set.tongya.join(" + ")}` : "not in one 部";
     row.append(el("span", {class: "rhyme-note"}, `韵${set.label} ${where}`));
   }
   if (line.breaks.length) row.append(el("span", {class: "note"}, `breaks the tune at ${line.breaks.join(", ")}`));
@@ -358,7 +359,8 @@ function summaryLines(check) {
                                                   : "not the tune's shape"}`];
     for (const set of check.rhyme_sets) {
       parts.push(`rhyme ${set.label} (${set.tone}): ${[...set.chars].join(" ")}: ` +
-                 (set.in_one_section ? `in ${set.sections.join(" / ")}` : "not in one 部 of 词林正韵") +
+                 (set.in_one_section ? `in ${set.sections.join(" / ")}`
+                                     : set.tongya.length ? `通押 ${set.tongya.join(" + ")}` : "not in one 部 of 词林正韵") +
                  (set.pingshui_groups.length ? ` (平水韵 ${set.pingshui_groups.join(" / ")})` : ""));
     }
     parts.push(`tones: ${check.agreeing_positions} of ${check.fixed_positions} fixed positions agree`);
