@@ -63,7 +63,7 @@ def main() -> None:
     cards = [score_ci(by_tune[name], name) for name in names if by_tune[name]]
     for card in cards:
         print(row(next(iter(card.tunes)), card))
-    print(row(f"all {len(cards)} tunes", _total(cards)))
+    print(row(f"all {len(cards)} tunes", total_card(cards)))
 
 
 def mixed_pairs(by_tune: dict) -> tuple:
@@ -96,7 +96,7 @@ def print_mixed_pairs(by_tune: dict, top: int = 15) -> None:
         print(f"| {a}\\|{b} | {kind} | {n} | {n / total:.4f} |")
 
 
-def _total(cards: list) -> CiScorecard:
+def total_card(cards: list) -> CiScorecard:
     """One card of the counts of several (one tune each)."""
     counts = {f: sum(getattr(c, f) for c in cards) for f in CiScorecard.__dataclass_fields__ if f != "tunes"}
     return CiScorecard(**counts, tunes={name: n for card in cards for name, n in card.tunes.items()})
