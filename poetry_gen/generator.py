@@ -39,7 +39,7 @@ from .device import resolve_device
 from .errors import PoetryGenError
 from .evaluate import perplexity
 from .prosody import EITHER, Template
-from .request import Plan, plan_acrostic, plan_generate, poem_text, revision_lines
+from .request import Plan, plan_acrostic, plan_generate, poem_text, revision_form
 from .rerank import judge
 from .forms import COMMA, FREE_LINES, PERIOD, couplet_form, form_for
 from .plan import PlanTable, check_plan_lines, plan_prefix_ids
@@ -187,7 +187,9 @@ class Generator:
         and every other line kept as it is. The new line is drawn under the poem's constraints: its length
         and mark, the rhyme the kept lines set (a rhyming line rhymes with them, and no character twice),
         the tone template, the repeat penalty against every character of the poem, and with `keep_head`
-        its first character (an acrostic's head). `options` and `overrides`: as for `generate`; a Poem's
+        its first character (an acrostic's head). A ci is revised in its tune (the Poem's, or the tune
+        whose lines and marks the text has: request.revision_form): the tune's length, mark, tones and
+        rhyme set (its 部) for the line, and a 叠句 after it repeats the new line. `options` and `overrides`: as for `generate`; a Poem's
         theme is used unless `theme` is given.
 
         The lines after it stay: they are what the writer chose to keep, and rewriting them would undo
@@ -198,11 +200,12 @@ class Generator:
         """
         options = _with(options, overrides)
         text = poem.text if isinstance(poem, Poem) else poem
-        lines = revision_lines(text, line)
+        form, lines = revision_form(text, line, poem.form if isinstance(poem, Poem) else None)
         if not isinstance(poem, Poem) or options.theme is not None:
-            poem = self.read(text, options=options)
-        form = form_for(len(lines[0]), len(lines))
-        kept = [("" if i == line - 1 else l) for i, l in enumerate(lines)]
+            poem = self.read(text, options=options, form=form)
+        # a ci's 叠句 after the line is written again with it (Form.echoes)
+        again = {line - 1} | ({line} if line < len(lines) and form.shape[line].repeats else set())
+        kept = [("" if i in again else l) for i, l in enumerate(lines)]
         fixed = {p: poem.ids[p] for i, l in enumerate(kept) for p in range(form.starts[i], form.starts[i] + len(l))}
         head = frozenset({form.starts[line - 1]} if keep_head else ())
         fixed.update({p: poem.ids[p] for p in head})
@@ -212,20 +215,24 @@ class Generator:
                                max(options.num, REVISE_DRAWS), seed)
         rows = [list(r) for r in dict.fromkeys(tuple(s.ids) for s in samples)]
         scored = sorted(zip(self._poem_scores(prompt, rows), rows), key=lambda pair: -pair[0])
-        return [self._poem(r, score, seed, poem.theme, prompt, plan=poem.plan) for score, r in scored[:options.num]]
+        ci = form if form.genre == "ci" else None  # a shi's lines and form come from its shape
+        return [self._poem(r, score, seed, poem.theme, prompt, form=ci, plan=poem.plan) for score, r in scored[:options.num]]
 
-    def read(self, text: str, *, options: Optional[SamplingOptions] = None, **overrides) -> Poem:
+    def read(self, text: str, *, options: Optional[SamplingOptions] = None, form=None, **overrides) -> Poem:
         """A poem's text as a Poem, as if this generator had written it after its form's token (a model
         trained with them) and the plan, the theme's keywords or the prefix of `options`: its token ids, for
-        `attention_map` and `revise`, and its score over every token. Its seed is None: no seed writes it."""
+        `attention_map` and `revise`, and its score over every token. Its seed is None: no seed writes it.
+        `form`: the Form it is in (a ci's tune); default: the shi form of its shape."""
         options = _with(options, overrides)
         theme, text = self._theme(options.theme), poem_text(text)
-        lines, _ = split_lines(text)
-        form = form_for(len(lines[0]), len(lines))
+        if form is None:
+            lines, _ = split_lines(text)
+            form = form_for(len(lines[0]), len(lines))
         line_plan = None if options.plan is None else self._user_plan(options.plan, form.lines)
         prompt = self._prompt(options, theme, form.name, line_plan)
         ids = self._known(text, "poem")
-        return self._poem(ids, self._poem_scores(prompt, [ids])[0], None, theme, prompt, plan=line_plan)
+        return self._poem(ids, self._poem_scores(prompt, [ids])[0], None, theme, prompt, plan=line_plan,
+                          form=form if form.genre == "ci" else None)
 
     def attention_svg(self, poem: Poem) -> str:
         """The picture `attention_map` draws, as an SVG string (the web page shows it inline)."""

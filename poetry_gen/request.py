@@ -5,7 +5,7 @@ only what needs the model (that it knows the characters).
 
     >>> plan = plan_acrostic("春夏秋冬")                       # Plan(form=七绝, given=[], heads=[春, 夏, 秋, 冬])
     >>> plan_generate(start="床前明月光", form="七绝").form    # 七绝: its first line's first 5 characters
-    >>> revision_lines("床前明月光，疑是地上霜。", 2)          # ['床前明月光', '疑是地上霜']: a line to rewrite
+    >>> revision_form("床前明月光，疑是地上霜。", 2)[1]       # ['床前明月光', '疑是地上霜']: a line to rewrite
 """
 from __future__ import annotations
 
@@ -96,17 +96,43 @@ def poem_text(text: str) -> str:
     return _hanzi_text(text, "poem")
 
 
-def revision_lines(text: str, line: int) -> list:
-    """The lines (normalised) of a poem whose line `line` (1-based) is to be written again: lines of 5 or 7
-    characters, all of one length, each followed by its mark (，。 in turn, 。 at the end)."""
+def revision_form(text: str, line: int, name: Optional[str] = None) -> tuple:
+    """(Form, lines normalised) of a poem whose line `line` (1-based) is to be written again: a shi of lines
+    of 5 or 7 characters, all of one length, each followed by its mark (，。 in turn, 。 at the end), or a
+    ci in the lines and marks of a tune of the table (',' standing for its pause '、'): the tune `name`
+    when it names one of that shape, else the first of the table with it. A ci's 叠句 is written again
+    with the line it repeats, not alone."""
     lines, ends = split_lines(poem_text(text))
-    chars = len(lines[0])
-    if chars not in CHARS or any(len(l) != chars for l in lines) or ends != form_for(chars, len(lines)).marks:
+    form = _shi_to_revise(lines, ends) if name not in load_tunes() else None
+    form = form or _tune_to_revise(lines, ends, name)
+    if form is None:
         raise PoetryGenError("a poem to revise has lines of 5 or 7 characters, all of one length, ended by "
-                             "，and 。 in turn and by 。 at the end")
+                             "，and 。 in turn and by 。 at the end, or the lines and marks of a tune "
+                             "(`poetry-gen forms` lists them)")
     if not (is_whole(line) and 1 <= line <= len(lines)):
         raise PoetryGenError(f"the poem has lines 1 to {len(lines)}, not {line!r}")
-    return lines
+    if form.shape[line - 1].repeats:
+        raise PoetryGenError(f"line {line} of a {form.name} repeats line {line - 1} (叠句): revise line {line - 1}, "
+                             "and it is repeated")
+    return form, lines
+
+
+def _shi_to_revise(lines: list, ends: list) -> Optional[Form]:
+    chars = len(lines[0])
+    if chars not in CHARS or any(len(l) != chars for l in lines) or ends != form_for(chars, len(lines)).marks:
+        return None
+    return form_for(chars, len(lines))
+
+
+def _tune_to_revise(lines: list, ends: list, name: Optional[str]) -> Optional[Form]:
+    shape = [(len(line), end) for line, end in zip(lines, ends)]
+    tunes = load_tunes()
+    for tune in sorted(tunes.values(), key=lambda t: t.name != name):  # the named tune first
+        as_tune = [(l.chars, l.mark) for l in tune.lines]
+        if len(as_tune) == len(shape) and all(n == chars and (end == mark or (end, mark) == (COMMA, PAUSE_MARK))
+                                              for (n, end), (chars, mark) in zip(shape, as_tune)):
+            return tune_form(tune)
+    return None
 
 
 def _theme_form(theme: Optional[str]) -> Optional[str]:

@@ -121,6 +121,16 @@ def test_regenerate_one_line(page):
     assert after[2][0] == "山" and len(after[2]) == 7
 
 
+def test_regenerate_one_line_of_a_ci(page):
+    write(page, "ci", form="如梦令", num=1, seed=3)  # the 6th line (叠句) follows the 5th, and has no ↻
+    assert page.locator(".poem[data-index='0'] .line[data-line='6'] .redo").count() == 0
+    before = poem_on_page(page).replace("，", "。").split("。")
+    page.click(".poem[data-index='0'] .line[data-line='5'] .redo")
+    page.wait_for_selector(".poem[data-index='0'] .line[data-line='5'].revised")
+    after = poem_on_page(page).replace("，", "。").split("。")
+    assert after[:4] + after[6:] == before[:4] + before[6:] and after[4] == after[5]
+
+
 def test_toggle_traditional_and_back(page):
     write(page, "free", form="五律", num=1, seed=5)
     simplified = poem_on_page(page)
@@ -238,7 +248,7 @@ def test_a_ci_laid_out_by_its_lines_and_stanzas_against_its_tune(page, server):
     where = " / ".join(map(str, rhyme.sections)) or (f"通押 {' + '.join(map(str, rhyme.tongya))}" if rhyme.tongya
                                                       else "not in one 部")
     assert notes == [f"韵a {where}"] * len(notes) and notes
-    assert page.locator(".poem .redo").count() == 0 and "not offered" in page.text_content("#mode-note")
+    assert page.locator(".poem .redo").count() == len(tune.lines) and "↻ writes a line" in page.text_content("#mode-note")
     page.check("#traditional")
     assert poem_on_page(page) == to_traditional(poem["poem"])
 

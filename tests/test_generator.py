@@ -579,3 +579,27 @@ def test_a_repeated_line_of_a_tune_is_written_as_a_copy_and_no_other_line_repeat
     assert acrostic.lines[5] == acrostic.lines[4]
     with pytest.raises(PoetryGenError, match="only 6 lines that begin anew"):
         gen.acrostic("春风山月江水天", form="如梦令")
+
+
+def test_revise_writes_a_line_of_a_ci_again_in_its_tune(gen):
+    form = tune_form(load_tunes()["浣溪沙"])
+    changed = 0
+    for seed in range(3):
+        poem = gen.generate(form="浣溪沙", seed=seed)[0]
+        for new in gen.revise(poem, line=5, num=2, seed=seed, temperature=1.5) + gen.revise(poem.text, line=5, seed=seed):
+            assert new.form == "浣溪沙" and new.stanzas == (3, 3) and set(new.rhymes) == {"a"}
+            assert [len(line) for line in new.lines] == [line.chars for line in form.shape]
+            assert [l for i, l in enumerate(new.lines) if i != 4] == [l for i, l in enumerate(poem.lines) if i != 4]
+            assert new.text == "".join(line + l.mark for line, l in zip(new.lines, form.shape))
+            changed += new.lines[4] != poem.lines[4]
+    assert changed >= 3
+
+
+def test_revising_before_a_repeat_repeats_the_new_line(gen):
+    poem = gen.generate(form="如梦令", seed=1)[0]
+    for new in gen.revise(poem, line=5, num=3, seed=2, temperature=1.5):
+        assert new.lines[5] == new.lines[4] and new.lines[:4] + new.lines[6:] == poem.lines[:4] + poem.lines[6:]
+    with pytest.raises(PoetryGenError, match="line 6 of a 如梦令 repeats line 5"):
+        gen.revise(poem, line=6)
+    with pytest.raises(PoetryGenError, match="or the lines and marks of a tune"):
+        gen.revise("春风十里。", line=1)

@@ -166,6 +166,14 @@ def test_revise_keeps_the_other_lines(server):
     assert body["checks"][0] == check_poem(body["poems"][0]["poem"]).to_dict()
 
 
+def test_revise_takes_a_ci(server):
+    _, body = post(server, "generate", {"form": "浣溪沙", "seed": 2})
+    poem = body["poems"][0]
+    status, body = post(server, "revise", {"poem": poem["poem"], "line": 2, "num": 1})
+    assert status == 200 and body["poems"][0]["tune"] == "浣溪沙"
+    assert [l for i, l in enumerate(body["poems"][0]["lines"]) if i != 1] == [l for i, l in enumerate(poem["lines"]) if i != 1]
+
+
 def test_attention_is_an_inline_svg_of_the_poem(server, gen):
     poem = gen.generate(form="五绝", seed=3)[0]
     status, body = post(server, "attention", {"poem": poem.text})

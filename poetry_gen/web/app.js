@@ -12,10 +12,11 @@ const HINTS = {
 };
 const TEXT_FIELD = {acrostic: "acrostic", theme: "theme", start: "start", ci: "theme", couplet: "first"};
 const NO_SERVER = "The server did not answer. Is `poetry-gen serve` still running?";
-// `revise` writes again a line of a shi (lines of 5 or 7 characters); a ci's lines and a 下联 it does not.
+// `revise` writes again a line of a shi (lines of 5 or 7 characters) or of a ci (in its tune; a 叠句 is
+// written again with the line it repeats); a 下联 it does not.
 const MODE_NOTES = {
-  ci: "A ci is laid out by its lines and 片, with the tune's pattern above each character. Writing one line of " +
-      "a ci again is not offered: revise rewrites lines of a shi only.",
+  ci: "A ci is laid out by its lines and 片, with the tune's pattern above each character. ↻ writes a line " +
+      "again in the tune (a repeated line, 叠句, follows the line it repeats).",
   couplet: "Candidate 下联 for your 上联, best first. Write again for others.",
 };
 const LINE_MARKS = "，。、？！；：";
@@ -122,7 +123,9 @@ async function reviseLine(index, line, button) {
   button.disabled = true;
   const current = shown[index];
   const heads = lastRequest && lastRequest.acrostic ? [...lastRequest.acrostic.replace(/[\s,，、。]/g, "")] : [];
-  const body = {...samplingFields(), poem: current.poem.poem, line, num: 1, keep_head: line <= heads.length};
+  const tune = tunes[current.check.tune];  // a ci's heads skip its 叠句
+  const headLine = tune ? tune.lines.slice(0, line).filter((l) => !l.repeats).length : line;
+  const body = {...samplingFields(), poem: current.poem.poem, line, num: 1, keep_head: headLine <= heads.length};
   delete body.seed;  // a seed would write the same line again
   if (current.poem.theme) body.theme = current.poem.theme.request;
   try {
@@ -196,12 +199,7 @@ function drawShiLine(candidate, index, i, chars, redo) {
   });
   const ending = poemText(candidate).split(/[^，。？！；：]+/).filter(Boolean)[i] || "";
   row.append(el("span", {class: "punct"}, ending));
-  if (redo) {
-    const button = el("button", {type: "button", class: "redo", title: `write line ${i + 1} again`,
-                                 "data-line": String(i + 1)}, "↻");
-    button.addEventListener("click", () => reviseLine(index, i + 1, button));
-    row.append(button);
-  }
+  if (redo) row.append(redoButton(index, i));
   if (check.breaks.length) row.append(el("span", {class: "note"}, `breaks at ${check.breaks.join(", ")}`));
   row.append(...findings(check, SHI_LINE_KEYS, "span"));
   return row;
@@ -219,7 +217,14 @@ function drawShi(candidate, index, redo) {
 
 // --- a ci: its lines by 片, the tune's pattern over each character, the rhyme sets by 词林正韵 部 ------------
 
-function drawCiLine(check, i, chars) {
+function redoButton(index, i) {
+  const button = el("button", {type: "button", class: "redo", title: `write line ${i + 1} again`,
+                               "data-line": String(i + 1)}, "↻");
+  button.addEventListener("click", () => reviseLine(index, i + 1, button));
+  return button;
+}
+
+function drawCiLine(check, i, chars, index, redo) {
   const line = check.lines[i];
   const set = line.rhyme && check.rhyme_sets.find((r) => r.label === line.rhyme);
   const row = el("div", {class: "line", "data-line": String(i + 1)});
@@ -239,6 +244,8 @@ function drawCiLine(check, i, chars) {
     row.append(node);
   });
   row.append(el("span", {class: "punct"}, line.mark));
+  const tune = tunes[check.tune];
+  if (redo && tune && tune.lines.length === check.lines.length && !tune.lines[i].repeats) row.append(redoButton(index, i));
   if (set) {
     const where = set.in_one_section ? set.sections.join(" / ")
                                      : set.tongya.length ? `通押 ${set.tongya.join(" + ")}` : "not in one 部";
@@ -257,13 +264,13 @@ function stanzasOf(candidate) {
   return given && given.reduce((a, b) => a + b, 0) === lines ? given : [lines];
 }
 
-function drawCi(candidate) {
+function drawCi(candidate, index, redo) {
   const {check} = candidate;
   const chars = glyphs(candidate);
   const rows = [];
   let start = 0;
   check.lines.forEach((line, i) => {
-    rows.push(drawCiLine(check, i, chars.slice(start, start + [...line.text].length)));
+    rows.push(drawCiLine(check, i, chars.slice(start, start + [...line.text].length), index, redo));
     start += [...line.text].length;
   });
   let first = 0;
@@ -397,7 +404,7 @@ function summary(check) {
 // null for a text of one's own.
 function drawLines(candidate, index) {
   const kind = kindOf(candidate.check);
-  const rows = kind === "ci" ? drawCi(candidate) : kind === "couplet" ? drawCouplet(candidate)
+  const rows = kind === "ci" ? drawCi(candidate, index, index !== null) : kind === "couplet" ? drawCouplet(candidate)
                                                                       : drawShi(candidate, index, index !== null);
   return el("div", {class: `lines lines-${kind}`, lang: traditionalOn() ? "zh-Hant" : "zh-Hans"}, ...rows);
 }
