@@ -95,3 +95,11 @@ def test_plan_on_the_command_line(conditioned_checkpoint, capsys):
     _, err = capsys.readouterr()
     assert code == 2 and err.strip() == ("poetry-gen: error: the plan has 2 words, but the poem has 8 lines: "
                                          "give one word per line")
+
+
+def test_without_form_tokens_a_quatrain_is_the_first_half_of_the_regulated_verse(gen, cgen):
+    """benchmarks.form_known: what issue 20 found of the shipped model, and what form tokens change."""
+    from benchmarks.form_known import SAMPLES, first_halves
+
+    assert first_halves(gen, "五绝", "五律", seed=1)[1] == SAMPLES
+    assert first_halves(cgen, "五绝", "五律", seed=1)[1] < SAMPLES
