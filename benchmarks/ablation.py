@@ -181,10 +181,10 @@ def measure(data: str, run_dir: Path, device: str) -> dict:
         result = evaluate_split(ckpt.model, ckpt.vocab, data, "test", device=device)
         novel = result.novel.ppl if result.novel else math.nan
         row |= {f"{label}test_ppl": result.whole.ppl, f"{label}novel_ppl": novel}
-    fed = None
-    if ckpt.form_tokens or ckpt.plan_words is not None:
-        fed = conditioned_perplexity(ckpt.model, ckpt.vocab, data, "test", device, forms=ckpt.form_tokens,
-                                     plans=ckpt.plan_words is not None)
+    fed, trained = None, load_checkpoint(run_dir / "model.pt", device=device)  # fed as trained: in float32
+    if trained.form_tokens or trained.plan_words is not None:
+        fed = conditioned_perplexity(trained.model, trained.vocab, data, "test", device, forms=trained.form_tokens,
+                                     plans=trained.plan_words is not None)
     row["fed_test_ppl"] = fed.ppl if fed else math.nan
     row["parameters"] = sum(p.numel() for p in ckpt.model.parameters())
     row["half_mb"], row["int8_mb"] = half.stat().st_size / 1e6, int8.stat().st_size / 1e6
