@@ -14,11 +14,12 @@ poems as it did.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Optional
-
-import numpy as np
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from .vocab import Vocab, control_token
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PLAN = "<plan>"  # before a plan (plan.py); a theme's keywords have none: they come in any order
 MIN_CONTROL_POEMS = 50  # a label with fewer train poems teaches its token too little (the tune table's cut too)
@@ -35,6 +36,8 @@ def control_tokens(train_forms: Iterable[Optional[str]], plan: bool) -> list[str
 
 def form_ids(vocab: Vocab, forms: Iterable[Optional[str]]) -> np.ndarray:
     """The id of each label's control token, NO_FORM where the vocabulary has none."""
+    import numpy as np  # here, not at the top: the request checks import this module and must stay light
+
     return np.array([vocab.stoi.get(control_token(f), NO_FORM) if f else NO_FORM for f in forms], dtype=np.int64)
 
 

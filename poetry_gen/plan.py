@@ -79,8 +79,9 @@ def _tokenizer():
 
 def line_keywords(poem: str, tokenizer, counts: dict) -> list[str]:
     """One keyword per line of `poem` (see the module docstring): the word of the line in the fewest
-    train poems (`counts`), among those `counts` holds; a line without one gets its rarest character."""
-    return [_line_keyword(line, tokenizer, counts) for line in split_lines(poem)[0] if line]
+    train poems (`counts`), among those `counts` holds; a line without one gets its rarest character.
+    A ci's pause '、' ends a line here as in its tune, so that a plan has one word per line of the form."""
+    return [_line_keyword(line, tokenizer, counts) for line in split_lines(poem, at_pauses=True)[0] if line]
 
 
 def _line_keyword(line: str, tokenizer, counts: dict) -> str:

@@ -28,6 +28,7 @@ _PUNCT_KEEPING_PAUSES = {**_PUNCT, ord(PAUSE_MARK): PAUSE_MARK}
 # longest Tang poem has 8,948 characters; a poem of a million would stall training's validation.
 MAX_POEM_CHARS = 20_000
 _LINE_SPLIT = re.compile(f"([{LINE_MARKS}])")
+_LINE_SPLIT_AT_PAUSES = re.compile(f"([{LINE_MARKS}{PAUSE_MARK}])")
 
 
 @lru_cache(maxsize=None)
@@ -119,12 +120,13 @@ def normalize(text: str, keep_pauses: bool = False) -> str:
     return fold_variants(to_simplified(text))
 
 
-def split_lines(poem: str) -> tuple[list[str], list[str]]:
+def split_lines(poem: str, at_pauses: bool = False) -> tuple[list[str], list[str]]:
     """'床前明月光，疑是地上霜。' → (['床前明月光', '疑是地上霜'], ['，', '。']).
 
-    A trailing piece without a mark is returned as a line with the end mark ''.
+    A trailing piece without a mark is returned as a line with the end mark ''. With `at_pauses` a ci's
+    pause mark '、' ends a line too, as it ends one in the tune table.
     """
-    parts = _LINE_SPLIT.split(poem)
+    parts = (_LINE_SPLIT_AT_PAUSES if at_pauses else _LINE_SPLIT).split(poem)
     lines, ends = [], []
     for i in range(0, len(parts), 2):
         text = parts[i]

@@ -268,12 +268,12 @@ def test_mistakes_that_need_no_model_are_reported_before_it_loads(monkeypatch, c
     assert err.startswith("poetry-gen: error: ") and err.count("\n") == 1, err
 
 
-def test_a_mistake_is_reported_without_importing_torch(fresh_python):
+def test_a_mistake_is_reported_without_importing_torch_or_numpy(fresh_python):
     code = ("import sys; from poetry_gen.cli import main; "
             "codes = [main(['generate', *a]) for a in (['--num', '0'], ['--form', '六绝'], ['--rhyme', '屋'])]; "
-            "print(codes, 'torch' in sys.modules)")
+            "print(codes, 'torch' in sys.modules, 'numpy' in sys.modules)")
     run = fresh_python(code)
-    assert run.stdout.split() == ["[2,", "2,", "2]", "False"], run.stderr
+    assert run.stdout.split() == ["[2,", "2,", "2]", "False", "False"], run.stderr
     assert run.stderr.count("poetry-gen: error: ") == 3
 
 
