@@ -124,37 +124,6 @@ def shoot_first(page, path: Path) -> None:
     page.locator(".poem").first.screenshot(path=str(path))
 
 
-CI_TUNE = "浣溪沙"  # the tune of the ci screenshot
-COUPLET_FIRST = "春回大地千山秀"  # the 上联 of the couplet screenshot
-
-
-def shoot(page, gen, folder: Path) -> None:
-    """The page with one poem and its overlay, and that poem alone, as PNG files in `folder`: the first
-    seed's poem, with the tones left free, that breaks its template somewhere, so that the overlay has a
-    break to show. Then one ci of CI_TUNE (serve-ci.png) and one 下联 to COUPLET_FIRST (serve-couplet.png),
-    seed 1, alone."""
-    from poetry_gen.prosody import check_poem
-
-    folder.mkdir(parents=True, exist_ok=True)
-    seed = next(seed for seed in range(1, 100)
-                if check_poem(gen.acrostic("春夏秋冬", form="七绝", tones="off", seed=seed)[0].text).breaks)
-    fill(page, "春夏秋冬", seed=seed)
-    page.select_option("#tones", "off")
-    page.evaluate(CLICK_TO_POEM)
-    page.screenshot(path=str(folder / "serve-page.png"), full_page=True)
-    page.locator(".poem").first.screenshot(path=str(folder / "serve-poem.png"))
-    for mode, fields, name in [("ci", {"#tune": CI_TUNE}, "serve-ci.png"), ("couplet", {"#text": COUPLET_FIRST},
-                                                                             "serve-couplet.png")]:
-        page.check(f"input[name=mode][value={mode}]")
-        for selector, value in fields.items():
-            page.locator(selector).select_option(value) if selector == "#tune" else page.fill(selector, value)
-        page.select_option("#tones", "soft")
-        page.fill("#num", "1")
-        page.fill("#seed", "1")
-        page.evaluate(CLICK_TO_POEM)
-        page.locator(".poem").first.screenshot(path=str(folder / name))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clicks", type=int, default=10, help="timed clicks (after one untimed)")
