@@ -351,7 +351,7 @@ def _generate(args) -> int:
     if args.input:
         requests = read_requests(_read_input(args.input), _source_name(args.input), shape, options, args.input_as)
     else:
-        requests = [(None, plan_request(shape, options.theme, options.plan), options)]
+        requests = [(None, plan_request(shape, options.theme, options.plan, options.must_include), options)]
     for message in dict.fromkeys(m for _, _, own in requests for m in own.warnings()):
         print(f"poetry-gen: warning: {message}", file=sys.stderr)
     from .attention_map import check_path
@@ -443,7 +443,7 @@ def _add_couplet(sub) -> None:
     couplet.add_argument("first", metavar="FIRST", help="the 上联: 4 to 11 Chinese characters, e.g. 春回大地千山秀")
     couplet.add_argument("--strict", action="store_true", help="refuse a 上联 that ends 平 (exit status 2)")
     _add_fields(couplet.add_argument_group("sampling"), SamplingOptions,
-                skip=("theme", "repeat_penalty", "prefix"))
+                skip=("theme", "repeat_penalty", "prefix", "must_include", "include_boost"))
     couplet.add_argument("--json", action="store_true",
                          help="one JSON object per couplet: poem, score, seed, judgement, and under \"couplet\" "
                               "its rules, tones, 对仗 (score and by position) and pairing")

@@ -149,6 +149,13 @@ class Form:
         """The positions of the characters, in order (the marks' left out)."""
         return tuple(p for p, slot in enumerate(self.slots) if not slot.mark)
 
+    def open_positions(self, taken=frozenset()) -> tuple:
+        """The character positions where the decoder may place any character: not `taken` (fixed by the
+        given text or a head), not echoing an earlier one, not the end of a line that must rhyme. A
+        character the poem must include (--must-include) is placed in one of them."""
+        return tuple(p for p in self.char_positions if p not in taken and p not in self.echoes
+                     and not (self.slots[p].rhyme and not self.slots[p].may_rhyme))
+
     def split(self, chars: str) -> list:
         """A string with one item per character of the form (no marks) cut into the form's lines."""
         return [chars[start:start + line.chars]

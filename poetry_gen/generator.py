@@ -284,17 +284,13 @@ class Generator:
         form, theme, seed = plan.form, self._theme(options.theme), _seed(options)
         line_plan = self._line_plan(form, theme, options, seed)
         prompt = self._prompt(options, theme, form.name, line_plan)
-        heads = self._known("".join(plan.heads), "acrostic heads")
-        given = iter(self._known("".join(plan.given), "start text"))
-
-        starts = form.starts
-        fixed = {starts[i] + j: next(given) for i, line in enumerate(plan.given) for j in range(len(line))}
-        at_heads = [starts[i] for i in form.head_lines[:len(heads)]]  # a 叠句 repeats the head before it
-        fixed.update(zip(at_heads, heads))
-        head_positions = frozenset(at_heads)
+        self._known("".join(plan.heads), "acrostic heads")
+        self._known("".join(plan.given), "start text")
+        fixed = {p: self.vocab.stoi[ch] for p, ch in plan.fixed().items()}
+        required = tuple(self._known("".join(plan.check_must_include(options.must_include)), "must-include text"))
         # free length: the model may end it, but not before the given lines are done
         min_lines = max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2) if form.free else None
-        layout = Layout(form, fixed, min_lines, head_positions)
+        layout = Layout(form, fixed, min_lines, frozenset(plan.head_positions()), required=required)
         samples = self._decode(layout, self._controls(form, options, plan.given), options, prompt,
                                options.rows, seed, on_step)
         judged = self._judge(samples, prompt, form, theme, options)

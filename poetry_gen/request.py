@@ -227,6 +227,42 @@ class Plan:
     given: list  # the start text's lines (the last may be partial)
     heads: list  # acrostic heads, one per line from the first
 
+    def fixed(self) -> dict:
+        """position → the character the request fixes there: the start text's, then the acrostic heads."""
+        starts = self.form.starts
+        out = {starts[i] + j: ch for i, line in enumerate(self.given) for j, ch in enumerate(line)}
+        out.update(zip(self.head_positions(), self.heads))
+        return out
+
+    def head_positions(self) -> list:
+        """The positions of the acrostic heads (a 叠句 repeats the head before it and takes none)."""
+        return [self.form.starts[i] for i in self.form.head_lines[:len(self.heads)]]
+
+    def check_must_include(self, text: Optional[str]) -> list:
+        """The characters `text` (SamplingOptions.must_include) asks for that the given text and heads
+        do not already hold, after checking that the poem has room for them: one open position
+        (Form.open_positions) each."""
+        fixed = self.fixed()
+        wanted = [ch for ch in must_include_chars(text) if ch not in fixed.values()]
+        room = len(self.form.open_positions(frozenset(fixed)))
+        if len(wanted) > room:
+            raise PoetryGenError(f"a {self.form.name or 'poem of this shape'} has room for {room} required "
+                                 f"characters besides its rhymes and given text, not {len(wanted)} "
+                                 f"({shown_chars(wanted)})")
+        return wanted
+
+
+def must_include_chars(text: Optional[str]) -> list:
+    """The distinct characters of a --must-include text (竹, or 竹 梅: marks and spaces between are
+    ignored), normalised as the model reads them; [] for None."""
+    if text is None:
+        return []
+    chars = re.sub(f"[{LINE_MARKS}]", "", _hanzi_text(text, "must-include text"))
+    bad = [ch for ch in chars if not is_hanzi(ch)]
+    if bad:
+        raise PoetryGenError(f"a poem can be made to include Chinese characters only, not {shown_chars(bad)}")
+    return list(dict.fromkeys(chars))
+
 
 def _check_start(lines: list, ends: list, form: Form) -> None:
     """The start text (split into lines) must fit `form`: whole lines of form.chars with the right marks,
@@ -261,9 +297,11 @@ def _per_line(form: Form, index: int) -> str:
 SHAPE_FIELDS = ("acrostic", "start", "form", "chars", "lines")  # beside SamplingOptions' fields
 
 
-def plan_request(shape: dict, theme: Optional[str] = None, line_plan: Optional[tuple] = None) -> Plan:
+def plan_request(shape: dict, theme: Optional[str] = None, line_plan: Optional[tuple] = None,
+                 must_include: Optional[str] = None) -> Plan:
     """The Plan of a request whose shape is given by name (SHAPE_FIELDS; missing or None: not given),
-    checked against the user's `line_plan` (one word per line; SamplingOptions.plan)."""
+    checked against the user's `line_plan` (one word per line; SamplingOptions.plan) and the characters
+    it must include (SamplingOptions.must_include)."""
     acrostic, start, form, chars, lines = (shape.get(name) for name in SHAPE_FIELDS)
     if acrostic is not None:
         if start is not None:
@@ -275,6 +313,7 @@ def plan_request(shape: dict, theme: Optional[str] = None, line_plan: Optional[t
         plan = plan_generate(start, form, chars, lines, theme=theme)
     if line_plan is not None:
         check_plan_lines(line_plan, plan.form.lines)
+    plan.check_must_include(must_include)
     return plan
 
 
@@ -295,7 +334,8 @@ def read_requests(text: str, source: str, shape: dict, options: SamplingOptions,
             if unknown:
                 raise PoetryGenError(f"unknown field {unknown[0]!r} (fields: {', '.join(sorted(known))})")
             own = replace(options, **{k: v for k, v in row.items() if k not in SHAPE_FIELDS})
-            plan = plan_request({**shape, **{k: v for k, v in row.items() if k in SHAPE_FIELDS}}, own.theme, own.plan)
+            plan = plan_request({**shape, **{k: v for k, v in row.items() if k in SHAPE_FIELDS}}, own.theme, own.plan,
+                                own.must_include)
         except PoetryGenError as err:
             raise PoetryGenError(f"{where}: {err}") from None
         requests.append((number, plan, own))

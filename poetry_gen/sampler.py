@@ -23,6 +23,9 @@ One step, for the rows' logits (B, V):
         ├─ − repeat_penalty   on characters already in the poem (or fixed to come in it)
         ├─ − tone_penalty     on characters whose tone breaks every template still in play, or makes
         │                     三平尾 or 孤平 ("soft")
+        ├─ + include_boost    on required characters (Layout.required) a row has not written, growing
+        │                     over the poem; where only enough open positions are left for them, only
+        │                     they may be drawn (above every other control)
         ├─ masks: shape; rhyme; 重韵; a line that would repeat an earlier one; tone ("strict", and
         │         a form's hard tones); a doubled character the corpus does not attest as 叠字, or right
         │         after an acrostic head; with Controls.distinct any character already there
@@ -62,6 +65,7 @@ class Layout:
     heads: frozenset = frozenset()  # the positions of acrostic heads (no 冬冬 after the head 冬)
     # position → an earlier position whose token each row repeats there (a 下联's mirrored repeats)
     echoes: dict = field(default_factory=dict)
+    required: tuple = ()  # token ids each row's poem must include (--must-include), where the model likes
 
     @property
     def length(self) -> int:
@@ -134,6 +138,10 @@ class _Decoder:
         self.tones = None if tones_free else ToneState(tables, form, controls.templates, controls.faults, batch)
         self.done = torch.zeros(batch, dtype=torch.bool, device=device)
         self.logp = torch.full((batch, layout.length), float("nan"), device=device)  # (B, P) of the chosen tokens
+        self.required = torch.tensor(layout.required, dtype=torch.long, device=device)  # (n,)
+        open_positions = form.open_positions(frozenset(layout.fixed) | frozenset(self.echoes))
+        # position → the open positions from it on (it included): where a required character may still go
+        self.open_left = {p: len(open_positions) - i for i, p in enumerate(open_positions)}
 
     # --- what a position asks for ---------------------------------------------------------------
 
@@ -165,6 +173,30 @@ class _Decoder:
         banned[torch.arange(len(prev), device=prev.device), prev] = ban
         return banned
 
+    def _missing(self) -> torch.Tensor:
+        """(B, n) bool: the required characters each row has not written yet."""
+        return ~self.present[:, self.required]
+
+    def _must_include(self, p: int, x: torch.Tensor, allowed: torch.Tensor) -> tuple:
+        """(x, allowed) at position p for the required characters a row has not written yet (Layout.required).
+        Their logits are raised by options.include_boost times the share of the open positions already
+        passed (0 at the first, the whole boost at the last): early on the model writes one only where it
+        wants it anyway, later where it fits at all, so it lands where the model likes it rather than at
+        the start or in the poem's last open position. A row with as many still to write as open positions
+        left may write only them: the last chance is never missed."""
+        if not len(self.required) or p not in self.open_left:
+            return x, allowed
+        missing = self._missing()  # (B, n)
+        passed = 1 - (self.open_left[p] - 1) / len(self.open_left)
+        boost = torch.zeros_like(x)
+        boost[:, self.required] = missing * (self.options.include_boost * passed)
+        must = missing.sum(1) >= self.open_left[p]  # (B,)
+        if not bool(must.any()):
+            return x + boost, allowed
+        only = torch.zeros_like(allowed)
+        only[:, self.required] = missing
+        return x + boost, torch.where(must[:, None], only, allowed)
+
     def _may_end(self, slot) -> bool:
         """Whether a row may end its poem here: a free-length form, at the start of a line after a '。'."""
         min_lines = self.layout.min_lines
@@ -190,7 +222,8 @@ class _Decoder:
         allowed = self.t.is_char.expand(B, -1)  # (B, V)
         if self._may_end(slot):
             allowed = allowed.clone()
-            allowed[:, self.t.vocab.eos_id] = True
+            # a row ends only once it holds the required characters
+            allowed[:, self.t.vocab.eos_id] = ~self._missing().any(1)
 
         if self.rhyme and slot.rhyme:
             allowed = _restrict(allowed, self.rhyme.members(slot))
@@ -211,6 +244,7 @@ class _Decoder:
                 allowed = _restrict(allowed, fits)
             else:
                 x = x - opts.tone_penalty * ~fits
+        x, allowed = self._must_include(p, x, allowed)  # last: a required character outranks rhyme and tones
 
         x = x.masked_fill(~allowed, float("-inf"))
         if opts.greedy:

@@ -67,7 +67,8 @@ _SAMPLING = {"num": int, "seed": int, "temperature": _NUMBER, "top_k": int, "top
              "rhyme": (str, bool), "tones": str, "theme": str}
 # Each endpoint's fields and their JSON types (null: not given); the required ones are listed apart.
 _FIELDS = {
-    "generate": {"acrostic": str, "start": str, "form": str, "chars": int, "lines": int, **_SAMPLING},
+    "generate": {"acrostic": str, "start": str, "form": str, "chars": int, "lines": int, **_SAMPLING,
+                 "must_include": str},
     "revise": {"poem": str, "line": int, "keep_head": bool, **_SAMPLING},
     # as `couplet` takes them: a 下联 rhymes with nothing, and has no theme
     "couplet": {"first": str, "strict": bool, **{k: v for k, v in _SAMPLING.items() if k not in ("rhyme", "theme")}},
@@ -221,7 +222,7 @@ class PoemApp:
 
 
 def _options(request: dict) -> SamplingOptions:
-    return SamplingOptions(**{name: request[name] for name in _SAMPLING if name in request})
+    return SamplingOptions(**{name: request[name] for name in (*_SAMPLING, "must_include") if name in request})
 
 
 # A Host header (or an Origin less its "http://"): a name or IPv4 address, or an IPv6 one in brackets;

@@ -206,6 +206,15 @@ def test_without_a_default_model_the_message_says_what_to_do(monkeypatch, tmp_pa
     assert capsys.readouterr().err == f"poetry-gen: error: {NO_DEFAULT_MODEL}\n"
 
 
+def test_must_include_puts_the_characters_in_every_poem(gen):
+    for form in ("五绝", "七律"):
+        for seed in range(4):
+            poems = gen.generate(form=form, seed=seed, must_include="竹 月", num=3, candidates=3)
+            assert all("竹" in p.text and "月" in p.text for p in poems), [p.text for p in poems]
+    head = gen.acrostic("竹山", must_include="竹", seed=0)[0]  # a head already holds it
+    assert head.text.startswith("竹")
+
+
 # --- bad input: one message, the same from the API and the CLI -------------------------------------
 
 BAD = [  # keyword arguments of acrostic (with heads) or generate, and a piece of the message
@@ -233,6 +242,10 @@ BAD = [  # keyword arguments of acrostic (with heads) or generate, and a piece o
     (dict(start="春风", candidates=0), "candidates"),
     (dict(start="春风", weights="beauty=1"), "no reranking signal"),
     (dict(start="春风", weights="coherence"), "NAME=NUMBER"),
+    (dict(start="春风", must_include="龘"), "does not know 龘"),
+    (dict(start="春风", must_include="竹a"), "Chinese characters only"),
+    (dict(start="春风", must_include="一二三四五六七八九十甲乙丙丁戊己庚辛壬", form="五绝"), "room for 16"),
+    (dict(start="春风", include_boost=-1), "include boost"),
 ]
 
 
@@ -255,7 +268,8 @@ def test_bad_input_is_one_clear_line(gen, checkpoint, capsys, kwargs, message):
 @pytest.mark.parametrize("argv", [
     ["--form", "六绝"], ["--acrostic", ""], ["--num", "0"], ["--top-p", "0"], ["--rhyme", "屋"],
     ["--theme", "写一首诗"], ["--theme", "思乡", "--prefix", "明月"], ["--start", "床前明月光，疑是地上霜", "--form", "七律"],
-    ["--acrostic", "春夏秋冬江", "--form", "五绝"], ["--seed", "-1"], ["--temperature", "-1"]])
+    ["--acrostic", "春夏秋冬江", "--form", "五绝"], ["--seed", "-1"], ["--temperature", "-1"],
+    ["--must-include", "x"], ["--must-include", "一二三四五六七八九十甲乙丙丁戊己庚辛壬", "--form", "五绝"]])
 def test_mistakes_that_need_no_model_are_reported_before_it_loads(monkeypatch, capsys, argv):
     import poetry_gen.generator
 

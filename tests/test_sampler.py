@@ -410,3 +410,62 @@ def test_a_tune_is_written_in_its_lines_rhyme_sets_and_fixed_tones(model, vocab,
             assert cilin.rhyme_together(ends, tone), (text, label, ends)
         for line, pattern in zip(lines, form.templates[0].lines):
             assert all(prosody.fits(prosody.tones(ch), None if m == "中" else m) for ch, m in zip(line, pattern)), text
+
+
+# --- required characters (--must-include) -------------------------------------------------------------
+
+def required_positions(vocab, samples, char):
+    return [[p for p, i in enumerate(s.ids) if i == vocab.stoi[char]] for s in samples]
+
+
+@pytest.mark.parametrize("chars,lines", [(5, 4), (7, 8), (5, 1)])
+def test_a_character_the_model_never_writes_is_placed_in_the_last_open_position(vocab, tables, chars, lines):
+    model = random_model(vocab)
+    with torch.no_grad():
+        model.head.bias[vocab.stoi["竹"]] -= 50.0  # the model would never write it
+    form = form_for(chars, lines)
+    layout = Layout(form, required=(vocab.stoi["竹"],))
+    rhyme = Controls((frozenset(prosody.PING_GROUPS),))  # rhyme on: the must-rhyme line ends are not open
+    samples = write(model, tables, layout, num=6, controls=rhyme, include_boost=0.0)
+    last = form.open_positions()[-1]
+    assert not form.slots[last].rhyme or form.slots[last].may_rhyme  # a line end that must rhyme is not open
+    assert required_positions(vocab, samples, "竹") == [[last]] * 6
+    for sample in samples:
+        assert_shape(vocab, sample.ids, chars, lines)
+
+
+def test_the_boost_lets_the_model_place_required_characters_before_the_poem_runs_out(vocab, tables):
+    model, form = random_model(vocab), form_for(7, 4)
+    required = tuple(vocab.stoi[ch] for ch in "竹月")
+    last_two = form.open_positions()[-2:]
+
+    def at_the_end(boost):
+        samples = write(model, tables, Layout(form, required=required), num=16, seed=3, temperature=1.0,
+                        include_boost=boost)
+        for s in samples:
+            assert vocab.stoi["竹"] in s.ids and vocab.stoi["月"] in s.ids
+        return sum(s.ids[p] in required for s in samples for p in last_two)
+
+    assert at_the_end(8.0) < at_the_end(0.0)
+
+
+def test_two_required_characters_fill_the_last_two_open_positions_when_nothing_else_places_them(vocab, tables):
+    model = random_model(vocab)
+    with torch.no_grad():
+        model.head.bias[[vocab.stoi["竹"], vocab.stoi["月"]]] -= 50.0
+    form = form_for(5, 4)
+    layout = Layout(form, fixed={0: vocab.stoi["月"]}, required=tuple(vocab.stoi[ch] for ch in "竹月"))
+    samples = write(model, tables, layout, num=4, include_boost=0.0)
+    # 月 is given at position 0, so only 竹 is still to place
+    assert required_positions(vocab, samples, "竹") == [[form.open_positions(frozenset({0}))[-1]]] * 4
+    assert required_positions(vocab, samples, "月") == [[0]] * 4
+
+
+def test_a_free_length_poem_does_not_end_before_it_holds_the_required_character(vocab, tables):
+    model = random_model(vocab)
+    with torch.no_grad():
+        model.head.bias[vocab.eos_id] += 50.0  # it would end after the first couplet
+        model.head.bias[vocab.stoi["竹"]] -= 50.0
+    layout = Layout(form_for(5, None), min_lines=2, required=(vocab.stoi["竹"],))
+    for sample in write(model, tables, layout, num=4, include_boost=0.0):
+        assert vocab.stoi["竹"] in sample.ids

@@ -90,13 +90,16 @@ def test_generate_answers_what_the_cli_prints(server, checkpoint, capsys):
 
 @pytest.mark.parametrize("fields,lines", [({"start": "春风", "form": "七律"}, 8), ({"chars": 5, "lines": 6}, 6),
                                           ({"theme": "秋 思乡", "form": "五绝", "rhyme": False}, 4),
-                                          ({"rhyme": "东", "tones": "strict"}, 4)])
+                                          ({"rhyme": "东", "tones": "strict"}, 4),
+                                          ({"must_include": "竹", "form": "五律"}, 8)])
 def test_generate_other_modes(server, fields, lines):
     status, body = post(server, "generate", {**fields, "seed": 1, "temperature": 1.0})
     assert status == 200, body
     assert len(body["poems"]) == 1 and len(body["poems"][0]["lines"]) == lines
     if "start" in fields:
         assert body["poems"][0]["poem"].startswith(fields["start"])
+    if "must_include" in fields:
+        assert fields["must_include"] in body["poems"][0]["poem"]
 
 
 def test_check_answers_what_the_cli_prints(server, capsys):
