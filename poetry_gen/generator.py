@@ -44,7 +44,7 @@ from .rerank import judge
 from .forms import COMMA, FREE_LINES, PERIOD, couplet_form, form_for
 from .plan import PlanTable, check_plan_lines, plan_prefix_ids
 from .sampler import Layout, decode
-from .theme import Theme, keyword_prefix_ids, parse_theme, parse_theme_words
+from .theme import Theme, WordRanks, keyword_prefix_ids, parse_theme, parse_theme_words
 from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
 
 
@@ -114,7 +114,7 @@ class Generator:
         self.tables = VocabTables(vocab, device, cache_dir)
 
     @cached_property
-    def attested_words(self) -> Optional[frozenset]:
+    def attested_words(self) -> Optional[WordRanks]:
         """The words poets used (theme.parse_theme_words of the checkpoint's), read when a theme
         first needs them; None for a checkpoint without them."""
         return parse_theme_words(self.theme_words)

@@ -29,7 +29,10 @@ it is a word Tang poets wrote. A request is reduced to such words in three steps
      田园生活 → 田园, 生, 活; 竹子 → 竹.
    Every keyword used is made of characters in the model's vocabulary, and at most MAX_KEYWORDS are
    used (the training poems had up to 3): one for each theme word in the request's order, then the
-   further characters of words that fell apart.
+   further characters of words that fell apart. When they do not all fit and the checkpoint's theme
+   words say how common each word is (`WordRanks`), the most salient words are kept, not the first:
+   those poets use most against everyday Chinese (`_salience`), so a long request about wandering far
+   from home keeps its poets' words rather than its first three, 外 漂泊 多年.
 
 "Attested" needs counts over the training poems: `word_counts` computes them (characters and
 2-character sequences, per poem); `corpus build` writes the attested ones (~36k words, 0.2 MB for the
@@ -130,7 +133,12 @@ def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] 
     # One keyword per theme word first, so that a word mapped to several characters (孤独 → 孤, 独)
     # does not crowd out the words after it when only MAX_KEYWORDS fit.
     groups = [_keywords_for(word, vocab, attested) for word in keywords_in]
-    used = list(dict.fromkeys(kw for row in itertools.zip_longest(*groups) for kw in row if kw))
+    used = _one_per_word_first(groups)
+    if len(used) > MAX_KEYWORDS and isinstance(attested_words, WordRanks):
+        # More than fit: keep the most salient words' (_salience), in the request's order.
+        order = sorted(range(len(groups)), key=lambda i: _salience(keywords_in[i], groups[i], attested_words))
+        kept = set(_one_per_word_first([groups[i] for i in order])[:MAX_KEYWORDS])
+        used = [kw for kw in used if kw in kept]
     if not used and form is None:
         if keywords_in:
             raise PoetryGenError(f"the model knows none of the theme words {shown(' '.join(keywords_in))}")
@@ -179,9 +187,15 @@ def word_counts(poems: Iterable[str], share: float = ATTESTED_SHARE, least: int 
     return {w: c for w, c in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if c >= least}
 
 
-def parse_theme_words(theme_words: Optional[str]) -> Optional[frozenset]:
-    """The words of a checkpoint's "theme_words" (corpus.load_theme_words), or None if it was trained without."""
-    return None if theme_words is None else frozenset(theme_words.split())
+class WordRanks(dict):
+    """word → its frequency rank among the words poets used (0: in the most poems), what `parse_theme_words`
+    reads from a checkpoint: a container of attested words that also says how rare each is."""
+
+
+def parse_theme_words(theme_words: Optional[str]) -> Optional[WordRanks]:
+    """The words of a checkpoint's "theme_words" (corpus.load_theme_words: most frequent first) with their
+    ranks, or None if it was trained without."""
+    return None if theme_words is None else WordRanks((w, i) for i, w in enumerate(theme_words.split()))
 
 
 # --- internals ------------------------------------------------------------------------------------
@@ -272,6 +286,25 @@ def _theme_words(text: str, attested) -> list:
             words.append(word)
             joinable = len(word) == 1
     return words
+
+
+def _one_per_word_first(groups: list) -> list:
+    """The keywords of the words' groups, the first of each word first, then the second, ... (deduplicated)."""
+    return list(dict.fromkeys(kw for row in itertools.zip_longest(*groups) for kw in row if kw))
+
+
+def _salience(word: str, keywords: list, ranks: WordRanks) -> tuple:
+    """A sort key, most salient first, of a theme word: how much it tells of a request's theme. Words
+    that stand whole in poems (or that the table maps) before those that fell apart into characters
+    (昨天晚上 → 昨, 坐船去 → 坐), and words before single characters (人, 白: vaguer); within each, how
+    much more poets use the word than everyday Chinese does, log(share in poems / share in jieba's
+    dictionary of modern text), its share in poems estimated from its frequency rank (Zipf: share ∝
+    1 / rank): 故乡, 漂泊 and 明月 are poets' words; 多年, 今天 and 公园 everyday ones."""
+    whole = word in MODERN_TO_CLASSICAL or keywords == [word]
+    rank = min((ranks.get(kw, len(ranks)) for kw in keywords), default=len(ranks))
+    tokenizer = _tagger().tokenizer
+    poets_over_everyday = math.log(tokenizer.total) - math.log(rank + 1) - math.log((tokenizer.FREQ.get(word) or 0) + 1)
+    return not whole, len(word) == 1, -poets_over_everyday
 
 
 def _attested(word: str, vocab: Vocab, words: Optional[Container]) -> bool:

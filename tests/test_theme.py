@@ -4,7 +4,7 @@ import pytest
 
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.theme import (MAX_KEYWORDS, MIN_ATTESTED, MODERN_TO_CLASSICAL, Theme,
-                              keyword_prefix_ids, parse_theme, parse_theme_words,
+                              WordRanks, keyword_prefix_ids, parse_theme, parse_theme_words,
                               word_counts)
 from poetry_gen.vocab import Vocab
 
@@ -89,6 +89,19 @@ def test_at_most_max_keywords_one_per_word_first():
     assert theme.keywords_used == ["孤", "旅人", "明月"][:MAX_KEYWORDS]
 
 
+def test_with_ranks_the_most_salient_words_are_kept_not_the_first():
+    # 多年 and 今天 are common in everyday Chinese, 思乡 and 明月 are poets' words (jieba's dictionary and
+    # the ranks say so); a single character (人) and a word that fell apart (旅程 → 旅) come after words.
+    vocab = Vocab.build(["多年今天人旅程思乡明月边塞"])
+    ranks = WordRanks((w, i) for i, w in enumerate(["人", "明月", "多年", "今天", "思乡", "旅", "边塞"]))
+    request = "多年 今天 人 旅程 思乡 明月"
+    assert parse_theme(request, vocab, frozenset(ranks)).keywords_used == ["多年", "今天", "人"]  # request order
+    kept = parse_theme(request, vocab, ranks).keywords_used
+    assert kept[1:] == ["思乡", "明月"] and kept[0] in ("多年", "今天")  # kept in the request's order
+    assert parse_theme("多年 今天 人 旅程 思乡 明月 边塞", vocab, ranks).keywords_used == ["思乡", "明月", "边塞"]
+    assert parse_theme("多年 今天 思乡", vocab, ranks).keywords_used == ["多年", "今天", "思乡"]  # all fit: as before
+
+
 def test_without_counts_words_in_the_vocabulary_are_kept_whole():
     assert parse("孤独 秋天 手机", counts=None).keywords_used == ["孤独", "秋", "手"]
 
@@ -158,7 +171,7 @@ def test_theme_words_go_through_a_checkpoint(built_corpus, tmp_path):
                     theme_words=stored)
     ckpt = load_checkpoint(tmp_path / "m.pt")
     words = parse_theme_words(ckpt.theme_words)
-    assert words == set(counts)
+    assert list(words) == list(counts) and list(words.values()) == list(range(len(counts)))  # ranks, most frequent first
     assert parse_theme("明月 孤独", vocab, words) == parse_theme("明月 孤独", vocab, counts)
     assert parse_theme_words(None) is None
 

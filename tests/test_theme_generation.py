@@ -124,7 +124,7 @@ def test_the_checkpoints_attested_words_map_the_theme(built_corpus, tmp_path, ti
     # without them every word of vocabulary characters is kept whole (previous tests).
     path = tiny_checkpoint(tmp_path / "words.pt", load_vocab(built_corpus), theme_words="秋 思 乡 明月")
     gen = load_generator(path, device="cpu")
-    assert gen.attested_words == frozenset({"秋", "思", "乡", "明月"})
+    assert gen.attested_words == {"秋": 0, "思": 1, "乡": 2, "明月": 3}  # word → frequency rank
     assert gen.generate(theme="思乡", seed=1)[0].theme.keywords_used == ["思", "乡"]
 
 
