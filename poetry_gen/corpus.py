@@ -334,7 +334,7 @@ def clean(raw: str, genre: str = "shi") -> tuple[str, Optional[str]]:
     "non_chinese"). A ci keeps its pause marks '、' and the words between title marks."""
     if len(raw) > text.MAX_POEM_CHARS:
         return raw[:text.MAX_POEM_CHARS], "too_long"
-    if not _valid_unicode(raw):  # JSON may escape lone surrogates (\udcff), which no converter takes
+    if not text.encodes(raw, "utf-8"):  # JSON may escape lone surrogates (\udcff), which no converter takes
         return raw, "non_chinese"
     ci = genre == "ci"
     if ci and _LACUNA_NOTE.search(raw):
@@ -348,14 +348,6 @@ def clean(raw: str, genre: str = "shi") -> tuple[str, Optional[str]]:
     if any(not (text.is_hanzi(ch) or ch in marks) for ch in poem):
         return poem, "non_chinese"
     return poem, None
-
-
-def _valid_unicode(raw: str) -> bool:
-    try:
-        raw.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def form_of(poem: str) -> Optional[str]:

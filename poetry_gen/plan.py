@@ -37,7 +37,7 @@ from .checks import shown
 from .conditioning import PLAN
 from .errors import PoetryGenError
 from .text import is_hanzi, split_lines
-from .theme import word_counts
+from .theme import pos_tagger, word_counts
 from .vocab import Vocab
 
 PLAN_WORD_SHARE = 1 / 1000  # a plan word is in at least this share of the train poems ...
@@ -60,21 +60,12 @@ def split_plans(splits: dict[str, list[str]], progress: bool = False) -> dict[st
     from tqdm import tqdm  # imported here: a build shows progress; the generator and the CLI's checks need none
 
     counts = word_counts(splits["train"], share=PLAN_WORD_SHARE, least=MIN_PLAN_POEMS)
-    tokenizer = _tokenizer()
+    tokenizer = pos_tagger()
     plans = {name: [] for name in splits}
     every = [(name, poem) for name, poems in splits.items() for poem in poems]
     for name, poem in tqdm(every, desc="plans", unit="poem", disable=None if progress else True, file=sys.stderr):
         plans[name].append(line_keywords(poem, tokenizer, counts))
     return plans
-
-
-def _tokenizer():
-    """A jieba part-of-speech tagger of our own (jieba's global one stays as corpus.py and theme.py use it)."""
-    import jieba  # imported here: a build needs it, generation does not
-    import jieba.posseg
-
-    jieba.setLogLevel(60)
-    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
 
 
 def line_keywords(poem: str, tokenizer, counts: dict) -> list[str]:

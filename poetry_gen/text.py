@@ -56,16 +56,17 @@ def variant_table() -> dict:
     simplified = dict(zip(glyphs, to_simplified("\n".join(glyphs)).split("\n")))
     table = {}
     for src, variants in yitizi_data.items():
-        standard = {simplified[ch] for ch in variants if _in_gb2312(simplified[ch])}
-        if len(standard) == 1 and not _in_gb2312(src):
+        standard = {simplified[ch] for ch in variants if encodes(simplified[ch], "gb2312")}
+        if len(standard) == 1 and not encodes(src, "gb2312"):
             table[ord(src)] = ord(standard.pop())
     return table
 
 
-def _in_gb2312(text: str) -> bool:
-    """Whether every character of `text` is in GB 2312."""
+def encodes(text: str, codec: str) -> bool:
+    """Whether `codec` can encode every character of `text` (gb2312: all in GB 2312; utf-8: no lone
+    surrogate)."""
     try:
-        text.encode("gb2312")
+        text.encode(codec)
     except UnicodeEncodeError:
         return False
     return True
@@ -83,7 +84,7 @@ def variants_stamp() -> str:
 
 
 def fold_variants(text: str) -> str:
-    if _in_gb2312(text):  # the table folds only characters outside GB 2312: nothing to do, and no table to
+    if encodes(text, "gb2312"):  # the table folds only characters outside GB 2312: nothing to do, and no table to
         return text       # build (0.2 s), for most requests and for an error such as an empty acrostic
     return text.translate(variant_table())
 

@@ -248,18 +248,24 @@ _STOP_WORD_LENGTHS = sorted({len(word) for word in STOP_WORDS})
 def _tagger():
     """A jieba part-of-speech tagger of our own (jieba's global one stays as corpus.py uses it) that
     knows the request words."""
+    tagger = pos_tagger()
+    for word in sorted(STOP_WORDS):
+        if len(word) > 1:  # as frequent as a common word: cut whole wherever it occurs
+            tagger.tokenizer.add_word(word, freq=_STOP_WORD_FREQ)
+    return tagger
+
+
+def pos_tagger():
+    """A new jieba part-of-speech tagger over a tokenizer of its own, so that words added to it (and the
+    global tagger corpus.py uses) stay apart."""
     import jieba  # imported here: jieba.posseg loads its dictionaries on import (2.4 s), for themes only
     import jieba.posseg
 
     jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO
-    tokenizer = jieba.Tokenizer()
-    for word in sorted(STOP_WORDS):
-        if len(word) > 1:  # as frequent as a common word: cut whole wherever it occurs
-            tokenizer.add_word(word, freq=_STOP_WORD_FREQ)
     # POSTokenizer(tokenizer) would read the default dictionary's word tags again (0.5 s), as importing
     # jieba.posseg just did for its own tagger of the same dictionary: take a copy of that table instead.
     tagger = object.__new__(jieba.posseg.POSTokenizer)
-    tagger.tokenizer, tagger.word_tag_tab = tokenizer, dict(jieba.posseg.dt.word_tag_tab)
+    tagger.tokenizer, tagger.word_tag_tab = jieba.Tokenizer(), dict(jieba.posseg.dt.word_tag_tab)
     return tagger
 
 

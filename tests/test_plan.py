@@ -68,17 +68,19 @@ def test_a_plan_has_one_word_per_line():
 
 
 def test_a_lines_last_character_comes_last_since_the_rhyme_chose_it():
-    from poetry_gen.plan import _tokenizer, line_keywords
+    from poetry_gen.plan import line_keywords
+    from poetry_gen.theme import pos_tagger
 
     counts = {"夜来": 50, "风雨": 40, "声": 3}  # 声, a noun and the rarest, ends the line: its rhyme
-    assert line_keywords("夜来风雨声。", _tokenizer(), counts) == ["风雨"]
-    assert line_keywords("夜来风雨声。", _tokenizer(), {"声": 3}) == ["声"]  # unless nothing else is known
+    assert line_keywords("夜来风雨声。", pos_tagger(), counts) == ["风雨"]
+    assert line_keywords("夜来风雨声。", pos_tagger(), {"声": 3}) == ["声"]  # unless nothing else is known
 
 
 def test_a_ci_pause_ends_a_plan_line_as_it_ends_a_tune_line():
-    from poetry_gen.plan import _tokenizer, line_keywords
+    from poetry_gen.plan import line_keywords
+    from poetry_gen.theme import pos_tagger
     from poetry_gen.tunes import ci_lines
 
     ci = "十年生死两茫茫。不思量。自难忘。千里孤坟、无处话凄凉。"
     counts = {"生死": 5, "思量": 5, "难忘": 5, "孤坟": 5, "凄凉": 5}
-    assert len(line_keywords(ci, _tokenizer(), counts)) == len(ci_lines(ci)) == 5
+    assert len(line_keywords(ci, pos_tagger(), counts)) == len(ci_lines(ci)) == 5
