@@ -161,6 +161,9 @@ def _train(args) -> int:
 
     fixed = _given(args, ModelConfig) | _given(args, OptimConfig)
     run = _given(args, RunConfig)
+    if fixed.get("init") and _given(args, ModelConfig):
+        given = ", ".join(flag(f) for f in fields(ModelConfig) if f.name in fixed)
+        raise PoetryGenError(f"{given}: --init takes the model's settings from {fixed['init']}")
     if args.resume:
         if fixed:
             given = ", ".join(flag(f) for f in fields(ModelConfig) + fields(OptimConfig) if f.name in fixed)

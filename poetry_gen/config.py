@@ -158,6 +158,11 @@ class OptimConfig:
                               "(conditioning.py), where the corpus's vocabulary has one; 0 turns it off",
                               metavar="P", absent=0.0)
     seed: int = option(0, "seeds the weights, the batches and dropout")
+    # Warm start: a run on the whole collection can go on from the model trained on Tang poems alone,
+    # instead of spending its first hours relearning what that model knows.
+    init: Optional[str] = option(None, "start from trained model CKPT (a run's checkpoint or an exported file): "
+                                 "its model settings, and its weights, a token's rows wherever both "
+                                 "vocabularies hold the token; tokens new to it start fresh", metavar="CKPT")
     lr: float = option(2e-3, "peak learning rate")
     min_lr_ratio: float = option(0.1, "final learning rate / peak", metavar="R")
     warmup_steps: int = option(200, "steps of linear warmup", flag="--warmup", metavar="STEPS")

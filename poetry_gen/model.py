@@ -134,6 +134,8 @@ class CausalSelfAttention(nn.Module):
 
 
 class PoetryLM(nn.Module):
+    VOCAB_ROWS = ("embed.weight", "head.weight", "head.bias")  # parameters with one row per token
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config

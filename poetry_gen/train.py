@@ -32,7 +32,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from .checkpoint import read_checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint
 from .config import ModelConfig, OptimConfig, RunConfig, TrainConfig, from_stored
 from .corpus import load_plan_words, load_theme_words
 from .data import Batch, EpochPlan, Poems, eval_batches, load_poems, make_batch, plan_epoch
@@ -257,8 +257,18 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
         raise PoetryGenError(f"{run.data} has no training poems")
     if saved is not None and saved["vocab"] != vocab.to_list():
         raise PoetryGenError(f"{run.data} has another vocabulary than {run.resume} was trained with")
+    source = None
+    if saved is None and optim.init:
+        source = load_checkpoint(optim.init)
+        if config.model not in (ModelConfig(), replace(source.config, vocab_size=config.model.vocab_size)):
+            raise PoetryGenError(f"a run with init={optim.init} takes that model's settings; give no model config")
+        config = replace(config, model=source.config)
     torch.manual_seed(config.optim.seed)
     model = PoetryLM(replace(config.model, vocab_size=len(vocab))).to(device)
+    if source is not None:
+        shared = warm_start(model, vocab, source)
+        if run.rank == 0:
+            print(f"init: weights of {optim.init}; {shared:,} of {len(vocab):,} tokens' rows from its vocabulary")
     optimizer = make_optimizer(model, config.optim.lr, config.optim.weight_decay, device)
     state = _Training(config, vocab, train_poems, eval_batches(load_poems(run.data, "val")), model, optimizer,
                  _Progress())
@@ -274,6 +284,29 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
         steps = len(state.plan(0).batches) * run.epochs
         state.progress.schedule_steps = min(steps, run.max_steps) if run.max_steps else steps
     return state
+
+
+@torch.no_grad()
+def warm_start(model: PoetryLM, vocab: Vocab, source: Checkpoint) -> int:
+    """Copy `source`'s weights into `model` (the same settings but for the vocabulary, `vocab`): every
+    weight whole, and the per-token rows (PoetryLM.VOCAB_ROWS) of each token both vocabularies hold.
+    A token new to `source` gets the mean of its rows (Hewitt 2021: a random row can outscore every known
+    token) and the output bias of its rarest character, so that the new tokens, mostly rare characters,
+    take little probability before training. Returns how many tokens `source` knew."""
+    known = [(i, source.vocab.stoi[token]) for i, token in enumerate(vocab.itos) if token in source.vocab.stoi]
+    new_ids, old_ids = (torch.tensor(ids) for ids in zip(*known))
+    fresh = torch.ones(len(vocab), dtype=torch.bool)
+    fresh[new_ids] = False
+    target = model.state_dict()
+    for name, weights in source.model.state_dict().items():
+        weights = weights.to(target[name].device)
+        if name in PoetryLM.VOCAB_ROWS:
+            chars = weights[source.vocab.first_char_id:]
+            target[name][fresh] = chars.min() if name == "head.bias" else chars.mean(dim=0)
+            target[name][new_ids] = weights[old_ids]
+        else:
+            target[name].copy_(weights)
+    return len(known)
 
 
 class _Saver:

@@ -2,7 +2,7 @@ import json
 import math
 import os
 import signal
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 import pytest
 import torch
@@ -11,7 +11,7 @@ import poetry_gen.train as train_module
 from poetry_gen.checkpoint import load_checkpoint, read_checkpoint
 from poetry_gen.cli import main
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.config import OptimConfig, TrainConfig
+from poetry_gen.config import ModelConfig, OptimConfig, TrainConfig
 from poetry_gen.train import last_checkpoint_path, lr_at, train
 
 TINY = dict(embed_dim=16, hidden_dim=32, num_layers=2, attention_heads=2, batch_size=8, warmup_steps=3,
@@ -197,3 +197,41 @@ def test_a_version_1_resumable_checkpoint_resumes_exactly(built_corpus, tmp_path
     assert all(torch.equal(a[k], b[k]) for k in a)
     ckpt = load_checkpoint(last)
     assert ckpt.train_state["optim_config"] == asdict(cfg.optim) and ckpt.theme_words
+
+
+def test_init_copies_every_weight_and_each_shared_tokens_rows(built_corpus, tmp_path, tiny_checkpoint):
+    from poetry_gen.data import load_poems
+    from poetry_gen.vocab import Vocab
+
+    vocab = load_poems(built_corpus, "train").vocab
+    # the source knew the specials, one character of the corpus under another id, and one the corpus lacks
+    kept, lost = vocab.itos[vocab.first_char_id + 1], "龘"
+    source_vocab = Vocab(vocab.itos[:vocab.first_char_id] + [lost, kept])
+    source = load_checkpoint(tiny_checkpoint(tmp_path / "src.pt", source_vocab, dropout=0.0))
+    optim = {name: value for name, value in TINY.items() if name not in {f.name for f in fields(ModelConfig)}}
+    best = train(TrainConfig.from_options(data=str(built_corpus), out=str(tmp_path / "run" / "model.pt"), **optim
+                                          | dict(init=str(tmp_path / "src.pt"), max_steps=1, lr=1e-30, warmup_steps=0,
+                                                 min_lr_ratio=1.0, weight_decay=0.0)))
+    model, old = load_checkpoint(best).model.state_dict(), source.model.state_dict()
+    assert load_checkpoint(best).config == ModelConfig(**{**asdict(source.config), "vocab_size": len(vocab)})
+    for name in ("lstm.weight_hh_l0", "attention.qk.weight", "attention.out.bias"):
+        assert torch.allclose(model[name], old[name])
+    new_id, old_id = vocab.stoi[kept], source_vocab.stoi[kept]
+    for name in ("embed.weight", "head.weight", "head.bias"):
+        assert torch.allclose(model[name][new_id], old[name][old_id])
+        assert torch.allclose(model[name][:vocab.first_char_id], old[name][:vocab.first_char_id])
+    fresh = vocab.first_char_id  # the corpus's commonest character: new to the source
+    assert torch.allclose(model["embed.weight"][fresh], old["embed.weight"][source_vocab.first_char_id:].mean(0))
+    assert model["head.bias"][fresh] == old["head.bias"][source_vocab.first_char_id:].min()
+    assert read_checkpoint(best)["train_state"]["optim_config"]["init"] == str(tmp_path / "src.pt")
+
+
+def test_init_refuses_model_options(built_corpus, tmp_path, tiny_checkpoint, capsys):
+    from poetry_gen.data import load_poems
+
+    source = tiny_checkpoint(tmp_path / "src.pt", load_poems(built_corpus, "train").vocab)
+    assert main(["train", "--data", str(built_corpus), "--out", str(tmp_path / "run" / "m.pt"), "--init", str(source),
+                 "--hidden", "64"]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"--hidden: --init takes the model's settings from {source}")
+    with pytest.raises(PoetryGenError, match="takes that model's settings"):
+        train(config(built_corpus, tmp_path, init=str(source)))
