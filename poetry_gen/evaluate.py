@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .corpus import load_poems as load_texts
-from .corpus import load_tags
+from .corpus import load_tags, load_vocab
 from .data import Batch, Poems, eval_batches, eval_prefixes, load_poems
 from .errors import PoetryGenError
 from .text import split_lines
@@ -143,7 +143,7 @@ def conditioned_perplexity(model, vocab: Vocab, data_dir, split: str = "test", d
     """Perplexity on a built split with each poem's prefix as training fed it (data.eval_prefixes): its
     form token where the vocabulary has one (`forms`), its plan (`plans`). None for a corpus built with
     another vocabulary: only the corpus the model was trained on has its control tokens and plans."""
-    poems = load_poems(data_dir, split, with_forms=forms, with_plans=plans)
-    if poems.vocab.to_list() != vocab.to_list():
+    if load_vocab(data_dir).to_list() != vocab.to_list():  # before reading plans, which an older build lacks
         return None
+    poems = load_poems(data_dir, split, with_forms=forms, with_plans=plans)
     return poems_perplexity(model, poems, device, prefixes=eval_prefixes(poems, forms, plans))

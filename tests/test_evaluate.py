@@ -1,4 +1,5 @@
 import math
+import shutil
 
 import pytest
 import torch
@@ -87,6 +88,16 @@ def test_fed_as_trained_reads_each_poems_plan_and_scores_the_same_tokens(built_c
     assert conditioned_perplexity(model, poems.vocab, built_corpus, "test", forms=False, plans=False).ppl == \
         pytest.approx(plain.ppl, rel=1e-6)
     assert conditioned_perplexity(model_for(VOCAB), VOCAB, built_corpus, "test", forms=True, plans=True) is None
+
+
+def test_a_model_fed_plans_is_scored_plainly_on_another_corpus_built_without_them(built_corpus, tmp_path):
+    from poetry_gen.evaluate import conditioned_perplexity
+
+    older = tmp_path / "older"
+    shutil.copytree(built_corpus, older)
+    (older / "test.plans.json").unlink()
+    (older / "test.tags.json").unlink()
+    assert conditioned_perplexity(model_for(VOCAB), VOCAB, older, "test", forms=True, plans=True) is None
 
 
 def test_a_mixed_corpus_is_scored_per_collection_and_genre(poem_source, tmp_path):
