@@ -3,7 +3,7 @@
 For every theme of benchmarks/themes.txt and every seed, write one poem with the theme's keywords as
 the model's prefix (conditioning on) and one without (off), same form and seed, and count the poems that
 contain at least one of the keywords used — whole ("word hit"), or any of their characters ("char hit").
-Themes that give no keyword (a form alone) are skipped.
+Themes that give no keyword (a form alone), or none the model knows (妈妈 without a mapping), are skipped.
 
     python -m benchmarks.theme_hits --checkpoint checkpoints/default.pt [--seeds 1 2 3] [--json hits.json]
                                     [--threads 1]
@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from poetry_gen import load_generator
+from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import write_atomic
 from poetry_gen.theme import parse_theme
 
@@ -33,9 +34,13 @@ def run(checkpoint, themes: list, seeds: list, form: str, device=None, progress:
     from tqdm import tqdm
 
     gen = load_generator(checkpoint, device=device)
-    results = []
+    results, unknown = [], []
     for text in tqdm(themes, desc="themes", disable=not progress, file=sys.stderr):
-        theme = parse_theme(text, gen.vocab, gen.attested_words)
+        try:
+            theme = parse_theme(text, gen.vocab, gen.attested_words)
+        except PoetryGenError:
+            unknown.append(text)
+            continue
         if not theme.keywords_used:
             continue
         shape = theme.form or form
@@ -48,7 +53,7 @@ def run(checkpoint, themes: list, seeds: list, form: str, device=None, progress:
     n = len(results)
     share = lambda key, i: sum(r[key][i] for r in results) / n if n else 0.0  # noqa: E731
     return {"checkpoint": str(checkpoint), "themes": len(themes), "themes_with_keywords": n // max(len(seeds), 1),
-            "seeds": seeds, "poems_per_condition": n,
+            "themes_unknown": unknown, "seeds": seeds, "poems_per_condition": n,
             "word_hit": {"on": share("hits_on", 0), "off": share("hits_off", 0)},
             "char_hit": {"on": share("hits_on", 1), "off": share("hits_off", 1)},
             "poems": results}
@@ -73,6 +78,8 @@ def main(argv=None) -> int:
     report = run(args.checkpoint, themes, args.seeds, args.form, args.device)
     print(f"{report['themes_with_keywords']} of {report['themes']} themes give keywords; seeds "
           f"{' '.join(map(str, args.seeds))}: {report['poems_per_condition']} poems per condition")
+    if report["themes_unknown"]:
+        print(f"the model knows no word of {len(report['themes_unknown'])}: {' '.join(report['themes_unknown'])}")
     print(f"{'':18}{'word hit':>10}{'char hit':>10}")
     for cond in ("on", "off"):
         print(f"conditioning {cond:<5}{report['word_hit'][cond]:>10.1%}{report['char_hit'][cond]:>10.1%}")

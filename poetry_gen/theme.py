@@ -24,9 +24,14 @@ it is a word Tang poets wrote. A request is reduced to such words in three steps
      Tang poems, where it mostly means the autumn sky, 秋 in 8,268; 月亮 in 2, 月 in 10,998);
    - a word that is *attested* — in at least 1 in 5,000 training poems (a 3- or 4-character word: each
      2-character piece of it is) — is kept as it is: 思乡 (73 Tang poems), 西湖 (14), 七夕 (29);
+   - otherwise up to MAX_SYNONYMS of its synonyms in a thesaurus of modern Chinese (HIT's 同义词词林
+     扩展版, thesaurus.py) that poets wrote: attested words of 1 or 2 characters, those that keep a
+     character of the word first, then those poets use most against everyday Chinese
+     (`_poets_synonyms`): 父亲 → 父, 翁; 妈妈 → 慈母, 萱; 回家 → 还家; 孤独 (2 poems) → 孤, 寂寂;
+     开心 → 怡然, 陶然;
    - otherwise its attested 2-character pieces and characters, left to right, each a keyword of its
-     own, after dropping a modern noun suffix (子 儿 头 们) at its end: 孤独 (2 poems) → 孤, 独;
-     田园生活 → 田园, 生, 活; 竹子 → 竹.
+     own, after dropping a modern noun suffix (子 儿 头 们) at its end: 失恋 (a word alone in the
+     thesaurus) → 失, 恋; 田园生活 → 田园, 生, 活; 竹子 → 竹.
    Every keyword used is made of characters in the model's vocabulary, and at most MAX_KEYWORDS are
    used (the training poems had up to 3): one for each theme word in the request's order, then the
    further characters of words that fell apart. When they do not all fit and the checkpoint's theme
@@ -54,11 +59,13 @@ from typing import Container, Iterable, Optional
 from .checks import shown
 from .errors import PoetryGenError
 from .text import is_hanzi, normalize
+from .thesaurus import default_thesaurus
 from .vocab import Vocab
 
 MAX_KEYWORDS = 3  # corpus.py stores up to 3 keywords per training poem, so prefixes never held more
 ATTESTED_SHARE = 1 / 5000  # a word in at least this share of the training poems is one poets used
 MIN_ATTESTED = 3  # ... and in at least this many (a small corpus must not make every typo attested)
+MAX_SYNONYMS = 2  # a modern word poets did not write stands for up to this many synonyms they did
 
 # What a request names: (characters per line, 绝 or 律); None where it leaves that open.
 _FORM_WORDS = {
@@ -130,13 +137,14 @@ def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] 
     form, pieces = _form_and_pieces(request)
     attested = functools.partial(_attested, vocab=vocab, words=attested_words)
     keywords_in = list(dict.fromkeys(word for piece in pieces for word in _theme_words(piece, attested)))
-    # One keyword per theme word first, so that a word mapped to several characters (孤独 → 孤, 独)
+    # One keyword per theme word first, so that a word mapped to several (失恋 → 失, 恋; 父亲 → 父, 翁)
     # does not crowd out the words after it when only MAX_KEYWORDS fit.
-    groups = [_keywords_for(word, vocab, attested) for word in keywords_in]
+    mapped = [_keywords_for(word, vocab, attested, attested_words) for word in keywords_in]
+    groups = [keywords for keywords, _ in mapped]
     used = _one_per_word_first(groups)
     if len(used) > MAX_KEYWORDS and isinstance(attested_words, WordRanks):
         # More than fit: keep the most salient words' (_salience), in the request's order.
-        order = sorted(range(len(groups)), key=lambda i: _salience(keywords_in[i], groups[i], attested_words))
+        order = sorted(range(len(groups)), key=lambda i: _salience(keywords_in[i], *mapped[i], attested_words))
         kept = set(_one_per_word_first([groups[i] for i in order])[:MAX_KEYWORDS])
         used = [kw for kw in used if kw in kept]
     if not used and form is None:
@@ -299,18 +307,22 @@ def _one_per_word_first(groups: list) -> list:
     return list(dict.fromkeys(kw for row in itertools.zip_longest(*groups) for kw in row if kw))
 
 
-def _salience(word: str, keywords: list, ranks: WordRanks) -> tuple:
+def _salience(word: str, keywords: list, whole: bool, ranks: WordRanks) -> tuple:
     """A sort key, most salient first, of a theme word: how much it tells of a request's theme. Words
-    that stand whole in poems (or that the table maps) before those that fell apart into characters
-    (昨天晚上 → 昨, 坐船去 → 坐), and words before single characters (人, 白: vaguer); within each, how
-    much more poets use the word than everyday Chinese does, log(share in poems / share in jieba's
-    dictionary of modern text), its share in poems estimated from its frequency rank (Zipf: share ∝
-    1 / rank): 故乡, 漂泊 and 明月 are poets' words; 多年, 今天 and 公园 everyday ones."""
-    whole = word in MODERN_TO_CLASSICAL or keywords == [word]
+    that stand whole in poems (or that the table or the thesaurus maps) before those that fell apart
+    into characters (昨天晚上 → 昨, 坐船去 → 坐), and words before single characters (人, 白: vaguer);
+    within each, how much more poets use the word than everyday Chinese does (_poets_over_everyday):
+    故乡, 漂泊 and 明月 are poets' words; 多年, 今天 and 公园 everyday ones."""
     rank = min((ranks.get(kw, len(ranks)) for kw in keywords), default=len(ranks))
+    return not whole, len(word) == 1, -_poets_over_everyday(word, rank)
+
+
+def _poets_over_everyday(word: str, rank: int) -> float:
+    """How much more poets use `word` than everyday Chinese does, log(share in poems / share in jieba's
+    dictionary of modern text), its share in poems estimated from its frequency rank among the poets'
+    words (Zipf: share ∝ 1 / rank)."""
     tokenizer = _tagger().tokenizer
-    poets_over_everyday = math.log(tokenizer.total) - math.log(rank + 1) - math.log((tokenizer.FREQ.get(word) or 0) + 1)
-    return not whole, len(word) == 1, -poets_over_everyday
+    return math.log(tokenizer.total) - math.log(rank + 1) - math.log((tokenizer.FREQ.get(word) or 0) + 1)
 
 
 def _attested(word: str, vocab: Vocab, words: Optional[Container]) -> bool:
@@ -323,13 +335,17 @@ def _attested(word: str, vocab: Vocab, words: Optional[Container]) -> bool:
     return all(word[i:i + 2] in words for i in range(len(word) - 1))
 
 
-def _keywords_for(word: str, vocab: Vocab, attested) -> list:
-    """The keywords standing for one theme word: the table's, the word itself, or else its attested
-    2-character pieces and characters, left to right (田园生活 → 田园, 生, 活)."""
+def _keywords_for(word: str, vocab: Vocab, attested, attested_words: Optional[Container]) -> tuple:
+    """(the keywords standing for one theme word, whether they stand for it whole): the table's, the
+    word itself, its synonyms poets wrote (_poets_synonyms), or else its attested 2-character pieces
+    and characters, left to right (田园生活 → 田园, 生, 活: not whole)."""
     if word in MODERN_TO_CLASSICAL:
-        return [kw for kw in MODERN_TO_CLASSICAL[word] if all(ch in vocab for ch in kw)]
+        return [kw for kw in MODERN_TO_CLASSICAL[word] if all(ch in vocab for ch in kw)], True
     if attested(word):
-        return [word]
+        return [word], True
+    synonyms = _poets_synonyms(word, attested, attested_words)
+    if synonyms:
+        return synonyms, True
     if len(word) > 1 and word[-1] in _MODERN_SUFFIXES:
         word = word[:-1]
     keywords, i = [], 0
@@ -341,4 +357,19 @@ def _keywords_for(word: str, vocab: Vocab, attested) -> list:
         if word[i] not in STOP_WORDS and attested(word[i]):
             keywords.append(word[i])
         i += 1
-    return list(dict.fromkeys(keywords))
+    return list(dict.fromkeys(keywords)), False
+
+
+def _poets_synonyms(word: str, attested, attested_words: Optional[Container]) -> list:
+    """Up to MAX_SYNONYMS synonyms of a word poets did not write (the thesaurus's, thesaurus.py) that
+    they did: attested words of 1 or 2 characters, those that keep a character of the word first (父亲
+    → 父: the word in its older form; a group's other single characters are often another sense of
+    theirs, 大 for 父亲), then those poets use most against everyday Chinese (_poets_over_everyday: 慈母
+    and 萱 for 妈妈 before 娘). Only a checkpoint's ranks or a word_counts dict (most frequent first)
+    say how often poets wrote a word: with none, nothing."""
+    if not isinstance(attested_words, dict):
+        return []
+    ranks = attested_words if isinstance(attested_words, WordRanks) else parse_theme_words(" ".join(attested_words))
+    found = [w for w in default_thesaurus().synonyms(word) if len(w) <= 2 and attested(w)]
+    found.sort(key=lambda w: (not set(w) & set(word), -_poets_over_everyday(w, ranks[w])))
+    return found[:MAX_SYNONYMS]

@@ -2,10 +2,12 @@ from pathlib import Path
 
 import pytest
 
+from poetry_gen import theme as theme_module
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.theme import (MAX_KEYWORDS, MIN_ATTESTED, MODERN_TO_CLASSICAL, Theme,
+from poetry_gen.theme import (MAX_KEYWORDS, MAX_SYNONYMS, MIN_ATTESTED, MODERN_TO_CLASSICAL, Theme,
                               WordRanks, keyword_prefix_ids, parse_theme, parse_theme_words,
                               word_counts)
+from poetry_gen.thesaurus import default_thesaurus, read_thesaurus
 from poetry_gen.vocab import Vocab
 
 THEMES = Path(__file__).resolve().parents[1] / "benchmarks" / "themes.txt"
@@ -16,6 +18,28 @@ VOCAB = Vocab.build(["床前明月光疑是地上霜举头望思故乡秋风春�
 # Words attested in the "corpus" (in the form word_counts returns): characters and 2-character words.
 COUNTS = {w: 100 for w in [*"秋思乡明月孤独旅人竹石头孩梅西湖江南烟雨送别离边塞登楼怀手春黄鹤大漠", "思乡", "明月", "旅人",
                            "石头", "西湖", "江南", "烟雨", "送别", "离别", "边塞", "登楼", "黄鹤", "鹤楼", "大漠"]}
+
+
+# A thesaurus in the Cilin extended format (thesaurus.py): '=' synonyms, '#' words of one kind, '@' alone.
+THESAURUS = """\
+Ah04A01= 父 父亲 大 翁 爸爸 慈父
+Ah04B01= 母 母亲 慈母 妈妈 萱 阿妈
+An07C01= 鸨母 妈妈 老鸨
+Hf07B04= 回家 还家 返家
+Hj51A08@ 失恋
+Jd08A08# 失学 失恋 失血
+"""
+
+
+@pytest.fixture(autouse=True)
+def thesaurus(tmp_path, monkeypatch):
+    """The themes of these tests map through THESAURUS, not the installed one."""
+    path = tmp_path / "cilin.txt"
+    path.write_text(THESAURUS, encoding="utf-8")
+    loaded = read_thesaurus(path)
+    calls = []
+    monkeypatch.setattr(theme_module, "default_thesaurus", lambda: calls.append(1) or loaded)
+    return calls
 
 
 def parse(request, counts=COUNTS):
@@ -75,6 +99,56 @@ def test_unattested_words_fall_back_to_their_characters():
     assert parse("竹子 孩子").keywords_used == ["竹", "孩"]  # modern suffix dropped
     assert parse("石头").keywords_used == ["石头"]  # ... but not from an attested word
     assert parse("手机").keywords_used == ["手"]  # 机: not in the vocabulary
+
+
+# The "corpus" of the thesaurus tests, most frequent first (as word_counts returns it): 大 is the
+# commonest word, as in the Tang poems, where it is not "father"; 失学 and 失血 are attested on purpose.
+POETS = {w: 100 - i for i, w in enumerate(["大", "父", "母", "翁", "慈母", "萱", "还家", "失", "恋", "失学", "失血", "回", "家"])}
+POETS_VOCAB = Vocab.build(["".join(POETS) + "父亲爸妈阿老鸨返"])
+
+
+def test_modern_words_map_to_their_synonyms_that_poets_wrote():
+    used = {word: parse_theme(word, POETS_VOCAB, POETS).keywords_used for word in ["父亲", "爸爸", "妈妈", "回家"]}
+    # The synonym keeping a character of the word first (父: the word in its older form), then the poets'
+    # words before the everyday ones: never 大, the group's commonest, and never an unattested word (慈父)
+    assert used["父亲"] == ["父", "翁"]
+    assert set(used["爸爸"]) == {"父", "翁"} and len(used["爸爸"]) == MAX_SYNONYMS
+    assert set(used["妈妈"]) <= {"母", "慈母", "萱"} and len(used["妈妈"]) == MAX_SYNONYMS  # 鸨母 is not attested
+    assert used["回家"] == ["还家"]
+    ranks = parse_theme_words(" ".join(POETS))
+    assert all(parse_theme(word, POETS_VOCAB, ranks).keywords_used == kws for word, kws in used.items())
+
+
+def test_a_word_without_synonyms_poets_wrote_falls_apart_as_before():
+    assert parse_theme("失恋", POETS_VOCAB, POETS).keywords_used == ["失", "恋"]  # alone ('@'); 失学: one kind ('#')
+    unattested = {w: n for w, n in POETS.items() if w not in ("还家",)}
+    assert parse_theme("回家", POETS_VOCAB, unattested).keywords_used == ["回", "家"]  # 返家 is not attested either
+    with pytest.raises(PoetryGenError, match="knows none"):
+        parse_theme("妈妈", POETS_VOCAB, {"大": 10})
+
+
+def test_the_thesaurus_is_read_only_for_a_word_poets_did_not_write(thesaurus):
+    parse_theme("父 母 还家", POETS_VOCAB, POETS)
+    assert thesaurus == []
+    parse_theme("父亲", POETS_VOCAB, POETS)
+    assert thesaurus == [1]
+    assert parse_theme("父亲", POETS_VOCAB, None).keywords_used == ["父亲"]  # no counts: every word attested
+    assert parse_theme("父亲", POETS_VOCAB, frozenset(POETS)).keywords_used == ["父"]  # no frequencies: its characters
+    assert thesaurus == [1]
+
+
+def test_the_installed_thesaurus_holds_synonym_groups_only():
+    cilin = default_thesaurus()
+    assert {"父", "爸爸", "慈父"} <= set(cilin.synonyms("父亲")) and "父亲" not in cilin.synonyms("父亲")
+    assert cilin.synonyms("失恋") == []  # in a group alone and in one of a kind (失学, 失血), never of synonyms
+
+
+def test_a_mistake_in_a_modern_theme_is_reported_without_torch_numpy_or_the_thesaurus(fresh_python):
+    code = ("import sys; from poetry_gen.cli import main; from poetry_gen.thesaurus import default_thesaurus; "
+            "code = main(['generate', '--theme', '写一首关于父亲的诗', '--form', '六绝']); "
+            "print(code, 'torch' in sys.modules, 'numpy' in sys.modules, default_thesaurus.cache_info().currsize)")
+    run = fresh_python(code)
+    assert run.stdout.split() == ["2", "False", "False", "0"], run.stderr
 
 
 def test_long_words_are_attested_by_their_pieces():
