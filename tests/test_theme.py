@@ -132,8 +132,9 @@ def test_the_thesaurus_is_read_only_for_a_word_poets_did_not_write(thesaurus):
     assert thesaurus == []
     parse_theme("父亲", POETS_VOCAB, POETS)
     assert thesaurus == [1]
-    assert parse_theme("父亲", POETS_VOCAB, None).keywords_used == ["父亲"]  # no counts: every word attested
-    assert parse_theme("父亲", POETS_VOCAB, frozenset(POETS)).keywords_used == ["父"]  # no frequencies: its characters
+    assert parse_theme("爸爸", POETS_VOCAB, None).keywords_used == ["爸爸"]  # no counts: every word attested
+    with pytest.raises(PoetryGenError, match="knows none"):  # no frequencies to rank synonyms by: its characters
+        parse_theme("爸爸", POETS_VOCAB, frozenset(POETS))
     assert thesaurus == [1]
 
 
