@@ -6,6 +6,9 @@ Run it before and after the change and compare the two files:
     python -m benchmarks.same_poems --out before.jsonl          # on the commit before the change
     python -m benchmarks.same_poems --out after.jsonl --compare before.jsonl
 
+`--seeds N` adds the requests of SWEEP, with the default options (16 candidates judged), for seeds
+0..N-1: a change to the speed of the default path must keep every one of them.
+
 Run from the repository root.
 """
 from __future__ import annotations
@@ -47,6 +50,16 @@ REQUESTS = [
     ("revise", {"of": 9, "line": 2, "seed": 3}),  # the free-length poem
 ]
 
+# the requests a latency change is checked on, each with seeds 0..N-1 (--seeds N)
+SWEEP = [
+    ("generate", {"form": "七绝"}),
+    ("acrostic", {"heads": "春夏秋冬", "form": "七绝"}),
+    ("generate", {"theme": "秋 思乡", "form": "七绝"}),
+    ("generate", {"form": "五律"}),
+    ("generate", {"form": "浣溪沙"}),
+    ("couplet", {"first": "春回大地千山秀"}),
+]
+
 
 def answer(gen, method: str, kwargs: dict, first_poems: list) -> list:
     kwargs = dict(kwargs)
@@ -54,12 +67,15 @@ def answer(gen, method: str, kwargs: dict, first_poems: list) -> list:
         return gen.generate(**kwargs)
     if method == "acrostic":
         return gen.acrostic(kwargs.pop("heads"), **kwargs)
+    if method == "couplet":
+        return gen.couplet(kwargs.pop("first"), **kwargs)
     return gen.revise(first_poems[kwargs.pop("of")], kwargs.pop("line"), **kwargs)
 
 
-def write_all(gen) -> list:
+def write_all(gen, seeds: int = 0) -> list:
     rows, first_poems = [], []
-    for method, kwargs in REQUESTS:
+    sweep = [(method, {**kwargs, "seed": seed}) for seed in range(seeds) for method, kwargs in SWEEP]
+    for method, kwargs in REQUESTS + sweep:
         poems = answer(gen, method, kwargs, first_poems)
         first_poems.append(poems[0])
         rows.append({"method": method, "request": kwargs,
@@ -71,9 +87,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="where the JSON lines go")
     parser.add_argument("--compare", metavar="FILE", help="an earlier --out: report every request that differs")
+    parser.add_argument("--seeds", type=int, default=0, metavar="N", help="also the SWEEP requests with seeds 0..N-1")
     args = parser.parse_args(argv)
     gen = load_generator(threads=1)
-    rows = write_all(gen)
+    rows = write_all(gen, args.seeds)
     write_atomic(args.out, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     print(f"{len(rows)} requests, {sum(len(r['poems']) for r in rows)} poems written to {args.out}")
     if not args.compare:
