@@ -96,23 +96,51 @@ def _candidates(x: torch.Tensor, top_k: int, top_p: float, search: int = 512):
     """The tokens a row may draw and their probabilities: softmax(x) (B, V) cut to its top-k tokens,
     then to the nucleus: the likeliest tokens whose probability, before each, is still below top_p
     (so the best token always stays). Returns probs (B, n), zero outside the cut, and their token ids
-    (B, n). The nucleus is looked for among the `search` likeliest tokens, which is exact: when some
-    row's nucleus is larger, all rows are redone over the whole top-k."""
+    (B, n), where n is `search` when every row's nucleus lies among its `search` likeliest tokens, else
+    the whole top-k: torch.multinomial draws one number per column, so n is part of which token a seed
+    draws, and it stays what it has always been.
+
+    Sorting is most of the cost, so the nucleus is looked for in a window of the likeliest tokens that
+    doubles from `search` until no row keeps its last column, not in the whole top-k at once. The cut is
+    taken as it always was, and a column past the window has at least the mass before it of the window's
+    last column (more mass, less probability): it is cut too. Tokens of equal probability stand in the order topk gives them for its width, so
+    where two of them meet at a kept column the cut is taken over n columns, as before."""
     V = x.shape[-1]
     k = min(top_k, V) if top_k > 0 else V
     if k == V and top_p >= 1.0:  # no cut: no sorting either
         return x.softmax(-1), torch.arange(V, device=x.device).expand_as(x)
-    n = min(k, search) if top_p < 1.0 else k
     logz = (x if k == V else x.topk(k, dim=-1).values).logsumexp(-1, keepdim=True)  # (B, 1) over the top-k
+    if top_p >= 1.0:
+        values, index = x.topk(k, dim=-1)
+        return (values - logz).exp(), index
+    n = min(k, search)
+    window = min(k, max(n, 2))  # the test for a kept last column reads two columns
     while True:
-        values, index = x.topk(n, dim=-1)  # (B, n), likeliest first
-        probs = (values - logz).exp()
-        if top_p >= 1.0:
-            return probs, index
-        mass = probs.cumsum(-1)  # (B, n)
-        if n == k or bool((mass[:, -1] >= top_p).all()):
-            return probs.masked_fill(mass - probs >= top_p, 0.0), index  # cut where the mass before reaches p
-        n = k
+        probs, index, mass = _likeliest(x, window, logz)
+        if window == k or bool((mass[:, -2] - probs[:, -1] >= top_p).all()):  # no later column is kept
+            break
+        window = min(2 * window, k)
+    width = n if bool((mass[:, n - 1] >= top_p).all()) else k
+    kept = mass - probs < top_p  # (B, window): the nucleus
+    tied = (kept[:, :-1] | kept[:, 1:]) & (probs[:, 1:] == probs[:, :-1])
+    if window != width and bool(tied.any()):
+        probs, index, mass = _likeliest(x, width, logz)
+        kept = mass - probs < top_p
+    return _fit(probs.masked_fill(~kept, 0.0), width), _fit(index, width)
+
+
+def _likeliest(x: torch.Tensor, n: int, logz: torch.Tensor) -> tuple:
+    """The n likeliest tokens of each row: their probabilities, ids and cumulative mass, each (B, n)."""
+    values, index = x.topk(n, dim=-1)  # likeliest first
+    probs = (values - logz).exp()
+    return probs, index, probs.cumsum(-1)
+
+
+def _fit(x: torch.Tensor, width: int) -> torch.Tensor:
+    """x (B, n) cut, or padded with zeros, to `width` columns."""
+    if x.shape[1] >= width:
+        return x[:, :width]
+    return torch.cat([x, x.new_zeros(x.shape[0], width - x.shape[1])], dim=1)
 
 
 class _Decoder:

@@ -284,6 +284,38 @@ def test_top_k_and_top_p_cut_like_sorting_the_whole_vocabulary(top_k, top_p, sea
     assert (probs > 0).sum(-1).min() >= 1
 
 
+def one_width_cut(x, top_k, top_p, search):
+    """The cut as _candidates took it before its window: over `search` columns, else over the whole top-k."""
+    k = min(top_k, x.shape[-1]) if top_k > 0 else x.shape[-1]
+    logz = (x if k == x.shape[-1] else x.topk(k, dim=-1).values).logsumexp(-1, keepdim=True)
+    for n in (min(k, search), k):
+        values, index = x.topk(n, dim=-1)
+        probs = (values - logz).exp()
+        mass = probs.cumsum(-1)
+        if n == k or bool((mass[:, -1] >= top_p).all()):
+            return probs.masked_fill(mass - probs >= top_p, 0.0), index
+
+
+@pytest.mark.parametrize("top_p,search,tie", [(0.9, 4, False), (0.99, 4, False), (0.5, 2, False), (0.9, 256, False),
+                                              (0.95, 4, True), (0.9, 1, False)])
+def test_the_window_cuts_exactly_as_one_width_did(top_p, search, tie):
+    """The same columns (the multinomial draws one number per column), probabilities and tokens, bit for
+    bit: where the window grows past `search` and stops short of the whole row, where every nucleus fits
+    in `search`, and with tokens of equal probability in the nucleus."""
+    torch.manual_seed(1)
+    x = torch.randn(16, 300) * torch.linspace(1.5, 6, 16)[:, None]  # nuclei of 1 to 225 tokens
+    x[0, 20:] = float("-inf")
+    if tie:
+        x[:, 7] = x.max(-1).values - 0.5
+        x[:, 8] = x[:, 7]
+    probs, index = _candidates(x, 0, top_p, search)
+    expected_probs, expected_index = one_width_cut(x, 0, top_p, search)
+    assert probs.shape == expected_probs.shape
+    assert torch.equal(probs, expected_probs)
+    assert torch.equal(index[probs > 0], expected_index[expected_probs > 0])
+    assert (expected_probs > 0).sum(1).max() < 255  # the window, doubling from search, stops short of the row
+
+
 def test_a_rhyme_character_fixed_to_come_is_not_used_before_it(vocab, tables):
     """重韵 with a kept later line (as revise keeps them): line 2 may not end in line 4's rhyme 楼."""
     model = random_model(vocab)
