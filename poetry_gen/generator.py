@@ -365,7 +365,7 @@ class Generator:
             return replace(poem, rhymes=ci_rhymes(form, lines), stanzas=form.stanzas)
         return poem
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def _poem_scores(self, prompt: list, rows: list) -> list:
         """Mean log-probability of every token of each poem (token ids, all of one length) under the
         model, after <bos> and `prompt`: Poem.score over the whole poem, none of it counted as given."""

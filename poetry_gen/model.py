@@ -166,19 +166,25 @@ class PoetryLM(nn.Module):
         top, _ = self.lstm(x)  # (B, T, H)
         return top if self.channel_attention is None else self.channel_attention(top)
 
-    def forward(self, ids: torch.Tensor, targets: Optional[torch.Tensor] = None):
-        """ids (B,T) → logits (B,T,V), loss None. With targets (B,T): logits (N,V) of the N positions whose
-        target is not IGNORE_INDEX, and their mean cross entropy. The output layer is most of the compute,
-        so it runs only where a loss is taken, never on padding or prefix positions."""
+    def _features(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (B,T) → what the output layer reads at each position (B,T,H)."""
         x = F.dropout(self.embed(ids), self.config.dropout, self.training)  # (B, T, E)
         top = self._recur(x)  # (B, T, H)
-        if self.attention is not None:
-            top = self.attention(top, x)
+        return top if self.attention is None else self.attention(top, x)
+
+    def forward(self, ids: torch.Tensor, targets: Optional[torch.Tensor] = None):
+        """ids (B,T) → logits (B,T,V), loss None. With targets (B,T): logits (N,V) of the N positions whose
+        target is not IGNORE_INDEX (logits_at), and their mean cross entropy."""
         if targets is None:
-            return self._readout(top), None  # (B, T, V)
+            return self._readout(self._features(ids)), None  # (B, T, V)
         scored = targets != IGNORE_INDEX  # (B, T)
-        logits = self._readout(top[scored])  # (N, V)
+        logits = self.logits_at(ids, scored)  # (N, V)
         return logits, F.cross_entropy(logits.float(), targets[scored])
+
+    def logits_at(self, ids: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:
+        """ids (B,T) → logits (N,V) at the N positions where `scored` (B,T) is True, row by row. The output
+        layer is most of the compute, so it runs only there, never on padding or prefix positions."""
+        return self._readout(self._features(ids)[scored])
 
     def init_state(self, batch_size: int, device="cpu") -> State:
         c = self.config

@@ -104,9 +104,10 @@ def _token_logp(model, rows: Sequence[list], scored: Sequence[list], fold=None) 
             for p in positions:  # the token at p is predicted at position p - 1
                 targets[i, p - 1] = row[p]
         targets = targets.to(device)
-        logits, _ = model(ids.to(device), targets)  # (N, V) at the scored positions, row by row
+        scored_at = targets != IGNORE_INDEX
+        logits = model.logits_at(ids.to(device), scored_at)  # (N, V), row by row; no loss: it is not read
         logp = fold(logits) if fold is not None else logits.float().log_softmax(-1)  # (N, V)
-        logp = logp.gather(1, targets[targets != IGNORE_INDEX][:, None])[:, 0].tolist()  # (N,)
+        logp = logp.gather(1, targets[scored_at][:, None])[:, 0].tolist()  # (N,)
         for positions in marks:
             out.append(logp[:len(positions)])
             logp = logp[len(positions):]
@@ -136,7 +137,7 @@ def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, for
     if theme:  # the poems without their theme
         rows += [[bos, *controls] + list(sample.ids) for sample in samples]
         scored += [[1 + len(controls) + p for p in at] for at in chosen]
-    with torch.no_grad():
+    with torch.inference_mode():
         logps = _token_logp(model, rows, scored, fold) if rows else []
     alone, without_theme = iter(logps[:lines_alone]), iter(logps[lines_alone:])
     signals = []

@@ -312,7 +312,7 @@ class _Decoder:
         return out
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def decode(model, tables: VocabTables, layout: Layout, options: SamplingOptions, *, num: int = 1,
            controls: Controls = Controls(),
            generator: Optional[torch.Generator] = None, prompt: Sequence[int] = (),
