@@ -36,7 +36,7 @@ def main(argv=None) -> None:
     counts = {"with its plan": [0, 0, 0], "baseline, never read it": [0, 0, 0]}
     for form in FORMS:
         for seed in SEEDS:
-            poems = planned.generate(form=form, seed=seed, num=SAMPLES, candidates=1)
+            poems = planned.generate(form=form, seed=seed, num=SAMPLES, candidates=1, expand_plan=True)
             line_hits(poems[0].plan, poems, counts["with its plan"])
             line_hits(poems[0].plan, baseline.generate(form=form, seed=seed, num=SAMPLES, candidates=1),
                       counts["baseline, never read it"])

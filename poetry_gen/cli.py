@@ -299,8 +299,8 @@ def _add_generate(sub) -> None:
     _add_fields(gen, SamplingOptions, only=("theme",))
     gen.add_argument("--plan", nargs="+", default=argparse.SUPPRESS, metavar="WORD",
                      help="one word per line, the topic of each line in order (春 江 月 归 for a 绝句), for a model "
-                          "trained with plans; without it such a model expands --theme (or nothing) into a plan, "
-                          "which --json shows")
+                          "trained with plans; without it, --expand-plan has such a model expand --theme (or "
+                          "nothing) into one, which --json shows")
     shape = gen.add_argument_group("shape (default: 七绝, or as the start text implies; an acrostic has one "
                                    "line per head, of 7 characters)")
     shape.add_argument("--form", metavar="NAME",

@@ -275,8 +275,14 @@ class SamplingOptions:
                                   "position to X at its last, to the logit of each required character not yet "
                                   "written, so that the model writes it where it fits rather than where the "
                                   "poem runs out of room", metavar="X")
+    # Off by default: read blind (two readers, 24 poems), the shipped model's poems with expanded plans read
+    # worse than without (the model card's "Plans, read blind").
+    expand_plan: bool = option(False, "for a model trained with plans, and no --plan given: expand the theme's "
+                               "keywords (or nothing) into a plan, one word per line, from the corpus's "
+                               "co-occurrence table (plan.py)")
     # A plan the user writes, one word per line (plan.py); None: the generator expands the theme (or nothing)
-    # into one, for a model trained with plans. A list or a string of words is taken as a tuple of words.
+    # into one, with expand_plan, for a model trained with plans. A list or a string of words is taken as a
+    # tuple of words.
     plan: Optional[tuple] = option(None, cli=False)
 
     def __post_init__(self):

@@ -322,12 +322,12 @@ class Generator:
         return ids + (self._known(normalize(options.prefix), "prefix") if options.prefix else [])
 
     def _line_plan(self, form, theme: Optional[Theme], options: SamplingOptions, seed: int) -> Optional[list]:
-        """The plan the model reads, one word per line: the user's, or else, for a model trained with plans,
-        the theme's keywords (or nothing) expanded with the plan table, drawn by `seed`. None for a model
-        trained without plans, a poem of free length, or a priming prefix."""
+        """The plan the model reads, one word per line: the user's, or else, with `expand_plan` for a model
+        trained with plans, the theme's keywords (or nothing) expanded with the plan table, drawn by `seed`.
+        None otherwise, and for a poem of free length or a priming prefix."""
         if options.plan is not None:
             return self._user_plan(options.plan, form.lines)
-        if self.plan_table is None or form.lines is None or options.prefix:
+        if not options.expand_plan or self.plan_table is None or form.lines is None or options.prefix:
             return None
         return self.plan_table.expand(theme.keywords_used if theme else [], form.lines, random.Random(seed))
 

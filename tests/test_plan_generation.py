@@ -38,18 +38,26 @@ def cgen(conditioned_checkpoint):
     return load_generator(conditioned_checkpoint, device="cpu")
 
 
-def test_the_form_token_then_a_plan_of_one_word_per_line(cgen):
-    poem = cgen.generate(form="五绝", seed=1, num=2)[0]
+def test_the_form_token_then_a_plan_of_one_word_per_line_when_asked(cgen):
+    poem = cgen.generate(form="五绝", seed=1, num=2, expand_plan=True)[0]
     assert len(poem.plan) == 4 and poem.to_dict()["plan"] == poem.plan
     vocab = cgen.vocab
     assert list(poem.prompt_ids) == [vocab.stoi["<五绝>"], *plan_prefix_ids(poem.plan, vocab)]
-    again = cgen.generate(form="五绝", seed=1, num=2)[0]
+    again = cgen.generate(form="五绝", seed=1, num=2, expand_plan=True)[0]
     assert (again.plan, again.text) == (poem.plan, poem.text)
     assert cgen.generate(form="七律", seed=1)[0].prompt_ids[0] == vocab.stoi["<七律>"]
 
 
+def test_by_default_the_form_token_alone(cgen, capsys, conditioned_checkpoint):
+    poem = cgen.generate(form="五绝", seed=1)[0]
+    assert poem.plan is None and list(poem.prompt_ids) == [cgen.vocab.stoi["<五绝>"]]
+    assert main(["generate", "--form", "五绝", "--seed", "1", "--json", "--expand-plan",
+                 "--checkpoint", str(conditioned_checkpoint)]) == 0
+    assert len(json.loads(capsys.readouterr().out)["plan"]) == 4
+
+
 def test_a_theme_begins_the_plan(cgen):
-    poem = cgen.generate(theme="秋 思乡", form="七律", seed=2)[0]
+    poem = cgen.generate(theme="秋 思乡", form="七律", seed=2, expand_plan=True)[0]
     used = poem.theme.keywords_used  # the fixture's few poems attest 秋 but not 思乡: 秋, 思, 乡
     assert used[0] == "秋" and poem.plan[:len(used)] == used and len(poem.plan) == 8
 
