@@ -370,9 +370,10 @@ def test_any_other_address_is_warned_about(host):
 
 @pytest.mark.slow
 def test_cli_serve_prints_the_url_and_stops_on_ctrl_c(checkpoint):
+    # A shell starts background jobs with SIGINT ignored, and a child inherits that: give the server Ctrl-C back.
     proc = subprocess.Popen([sys.executable, "-m", "poetry_gen", "serve", "--port", "0", "--checkpoint",
                              str(checkpoint), "--device", "cpu"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = proc.stdout.readline()
         url = re.fullmatch(r"poetry-gen: serving (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)\n", line)
