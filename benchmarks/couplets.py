@@ -34,7 +34,7 @@ from poetry_gen import load_generator
 from poetry_gen.corpus import load_poems
 from poetry_gen.couplet import check_couplet
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.files import write_atomic
+from poetry_gen.files import write_atomic, write_json
 from poetry_gen.parallelism import lushi_lines
 
 MODERN = Path(__file__).with_name("couplets_modern.txt")
@@ -183,7 +183,7 @@ def main(argv=None) -> None:
     seconds = time.perf_counter() - start
     numbers = summary(rows)
     write_atomic(out / "couplets.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    write_atomic(out / "summary.json", json.dumps(numbers, ensure_ascii=False, indent=1) + "\n")
+    write_json(out / "summary.json", numbers)
     text = report(rows, numbers, seconds, args.checkpoint)
     write_atomic(out / "report.md", text)
     sheet, key = blind_sheet(rows, args.blind)

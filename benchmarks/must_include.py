@@ -11,10 +11,9 @@ those where it is the poem's first character (a boost too strong would put it th
 from __future__ import annotations
 
 import argparse
-import json
 
 from poetry_gen import load_generator
-from poetry_gen.files import write_atomic
+from poetry_gen.files import write_json
 
 # Characters of several kinds (nouns of nature, a colour, a verb, an abstract word) in the four forms.
 REQUESTS = [("竹", "七绝"), ("梅", "五绝"), ("鹤", "七律"), ("舟", "五律"), ("雪", "七绝"), ("灯", "五绝"),
@@ -60,7 +59,7 @@ def main(argv=None) -> int:
     for boost, row in report["boosts"].items():
         print(f"{float(boost):>6g}{row['poems']:>7}{row['holds']:>8.2f}{row['last_slot']:>11.2f}{row['first']:>7.2f}")
     if args.json:
-        write_atomic(args.json, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        write_json(args.json, report)
     return 0
 
 

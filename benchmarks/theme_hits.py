@@ -13,13 +13,12 @@ Run from the repository root. The poem's form is the one the theme names, else -
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from poetry_gen import load_generator
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.files import write_atomic
+from poetry_gen.files import write_json
 from poetry_gen.theme import parse_theme
 
 THEMES = Path(__file__).with_name("themes.txt")
@@ -84,7 +83,7 @@ def main(argv=None) -> int:
     for cond in ("on", "off"):
         print(f"conditioning {cond:<5}{report['word_hit'][cond]:>10.1%}{report['char_hit'][cond]:>10.1%}")
     if args.json:
-        write_atomic(args.json, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        write_json(args.json, report)
     return 0
 
 

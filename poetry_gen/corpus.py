@@ -43,8 +43,8 @@ from .checks import shown
 from .conditioning import control_tokens
 from .config import COLLECTION_GROUPS, COLLECTIONS
 from .errors import PoetryGenError
-from .files import read_bytes_bounded, replacing_directory
-from .forms import FORMS, detect_form
+from .files import read_bytes_bounded, replacing_directory, write_json
+from .forms import COUPLET, FORMS, detect_form
 from .plan import PLAN_TABLE_FILE, plan_table, split_plans
 from .theme import word_counts
 from .vocab import Vocab
@@ -61,7 +61,6 @@ VOCAB_FORMATS = (1, 2)  # 2: control tokens after the special tokens; 1 (built b
 THEME_WORDS_FILE = "theme_words.txt"
 COUPLET_BOOK = "shenglvqimeng"  # 声律启蒙, the primer of paired lines (dist/mengxue/)
 LUSHI = ("五律", "七律")
-COUPLET_FORM = "对联"  # the form tag of a couplet item: couplet.FORM (couplet imports this module, via parallelism)
 _KEYWORD_CHUNK = 500  # poems per task sent to a keyword worker: IPC stays negligible, the last task short
 
 
@@ -358,7 +357,7 @@ def _form(poem: RawPoem, cleaned: str, tunes: dict[str, Optional[str]]) -> Optio
     """The form tag of a cleaned poem: a shi's form, a ci's tune, a couplet's 对联."""
     if poem.genre == "ci":
         return tunes.get(poem.tune)
-    return COUPLET_FORM if poem.genre == "couplet" else form_of(cleaned)
+    return COUPLET if poem.genre == "couplet" else form_of(cleaned)
 
 
 def middle_couplets(lushi: str) -> list[str]:
@@ -441,7 +440,7 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
     _check_replaceable(out)
     kind, raws = read_source(source, collection, progress, couplets)
     tunes = tune_names(poem.tune for poem in raws if poem.genre == "ci")
-    forms = _check_forms(forms, [*tunes.values(), *([COUPLET_FORM] if couplets else [])])
+    forms = _check_forms(forms, [*tunes.values(), *([COUPLET] if couplets else [])])
     items, lushi = _Items(forms), []
     for poem in raws:
         cleaned, reason = clean(poem.raw, poem.genre)
@@ -452,7 +451,7 @@ def build_corpus(source, out_dir, collection: str = "tang", forms: Optional[Iter
             lushi.append((cleaned, split, poem.collection))
     for poem, split, origin in lushi:
         for couplet in middle_couplets(poem):
-            items.add(couplet, split, None, poem_tags(origin, "couplet", COUPLET_FORM))
+            items.add(couplet, split, None, poem_tags(origin, "couplet", COUPLET))
     splits, tags = items.poems, items.tags
     if not any(splits.values()):
         raise PoetryGenError(f"{source}: no poem left after cleaning and filtering ({len(raws)} read)")
@@ -594,16 +593,16 @@ def _write_corpus(out: Path, vocab: Vocab, splits: dict[str, list[str]], tags: d
     with replacing_directory(out) as tmp:
         for name, poems in splits.items():
             _write_split(tmp, name, poems, vocab)
-            _write_json(tmp / f"{name}.tags.json", tags[name], indent=None)
+            write_json(tmp / f"{name}.tags.json", tags[name], indent=None)
             if words is not None:
-                _write_json(tmp / f"{name}.keywords.json", words.keywords[name], indent=None)
-                _write_json(tmp / f"{name}.plans.json", words.plans[name], indent=None)
+                write_json(tmp / f"{name}.keywords.json", words.keywords[name], indent=None)
+                write_json(tmp / f"{name}.plans.json", words.plans[name], indent=None)
         if words is not None:
             (tmp / THEME_WORDS_FILE).write_text(" ".join(words.theme_words) + "\n", encoding="utf-8")
             (tmp / PLAN_TABLE_FILE).write_text(words.plan_table, encoding="utf-8")
-        _write_json(tmp / "vocab.json", {"format": VOCAB_FORMATS[-1], "tokens": vocab.to_list()})
-        _write_json(tmp / "stats.json", stats)
-        _write_json(tmp / MARKER, {"tool": _MARKER_TOOL, "format": FORMAT,
+        write_json(tmp / "vocab.json", {"format": VOCAB_FORMATS[-1], "tokens": vocab.to_list()})
+        write_json(tmp / "stats.json", stats)
+        write_json(tmp / MARKER, {"tool": _MARKER_TOOL, "format": FORMAT,
                                    "files": sorted(p.name for p in tmp.iterdir())})
 
 
@@ -615,10 +614,6 @@ def _write_split(directory: Path, name: str, poems: list[str], vocab: Vocab) -> 
     np.save(directory / f"{name}.ids.npy", ids)
     np.save(directory / f"{name}.offsets.npy", offsets)
     (directory / f"{name}.txt").write_text("".join(p + "\n" for p in poems), encoding="utf-8")
-
-
-def _write_json(path: Path, obj, indent: Optional[int] = 1) -> None:
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=indent) + "\n", encoding="utf-8")
 
 
 def summary(out_dir, stats: dict) -> str:

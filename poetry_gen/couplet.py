@@ -30,7 +30,7 @@ from typing import Optional
 from .checks import check_text, shown, shown_chars
 from .config import MAX_REQUEST_CHARS
 from .errors import PoetryGenError
-from .forms import COMMA, PERIOD
+from .forms import COMMA, COUPLET, PERIOD
 from .parallelism import CoupletScore, couplet_score, load_table
 from .prosody import EITHER, PING, ZE, line_tones, tone_mark
 from .rerank import TEXT_SIGNALS
@@ -38,7 +38,7 @@ from .text import MAX_POEM_CHARS, PAUSE_MARK, is_hanzi, normalize
 
 PAUSES = (COMMA, PAUSE_MARK)  # marks that may stand inside a line of a couplet
 CHARS = (4, 11)  # the fewest and most characters of a 上联 (marks not counted)
-FORM = "对联"  # Poem.form of a couplet, and its form tag in a corpus
+FORM = COUPLET  # Poem.form of a couplet, and its form tag in a corpus
 _MARKS = re.compile("([，、,；;。.！!？?：:])")
 _OPPOSITE = {PING: ZE, ZE: PING}
 

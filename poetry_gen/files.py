@@ -8,13 +8,14 @@ the umask leaves), never tempfile's owner-only 0600/0700: models, corpora and pi
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import secrets
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Union
+from typing import Any, BinaryIO, Callable, Iterator, Optional, Union
 
 from .errors import PoetryGenError
 
@@ -43,6 +44,11 @@ def write_atomic(path, content: Union[str, bytes, Callable[[BinaryIO], None]]) -
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json(path, obj: Any, indent: Optional[int] = 1) -> Path:
+    """Write `obj` as JSON (UTF-8, characters as they are, one newline at the end), atomically."""
+    return write_atomic(path, json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
 
 
 @contextmanager

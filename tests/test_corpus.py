@@ -225,7 +225,7 @@ def test_only_couplets(poem_source, tmp_path):
 def test_couplet_form_is_the_couplet_modules():
     from poetry_gen import couplet
 
-    assert corpus.COUPLET_FORM == couplet.FORM
+    assert corpus.COUPLET == couplet.FORM
 
 
 def test_a_corpus_built_before_tags_gets_shi_tags_from_its_text(built_corpus, tmp_path):
