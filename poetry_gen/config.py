@@ -142,6 +142,25 @@ class ModelConfig:
         return self
 
 
+MAX_REPEAT = 100
+
+
+def parse_repeats(spec: Optional[str]) -> dict[str, int]:
+    """'tang=2,couplet=1' → {"tang": 2, "couplet": 1}; None or "" → {}."""
+    if spec is None:
+        return {}
+    if not isinstance(spec, str):
+        raise PoetryGenError(f"repeat is a text like tang=2, not {type(spec).__name__}")
+    repeats = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, times = part.partition("=")
+        name = name.strip()
+        if not name or not times.strip().isdigit():
+            raise PoetryGenError(f"--repeat takes NAME=K, K a whole number, e.g. tang=2; not {shown(part)}")
+        repeats[name] = check_whole(int(times), f"--repeat {name}", 1, MAX_REPEAT)
+    return repeats
+
+
 @dataclass
 class OptimConfig:
     """Batches and optimisation: AdamW, linear warmup, then cosine decay to lr × min_lr_ratio."""
@@ -157,6 +176,12 @@ class OptimConfig:
     form_rate: float = option(0.8, "fraction of poems trained with their form's control token before them "
                               "(conditioning.py), where the corpus's vocabulary has one; 0 turns it off",
                               metavar="P", absent=0.0)
+    # A Tang+ci+couplets corpus is about half Tang shi, and models trained on such mixtures read worse as
+    # shi than the Tang-only model (checkpoints/README.md): reading the shi more often weights them up.
+    repeat: Optional[str] = option(None, "read the train items of a collection or genre K times an epoch, e.g. tang=2 or "
+                         "shi=3,couplet=1 (the names corpus build writes in {split}.tags.json: tang, song, "
+                         "songci, …, or shi, ci, couplet); an item two names match is read the larger K times",
+                         metavar="NAME=K,…", absent=None)
     seed: int = option(0, "seeds the weights, the batches and dropout")
     # Warm start: a run on the whole collection can go on from the model trained on Tang poems alone,
     # instead of spending its first hours relearning what that model knows.
@@ -178,6 +203,7 @@ class OptimConfig:
         _check_real(self, keyword_rate=(0, 1, "[]"), plan_rate=(0, 1, "[]"), form_rate=(0, 1, "[]"),
                     lr=(0, None, "()"), min_lr_ratio=(0, 1, "[]"), weight_decay=(0, None, "[]"),
                     grad_clip=(0, None, "[]"))
+        parse_repeats(self.repeat)
         if self.keyword_rate + self.plan_rate > 1:
             raise PoetryGenError(f"--keyword-rate {self.keyword_rate:g} and --plan-rate {self.plan_rate:g} share the "
                                  f"poems: together at most 1")

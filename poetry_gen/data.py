@@ -156,16 +156,30 @@ def _cut(order: np.ndarray, lengths: np.ndarray, batch_size: int, batch_tokens: 
     return batches
 
 
+def repeat_counts(tags: list[dict], repeats: dict[str, int]) -> np.ndarray:
+    """How many times an epoch each item is read: the largest K of `repeats` (name → K) whose name is the
+    item's collection or genre, else 1. A name no item has is an error (a typo would train silently)."""
+    present = {tag[key] for tag in tags for key in ("collection", "genre")}
+    missing = sorted(set(repeats) - present)
+    if missing:
+        raise PoetryGenError(f"--repeat {', '.join(missing)}: no train item has that collection or genre; "
+                             f"these do: {', '.join(sorted(str(name) for name in present))}")
+    return np.array([max([repeats.get(tag["collection"], 1), repeats.get(tag["genre"], 1)]) for tag in tags],
+                    dtype=np.int64)
+
+
 def plan_epoch(poems: Poems, *, seed: int, epoch: int, batch_size: int, batch_tokens: int = 0,
-               keyword_rate: float = 0.0, plan_rate: float = 0.0, form_rate: float = 0.0) -> EpochPlan:
-    """The batches of one epoch: a pure function of (seed, epoch) and the arguments."""
+               keyword_rate: float = 0.0, plan_rate: float = 0.0, form_rate: float = 0.0,
+               repeats: Optional[np.ndarray] = None) -> EpochPlan:
+    """The batches of one epoch: a pure function of (seed, epoch) and the arguments. `repeats`: how many
+    times each poem is read this epoch (repeat_counts; None: once); its copies share one prefix."""
     rng = np.random.default_rng([seed, epoch])
     prefixes = _prefixes(poems, rng, np.random.default_rng([seed, epoch, _FORM_STREAM]), keyword_rate=keyword_rate,
                          plan_rate=plan_rate, form_rate=form_rate)
     lengths = poems.lengths + 1  # input length: BOS + poem (the EOS is only a target)
     for i, prefix in prefixes.items():
         lengths[i] += len(prefix)
-    order = rng.permutation(len(poems))
+    order = rng.permutation(np.arange(len(poems)) if repeats is None else np.repeat(np.arange(len(poems)), repeats))
     chunk = CHUNK_BATCHES * batch_size
     batches = []
     for start in range(0, len(order), chunk):

@@ -27,15 +27,16 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from .checkpoint import Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint
-from .config import ModelConfig, OptimConfig, RunConfig, TrainConfig, from_stored
-from .corpus import load_plan_words, load_theme_words
-from .data import Batch, EpochPlan, Poems, eval_batches, load_poems, make_batch, plan_epoch
+from .config import ModelConfig, OptimConfig, RunConfig, TrainConfig, from_stored, parse_repeats
+from .corpus import load_plan_words, load_tags, load_theme_words
+from .data import Batch, EpochPlan, Poems, eval_batches, load_poems, make_batch, plan_epoch, repeat_counts
 from .device import default_amp, resolve_device
 from .errors import PoetryGenError
 from .evaluate import batches_nll
@@ -224,12 +225,13 @@ class _Training:
     model: PoetryLM
     optimizer: torch.optim.Optimizer
     progress: _Progress
+    repeats: Optional[np.ndarray] = None  # times an epoch each train poem is read (--repeat); None: once
 
     def plan(self, epoch: int) -> EpochPlan:
         optim = self.config.optim
         return plan_epoch(self.train_poems, seed=optim.seed, epoch=epoch, batch_size=optim.batch_size,
                           batch_tokens=optim.batch_tokens or optim.batch_size * 128, keyword_rate=optim.keyword_rate,
-                          plan_rate=optim.plan_rate, form_rate=optim.form_rate)
+                          plan_rate=optim.plan_rate, form_rate=optim.form_rate, repeats=self.repeats)
 
     def lr(self, step: int) -> float:
         return lr_at(step, self.config.optim, self.progress.schedule_steps)
@@ -270,8 +272,9 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
         if run.rank == 0:
             print(f"init: weights of {optim.init}; {shared:,} of {len(vocab):,} tokens' rows from its vocabulary")
     optimizer = make_optimizer(model, config.optim.lr, config.optim.weight_decay, device)
+    repeats = parse_repeats(optim.repeat)
     state = _Training(config, vocab, train_poems, eval_batches(load_poems(run.data, "val")), model, optimizer,
-                 _Progress())
+                      _Progress(), repeat_counts(load_tags(run.data, "train"), repeats) if repeats else None)
     if saved is not None:
         model.load_state_dict(saved["state_dict"])
         try:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from poetry_gen.data import Poems, eval_batches, load_poems, make_batch, padded_batch, plan_epoch
+from poetry_gen.data import Poems, eval_batches, load_poems, make_batch, padded_batch, plan_epoch, repeat_counts
 from poetry_gen.model import IGNORE_INDEX
 from poetry_gen.vocab import SPECIALS, Vocab
 
@@ -172,3 +172,20 @@ def test_evaluation_feeds_every_poem_what_training_could():
     assert eval_prefixes(poems, forms=False, plans=False) == {}
     batches = eval_batches(poems, prefixes=both)
     assert sum(b.scored for b in batches) == sum(b.scored for b in eval_batches(poems))  # prefixes are not scored
+
+
+def test_repeats_read_each_poem_its_count_of_times_and_once_is_the_plain_plan():
+    poems = random_poems(200)
+    counts = np.array([1, 3] * 100)
+    plan = plan_epoch(poems, seed=2, epoch=0, batch_size=16, repeats=counts)
+    seen = np.bincount(np.concatenate(plan.batches), minlength=200)
+    assert (seen == counts).all()
+    once = plan_epoch(poems, seed=2, epoch=0, batch_size=16, repeats=np.ones(200, dtype=np.int64))
+    plain = plan_epoch(poems, seed=2, epoch=0, batch_size=16)
+    assert [b.tolist() for b in once.batches] == [b.tolist() for b in plain.batches]
+
+
+def test_repeat_counts_take_the_larger_of_collection_and_genre():
+    tags = [{"collection": "tang", "genre": "shi"}, {"collection": "songci", "genre": "ci"},
+            {"collection": "shenglvqimeng", "genre": "couplet"}, {"collection": "tang", "genre": "couplet"}]
+    assert repeat_counts(tags, {"tang": 2, "couplet": 3}).tolist() == [2, 1, 3, 3]

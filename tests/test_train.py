@@ -235,3 +235,25 @@ def test_init_refuses_model_options(built_corpus, tmp_path, tiny_checkpoint, cap
     assert capsys.readouterr().err.strip().endswith(f"--hidden: --init takes the model's settings from {source}")
     with pytest.raises(PoetryGenError, match="takes that model's settings"):
         train(config(built_corpus, tmp_path, init=str(source)))
+
+
+def test_repeat_reads_a_collection_more_often_and_is_stored(built_corpus, tmp_path):
+    best = train(config(built_corpus, tmp_path, epochs=1, eval_interval=1000, repeat="tang=2"))
+    poems = (built_corpus / "train.txt").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["step"] == math.ceil(2 * len(poems) / 8)  # every poem twice in the epoch
+    assert records[-1]["chars_seen"] == 2 * sum(len(p) for p in poems)
+    state = read_checkpoint(last_checkpoint_path(best))["train_state"]
+    assert state["optim_config"]["repeat"] == "tang=2"
+
+
+@pytest.mark.parametrize("spec, message", [("song=2", "no train item has that collection or genre; these do: "
+                                                      "shi, tang"),
+                                           ("tang=0", "--repeat tang must be a whole number from 1"),
+                                           ("tang", "--repeat takes NAME=K"), ("=2", "--repeat takes NAME=K"),
+                                           ("shi=two", "--repeat takes NAME=K")])
+def test_repeat_refuses_what_it_cannot_read(built_corpus, tmp_path, capsys, spec, message):
+    code = main(["train", "--data", str(built_corpus), "--out", str(tmp_path / "model.pt"), "--embed", "8",
+                 "--hidden", "16", "--heads", "2", "--max-steps", "1", "--no-progress", "--repeat", spec])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
