@@ -42,6 +42,7 @@ MAX_NUM = 4096  # the most candidates one call writes (one batch)
 MAX_THREADS = 1024
 MAX_WIDTH = 1 << 16  # embedding and hidden sizes: 64 times the shipped model's, far past what fits a GPU
 MAX_LAYERS = 64
+MAX_REPEAT = 100  # times an epoch train --repeat may read a part of the corpus
 GREEDY_BELOW = 1e-5  # a temperature below this draws the likeliest token
 NOISY_ABOVE = 1.5  # a temperature above this draws enough unlikely characters to lose the sense
 MAX_REQUEST_CHARS = 500  # the most characters of each text of a request: a 律诗 has 64, a theme a sentence
@@ -142,9 +143,6 @@ class ModelConfig:
         return self
 
 
-MAX_REPEAT = 100
-
-
 def parse_repeats(spec: Optional[str]) -> dict[str, int]:
     """'tang=2,couplet=1' → {"tang": 2, "couplet": 1}; None or "" → {}."""
     if spec is None:
@@ -178,10 +176,10 @@ class OptimConfig:
                               metavar="P", absent=0.0)
     # A Tang+ci+couplets corpus is about half Tang shi, and models trained on such mixtures read worse as
     # shi than the Tang-only model (checkpoints/README.md): reading the shi more often weights them up.
-    repeat: Optional[str] = option(None, "read the train items of a collection or genre K times an epoch, e.g. tang=2 or "
-                         "shi=3,couplet=1 (the names corpus build writes in {split}.tags.json: tang, song, "
-                         "songci, …, or shi, ci, couplet); an item two names match is read the larger K times",
-                         metavar="NAME=K,…", absent=None)
+    repeat: Optional[str] = option(None, "read the train items of a collection or genre K times an epoch, e.g. "
+                                   "tang=2 or shi=3,couplet=1 (the names corpus build writes in {split}.tags.json: "
+                                   "tang, song, songci, …, or shi, ci, couplet); an item two names match is read "
+                                   "the larger K times", metavar="NAME=K,…", absent=None)
     seed: int = option(0, "seeds the weights, the batches and dropout")
     # Warm start: a run on the whole collection can go on from the model trained on Tang poems alone,
     # instead of spending its first hours relearning what that model knows.

@@ -164,7 +164,7 @@ def repeat_counts(tags: list[dict], repeats: dict[str, int]) -> np.ndarray:
     if missing:
         raise PoetryGenError(f"--repeat {', '.join(missing)}: no train item has that collection or genre; "
                              f"these do: {', '.join(sorted(str(name) for name in present))}")
-    return np.array([max([repeats.get(tag["collection"], 1), repeats.get(tag["genre"], 1)]) for tag in tags],
+    return np.array([max(repeats.get(tag["collection"], 1), repeats.get(tag["genre"], 1)) for tag in tags],
                     dtype=np.int64)
 
 
