@@ -50,6 +50,7 @@ class Poems:
     keywords: Optional[list[list[np.ndarray]]] = None  # per poem, its keywords encoded
     forms: Optional[np.ndarray] = None  # per poem, its form's control token id (NO_FORM: none)
     plans: Optional[list[np.ndarray]] = None  # per poem, its plan prefix encoded: <plan> kw <sep> kw <sep> …
+    repeats: Optional[np.ndarray] = None  # per poem, the times an epoch reads it (repeat_counts); None: once
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -70,11 +71,13 @@ class Poems:
 
 
 def load_poems(data_dir, split: str, with_keywords: bool = False, with_forms: bool = False,
-               with_plans: bool = False) -> Poems:
-    """A split's poems, with what their prefixes are made of: keywords, form token ids, plans."""
+               with_plans: bool = False, repeats: Optional[dict] = None) -> Poems:
+    """A split's poems, with what their prefixes are made of: keywords, form token ids, plans; and with
+    `repeats` (name → K, config.parse_repeats), how many times an epoch reads each."""
     vocab = load_vocab(data_dir)
     ids, offsets = load_split(data_dir, split)
-    keywords = forms = plans = None
+    keywords = forms = plans = counts = None
+    tags = load_tags(data_dir, split) if with_forms or repeats else None
     if with_keywords:
         if not (Path(data_dir) / f"{split}.keywords.json").is_file():
             raise PoetryGenError(f"{data_dir} has no keywords (built with --no-keywords); train it with "
@@ -82,10 +85,12 @@ def load_poems(data_dir, split: str, with_keywords: bool = False, with_forms: bo
         keywords = [[np.array(vocab.encode(word), dtype=np.int64) for word in words if word]
                     for words in load_keywords(data_dir, split)]
     if with_forms:
-        forms = form_ids(vocab, [tags["form"] for tags in load_tags(data_dir, split)])
+        forms = form_ids(vocab, [tag["form"] for tag in tags])
     if with_plans:
         plans = [np.array(plan_prefix_ids(words, vocab), dtype=np.int64) for words in load_plans(data_dir, split)]
-    return Poems(ids, offsets.astype(np.int64), vocab, keywords, forms, plans)
+    if repeats:
+        counts = repeat_counts(tags, repeats)
+    return Poems(ids, offsets.astype(np.int64), vocab, keywords, forms, plans, counts)
 
 
 @dataclass
@@ -169,17 +174,17 @@ def repeat_counts(tags: list[dict], repeats: dict[str, int]) -> np.ndarray:
 
 
 def plan_epoch(poems: Poems, *, seed: int, epoch: int, batch_size: int, batch_tokens: int = 0,
-               keyword_rate: float = 0.0, plan_rate: float = 0.0, form_rate: float = 0.0,
-               repeats: Optional[np.ndarray] = None) -> EpochPlan:
-    """The batches of one epoch: a pure function of (seed, epoch) and the arguments. `repeats`: how many
-    times each poem is read this epoch (repeat_counts; None: once); its copies share one prefix."""
+               keyword_rate: float = 0.0, plan_rate: float = 0.0, form_rate: float = 0.0) -> EpochPlan:
+    """The batches of one epoch: a pure function of (seed, epoch) and the arguments. A poem is read
+    poems.repeats times (once where None); its copies share one prefix."""
     rng = np.random.default_rng([seed, epoch])
     prefixes = _prefixes(poems, rng, np.random.default_rng([seed, epoch, _FORM_STREAM]), keyword_rate=keyword_rate,
                          plan_rate=plan_rate, form_rate=form_rate)
     lengths = poems.lengths + 1  # input length: BOS + poem (the EOS is only a target)
     for i, prefix in prefixes.items():
         lengths[i] += len(prefix)
-    order = rng.permutation(np.arange(len(poems)) if repeats is None else np.repeat(np.arange(len(poems)), repeats))
+    every = np.arange(len(poems))
+    order = rng.permutation(every if poems.repeats is None else np.repeat(every, poems.repeats))
     chunk = CHUNK_BATCHES * batch_size
     batches = []
     for start in range(0, len(order), chunk):

@@ -103,8 +103,9 @@ def _candidates(x: torch.Tensor, top_k: int, top_p: float, search: int = 512):
     Sorting is most of the cost, so the nucleus is looked for in a window of the likeliest tokens that
     doubles from `search` until no row keeps its last column, not in the whole top-k at once. The cut is
     taken as it always was, and a column past the window has at least the mass before it of the window's
-    last column (more mass, less probability): it is cut too. Tokens of equal probability stand in the order topk gives them for its width, so
-    where two of them meet at a kept column the cut is taken over n columns, as before."""
+    last column (more mass, less probability): it is cut too. Tokens of equal probability stand in the
+    order topk gives them for its width, so where two of them meet at a kept column the cut is taken over
+    n columns, as before."""
     V = x.shape[-1]
     k = min(top_k, V) if top_k > 0 else V
     if k == V and top_p >= 1.0:  # no cut: no sorting either

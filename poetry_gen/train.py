@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -35,8 +34,8 @@ from tqdm import tqdm
 
 from .checkpoint import Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint
 from .config import ModelConfig, OptimConfig, RunConfig, TrainConfig, from_stored, parse_repeats
-from .corpus import load_plan_words, load_tags, load_theme_words
-from .data import Batch, EpochPlan, Poems, eval_batches, load_poems, make_batch, plan_epoch, repeat_counts
+from .corpus import load_plan_words, load_theme_words
+from .data import Batch, EpochPlan, Poems, eval_batches, load_poems, make_batch, plan_epoch
 from .device import default_amp, resolve_device
 from .errors import PoetryGenError
 from .evaluate import batches_nll
@@ -225,13 +224,12 @@ class _Training:
     model: PoetryLM
     optimizer: torch.optim.Optimizer
     progress: _Progress
-    repeats: Optional[np.ndarray] = None  # times an epoch each train poem is read (--repeat); None: once
 
     def plan(self, epoch: int) -> EpochPlan:
         optim = self.config.optim
         return plan_epoch(self.train_poems, seed=optim.seed, epoch=epoch, batch_size=optim.batch_size,
                           batch_tokens=optim.batch_tokens or optim.batch_size * 128, keyword_rate=optim.keyword_rate,
-                          plan_rate=optim.plan_rate, form_rate=optim.form_rate, repeats=self.repeats)
+                          plan_rate=optim.plan_rate, form_rate=optim.form_rate)
 
     def lr(self, step: int) -> float:
         return lr_at(step, self.config.optim, self.progress.schedule_steps)
@@ -253,7 +251,7 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
             raise PoetryGenError(f"{run.resume}: malformed train_state (optim_config: {err})") from None
     optim = config.optim
     train_poems = load_poems(run.data, "train", with_keywords=optim.keyword_rate > 0, with_forms=optim.form_rate > 0,
-                             with_plans=optim.plan_rate > 0)
+                             with_plans=optim.plan_rate > 0, repeats=parse_repeats(optim.repeat))
     vocab = train_poems.vocab
     if len(train_poems) == 0:
         raise PoetryGenError(f"{run.data} has no training poems")
@@ -272,9 +270,8 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
         if run.rank == 0:
             print(f"init: weights of {optim.init}; {shared:,} of {len(vocab):,} tokens' rows from its vocabulary")
     optimizer = make_optimizer(model, config.optim.lr, config.optim.weight_decay, device)
-    repeats = parse_repeats(optim.repeat)
     state = _Training(config, vocab, train_poems, eval_batches(load_poems(run.data, "val")), model, optimizer,
-                      _Progress(), repeat_counts(load_tags(run.data, "train"), repeats) if repeats else None)
+                      _Progress())
     if saved is not None:
         model.load_state_dict(saved["state_dict"])
         try:

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -177,10 +179,10 @@ def test_evaluation_feeds_every_poem_what_training_could():
 def test_repeats_read_each_poem_its_count_of_times_and_once_is_the_plain_plan():
     poems = random_poems(200)
     counts = np.array([1, 3] * 100)
-    plan = plan_epoch(poems, seed=2, epoch=0, batch_size=16, repeats=counts)
+    plan = plan_epoch(replace(poems, repeats=counts), seed=2, epoch=0, batch_size=16)
     seen = np.bincount(np.concatenate(plan.batches), minlength=200)
     assert (seen == counts).all()
-    once = plan_epoch(poems, seed=2, epoch=0, batch_size=16, repeats=np.ones(200, dtype=np.int64))
+    once = plan_epoch(replace(poems, repeats=np.ones(200, dtype=np.int64)), seed=2, epoch=0, batch_size=16)
     plain = plan_epoch(poems, seed=2, epoch=0, batch_size=16)
     assert [b.tolist() for b in once.batches] == [b.tolist() for b in plain.batches]
 
