@@ -22,6 +22,7 @@ from pathlib import Path
 
 from poetry_gen import load_generator
 from poetry_gen.cli import user_cache_dir
+from poetry_gen.config import PRECISIONS
 from poetry_gen.server import PoemApp, PoemServer
 
 CLICK_TO_POEM = """async () => {
@@ -52,7 +53,8 @@ def fill(page, heads: str, seed: int) -> None:
 def run(args) -> dict:
     from playwright.sync_api import sync_playwright
 
-    app = PoemApp(load_generator(args.checkpoint, device="cpu", threads=1, cache_dir=user_cache_dir()))
+    app = PoemApp(lambda: load_generator(args.checkpoint, device="cpu", threads=args.threads,
+                                         cache_dir=user_cache_dir(), precision=args.precision))
     app.warm_up()
     server = PoemServer(app, "127.0.0.1", 0, log_requests=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -68,9 +70,9 @@ def run(args) -> dict:
                 ms = page.evaluate(CLICK_TO_POEM)
                 if i:  # the first click warms the page and the server's request path
                     timings.append(ms)
-                    alone.append(generation_ms(app.gen, seed=i))
+                    alone.append(app.model.run(lambda gen: generation_ms(gen, seed=i)))
             if args.screenshots:
-                shoot(page, app.gen, Path(args.screenshots))
+                shoot(page, app.model, Path(args.screenshots))
             browser.close()
     finally:
         server.shutdown()
@@ -92,16 +94,18 @@ CI_TUNE = "浣溪沙"  # the tune of the ci screenshot
 COUPLET_FIRST = "春回大地千山秀"  # the 上联 of the couplet screenshot
 
 
-def shoot(page, gen, folder: Path) -> None:
+def shoot(page, model, folder: Path) -> None:
     """The page with one poem and its overlay, and that poem alone, as PNG files in `folder`: the first
     seed's poem, with the tones left free, that breaks its template somewhere, so that the overlay has a
     break to show. Then one ci of CI_TUNE (serve-ci.png) and one 下联 to COUPLET_FIRST (serve-couplet.png),
-    seed 1, alone."""
+    seed 1, alone. `model`: the app's ModelThread, which writes them."""
     from poetry_gen.prosody import check_poem
 
     folder.mkdir(parents=True, exist_ok=True)
-    seed = next(seed for seed in range(1, 100)
-                if check_poem(gen.acrostic("春夏秋冬", form="七绝", tones="off", seed=seed)[0].text).breaks)
+    def free_tones(seed: int) -> str:
+        return model.run(lambda gen: gen.acrostic("春夏秋冬", form="七绝", tones="off", seed=seed)[0].text)
+
+    seed = next(seed for seed in range(1, 100) if check_poem(free_tones(seed)).breaks)
     fill(page, "春夏秋冬", seed=seed)
     page.select_option("#tones", "off")
     page.evaluate(CLICK_TO_POEM)
@@ -128,6 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clicks", type=int, default=10, help="timed clicks (after one untimed)")
     parser.add_argument("--checkpoint", help="the model (default: the shipped one)")
+    parser.add_argument("--threads", type=int, default=0, metavar="N",
+                        help="CPU threads for torch, as serve --threads (default: 0, torch's choice, as serve)")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help="as serve --precision (default: auto)")
     parser.add_argument("--chromium", default="/usr/lib/chromium/chromium", help="the Chromium binary")
     parser.add_argument("--screenshots", metavar="DIR", help="also save the README's screenshots here (serve-page, serve-poem, "
                                                                   "serve-ci, serve-couplet .png)")

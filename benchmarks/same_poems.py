@@ -18,6 +18,7 @@ import json
 import sys
 
 from poetry_gen import load_generator
+from poetry_gen.config import PRECISIONS
 from poetry_gen.files import write_atomic
 
 # (method, arguments): gen.generate / gen.acrostic with keyword arguments; "revise" revises the first
@@ -88,8 +89,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="where the JSON lines go")
     parser.add_argument("--compare", metavar="FILE", help="an earlier --out: report every request that differs")
     parser.add_argument("--seeds", type=int, default=0, metavar="N", help="also the SWEEP requests with seeds 0..N-1")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="of the model's matrices (default: auto, as the CLI; float32 to compare with a "
+                             "commit before bfloat16.py)")
     args = parser.parse_args(argv)
-    gen = load_generator(threads=1)
+    gen = load_generator(threads=1, precision=args.precision)
     rows = write_all(gen, args.seeds)
     write_atomic(args.out, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     print(f"{len(rows)} requests, {sum(len(r['poems']) for r in rows)} poems written to {args.out}")

@@ -73,8 +73,8 @@ def percentile(values: list, q: float) -> float:
 
 
 def run(args) -> dict:
-    gen = load_generator(args.checkpoint, device="cpu", threads=1, cache_dir=user_cache_dir())
-    app = PoemApp(gen)
+    app = PoemApp(lambda: load_generator(args.checkpoint, device="cpu", threads=args.threads,
+                                         cache_dir=user_cache_dir()))
     app.warm_up()
     server = PoemServer(app, "127.0.0.1", 0, log_requests=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -105,6 +105,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50, help="per client")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="no request starts after this")
     parser.add_argument("--checkpoint", help="the model (default: the shipped one)")
+    parser.add_argument("--threads", type=int, default=0, metavar="N",
+                        help="CPU threads for torch, as serve --threads (default: 0, torch's choice, as serve)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = run(args)

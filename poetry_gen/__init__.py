@@ -31,10 +31,11 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_generator(path=None, device=None, threads=None, cache_dir=None):
+def load_generator(path=None, device=None, threads=None, cache_dir=None, precision="auto"):
     """Load a trained model for writing poems; `path=None` loads the default model shipped in checkpoints/.
     `cache_dir` (e.g. "~/.cache/poetry_gen"): keep what is computed once per model there, so that the next
-    load is fast."""
+    load is fast. `precision`: "auto" (bfloat16 matrices on a CPU with native bf16, else float32),
+    "float32" or "bfloat16"."""
     from .generator import load_generator as _load
 
-    return _load(path=path, device=device, threads=threads, cache_dir=cache_dir)
+    return _load(path=path, device=device, threads=threads, cache_dir=cache_dir, precision=precision)

@@ -86,6 +86,7 @@ class Generation:
     checkpoint: str
     device: str
     threads: int
+    precision: str  # of the model's matrices (load_generator's "auto" on this machine)
     one_s: float  # median seconds for one acrostic
     many_s: float  # median seconds for BENCH_CANDIDATES of them, written as one batch
     repeats: int
@@ -249,8 +250,8 @@ def run_bench(options: BenchOptions) -> BenchResult:
     generation = None
     if gen is not None:
         one, many = time_generation(gen, options.repeats)
-        generation = Generation(options.checkpoint or "shipped model", device.type, threads, one, many,
-                                options.repeats)
+        generation = Generation(options.checkpoint or "shipped model", device.type, threads, gen.precision, one,
+                                many, options.repeats)
     return BenchResult(options.data, options, torch.__version__, results, results[0].name, generation, notes)
 
 
@@ -275,7 +276,7 @@ def format_table(result: BenchResult) -> str:
     if g is not None:
         lines += ["",
                   f"{'generation':<15} {'median ms':>12}  {'device':<7} {'threads':>7}  "
-                  f"(float32; median of {g.repeats} after a warm-up)",
+                  f"({g.precision}; median of {g.repeats} after a warm-up)",
                   f"{'one poem':<15} {1000 * g.one_s:>12,.0f}  {g.device:<7} {g.threads:>7}  "
                   f"one {BENCH_FORM} acrostic {BENCH_HEADS}, written by {g.checkpoint}",
                   f"{f'{BENCH_CANDIDATES} candidates':<15} {1000 * g.many_s:>12,.0f}  {g.device:<7} {g.threads:>7}  "

@@ -25,6 +25,7 @@ from .errors import PoetryGenError
 from .prosody import validate_rhyme_group
 
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "float32", "bfloat16")  # of the matrices when writing poems (bfloat16.py)
 # corpus build --collection: the chinese-poetry collections, in the order a build reads them (of two
 # duplicates the first wins, so a Tang poem keeps its split whatever is built with it), and the names
 # that stand for several

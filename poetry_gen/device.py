@@ -1,9 +1,10 @@
-"""Where torch runs: the device a name asks for, and whether bf16 autocast pays on it. Training,
-generation, evaluation and the benchmark all choose it here."""
+"""Where torch runs: the device a name asks for, and whether bf16 pays on it (autocast for training, the
+matrices in bfloat16 for writing). Training, generation, evaluation and the benchmark all choose it here."""
 from __future__ import annotations
 
 import torch
 
+from .config import PRECISIONS
 from .errors import PoetryGenError
 
 
@@ -29,3 +30,13 @@ def default_amp(device: torch.device) -> bool:
         return False
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private torch.cpu helpers: may vanish
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    """"auto" (bfloat16 where default_amp finds native bf16 instructions, else float32), "float32" or
+    "bfloat16" (emulated, and slower than float32, on a CPU without them)."""
+    if name == "auto":
+        return "bfloat16" if default_amp(device) else "float32"
+    if name not in PRECISIONS:
+        raise PoetryGenError(f"unknown precision {name!r} (use auto, float32 or bfloat16)")
+    return name

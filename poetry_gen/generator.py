@@ -29,13 +29,14 @@ from typing import Optional
 import torch
 
 from .attention_map import poem_attention_svg, write_poem_attention
+from .bfloat16 import to_bfloat16
 from .checkpoint import load_checkpoint
 from .checks import check_text, check_whole, shown_chars
 from .conditioning import form_prefix
 from .config import MAX_THREADS, SamplingOptions
 from .constraints import Controls, VocabTables, controls_for
 from .couplet import COUPLET_SIGNALS, FORM as COUPLET, CoupletPlan, check_couplet, plan_couplet
-from .device import resolve_device
+from .device import resolve_device, resolve_precision
 from .errors import PoetryGenError
 from .evaluate import perplexity
 from .prosody import EITHER, Template
@@ -104,12 +105,12 @@ class Generator:
     """A model (switched to eval mode) with its vocabulary, ready to write poems (see `load_generator`)."""
 
     def __init__(self, model, vocab, device="cpu", theme_words: Optional[str] = None, cache_dir=None, *,
-                 form_tokens: bool = False, plan_words: Optional[str] = None):
+                 form_tokens: bool = False, plan_words: Optional[str] = None, precision: str = "float32"):
         """`theme_words`: the checkpoint's (its attested words map themes); `cache_dir`: where the vocabulary's
         tables are kept between runs (cache.py; None: computed every time); `form_tokens`: whether the model
         was trained with form tokens (conditioning.py); `plan_words`: the checkpoint's plan table, for a
-        model trained with plans (plan.py)."""
-        self.model, self.vocab, self.device = model.eval(), vocab, device
+        model trained with plans (plan.py); `precision`: of the model's matrices, as load_generator made it."""
+        self.model, self.vocab, self.device, self.precision = model.eval(), vocab, device, precision
         self.theme_words, self.form_tokens, self.plan_words = theme_words, form_tokens, plan_words
         self.tables = VocabTables(vocab, device, cache_dir)
 
@@ -408,11 +409,15 @@ def _default_checkpoint():
         yield path
 
 
-def load_generator(path=None, device=None, threads: Optional[int] = None, cache_dir=None) -> Generator:
+def load_generator(path=None, device=None, threads: Optional[int] = None, cache_dir=None,
+                   precision: str = "auto") -> Generator:
     """A Generator for the checkpoint at `path` (None: the default model shipped with poetry_gen), on
     `device` ("cpu", "cuda"; None or "auto": CUDA when available, else the CPU). `threads`: CPU threads
     for torch (None or 0: torch's choice; on a busy machine 1 is often fastest). `cache_dir`: where what is
-    computed once per model is kept between runs (the CLI uses $XDG_CACHE_HOME/poetry_gen); None: nowhere."""
+    computed once per model is kept between runs (the CLI uses $XDG_CACHE_HOME/poetry_gen); None: nowhere.
+    `precision` of the model's matrices (bfloat16.py): "float32", "bfloat16", or "auto": bfloat16 on a CPU
+    with native bf16 instructions (about 0.6× the time; the same seed may then write another poem than in
+    float32), else float32."""
     if threads is not None:
         check_whole(threads, "threads", 0, MAX_THREADS)
     if path is not None and not isinstance(path, (str, os.PathLike)):
@@ -420,10 +425,12 @@ def load_generator(path=None, device=None, threads: Optional[int] = None, cache_
     if threads:
         torch.set_num_threads(threads)
     device = resolve_device("auto" if device is None else str(device))
+    precision = resolve_precision(str(precision), device)
     if path is None:
         with _default_checkpoint() as default:
             ckpt = load_checkpoint(default, device)
     else:
         ckpt = load_checkpoint(path, device)
-    return Generator(ckpt.model, ckpt.vocab, device, ckpt.theme_words, cache_dir, form_tokens=ckpt.form_tokens,
-                     plan_words=ckpt.plan_words)
+    model = to_bfloat16(ckpt.model) if precision == "bfloat16" else ckpt.model
+    return Generator(model, ckpt.vocab, device, ckpt.theme_words, cache_dir, form_tokens=ckpt.form_tokens,
+                     plan_words=ckpt.plan_words, precision=precision)

@@ -18,8 +18,9 @@ A bad request gets 400 and {"error": the library's one-line message}; a request 
 Concurrency: ThreadingHTTPServer serves each request on its own thread. The model is shared behind one
 lock, held only while it writes (or reads) a poem: on a CPU one generation already keeps the cores busy,
 so two at once would each take twice as long, and one at a time keeps each one's latency what a single
-user sees; torch's modules are also not documented as safe to call from several threads. Checking a poem
-never takes the lock (the 平水韵 tables are read-only once built), so it is not held up by generation.
+user sees; torch's modules are also not documented as safe to call from several threads. The model's
+work itself, its loading included, runs on one thread of its own (ModelThread). Checking a poem never
+takes the lock (the 平水韵 tables are read-only once built), so it is not held up by generation.
 Generation is bounded in time: a request is capped (num, lines, text length), and one that cannot get
 the model within `lock_wait` seconds gets 503 rather than queueing without end.
 
@@ -38,11 +39,11 @@ import socket
 import sys
 import threading
 import traceback
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from .checker import check
 from .config import SamplingOptions
@@ -131,12 +132,29 @@ def _check_type(name: str, value: Any, kind: Union[type, tuple]) -> None:
         raise PoetryGenError(f"{name} is {len(value)} characters long; at most {MAX_TEXT} are read")
 
 
+class ModelThread:
+    """Loads the model and runs every use of it on one long-lived thread. Why one, and the loading's: on the
+    2-core machine, torch on two threads, a poem written on another thread than the one that loaded the
+    model took 336 ms against 205 ms, and 199–213 ms with one thread doing both (medians of 7). It looks
+    like torch's OpenMP workers sleeping between the ~30 operations of a character, instead of spinning,
+    once a second thread has run torch."""
+
+    def __init__(self, load: Callable):
+        """`load()` → the Generator, called on the model's thread; its error is raised here."""
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="poetry-gen-model")
+        self.gen = self._thread.submit(load).result()
+
+    def run(self, work: Callable):
+        """work(gen) on the model's thread: its result, or its exception raised here."""
+        return self._thread.submit(work, self.gen).result()
+
+
 class PoemApp:
     """The API over one Generator: `respond(endpoint, body)` → Response. No HTTP here, so that tests and
-    the handler call the same code."""
+    the handler call the same code. `load()` → the Generator (ModelThread calls it)."""
 
-    def __init__(self, gen, lock_wait: float = LOCK_WAIT):
-        self.gen, self.lock_wait = gen, lock_wait
+    def __init__(self, load: Callable, lock_wait: float = LOCK_WAIT):
+        self.model, self.lock_wait = ModelThread(load), lock_wait
         self.model_lock = threading.Lock()
         self.pages = {path: (resources.files("poetry_gen").joinpath("web", name).read_bytes(), kind)
                       for path, (name, kind) in _PAGES.items()}
@@ -151,7 +169,7 @@ class PoemApp:
     def warm_up(self) -> None:
         """Write, check and convert one poem, and read the tables a ci's and a couplet's check read (the tune
         table, the 对仗 pair table: about 1 s), so that the first request finds every table loaded."""
-        poem = self.gen.generate(num=1, seed=0)[0]
+        poem = self.model.run(lambda gen: gen.generate(num=1, seed=0)[0])
         self._poems([poem])
         load_tunes()
         load_table()
@@ -168,13 +186,13 @@ class PoemApp:
             return Response(503, {"error": f"the model was busy with other requests for {self.lock_wait:g} s; "
                                            f"try again in a moment"})
 
-    @contextmanager
-    def _model(self):
-        """Holds the lock that lets one request at a time use the model (see the module docstring)."""
+    def _use_model(self, work: Callable):
+        """work(gen) on the model's thread, once the lock lets this request use the model (see the module
+        docstring)."""
         if not self.model_lock.acquire(timeout=self.lock_wait):
             raise Busy()
         try:
-            yield
+            return self.model.run(work)
         finally:
             self.model_lock.release()
 
@@ -186,34 +204,31 @@ class PoemApp:
         if acrostic is not None and "lines" in request:
             raise PoetryGenError("lines does not go with acrostic: an acrostic has one line per head")
         shape = {name: request.get(name) for name in ("form", "chars")}
-        with self._model():
-            if acrostic is not None:
-                poems = self.gen.acrostic(acrostic, **shape, options=options)
-            else:
-                poems = self.gen.generate(start=start, lines=request.get("lines"), **shape, options=options)
+        if acrostic is not None:
+            poems = self._use_model(lambda gen: gen.acrostic(acrostic, **shape, options=options))
+        else:
+            poems = self._use_model(
+                lambda gen: gen.generate(start=start, lines=request.get("lines"), **shape, options=options))
         return self._poems(poems)
 
     def _couplet(self, request: dict) -> dict:
         options = _options(request)
         plan = plan_couplet(request["first"], request.get("strict", False))
-        with self._model():
-            poems = self.gen.write_couplet(plan, options)
+        poems = self._use_model(lambda gen: gen.write_couplet(plan, options))
         return {**self._poems(poems), "warnings": [*options.warnings(), *plan.warnings]}
 
     def _revise(self, request: dict) -> dict:
         options = _options(request)
-        with self._model():
-            poems = self.gen.revise(request["poem"], request["line"], keep_head=request.get("keep_head", False),
-                                    options=options)
+        poems = self._use_model(lambda gen: gen.revise(request["poem"], request["line"],
+                                                       keep_head=request.get("keep_head", False), options=options))
         return self._poems(poems)
 
     def _check(self, request: dict) -> dict:
         return check(request["poem"], request.get("form")).to_dict()
 
     def _attention(self, request: dict) -> dict:
-        with self._model():
-            poem = self.gen.read(request["poem"], theme=request.get("theme"))
-            return {"svg": self.gen.attention_svg(poem)}
+        return {"svg": self._use_model(
+            lambda gen: gen.attention_svg(gen.read(request["poem"], theme=request.get("theme"))))}
 
     @staticmethod
     def _poems(poems: list) -> dict:
@@ -380,12 +395,12 @@ def bind_warning(host: str) -> Optional[str]:
             f"the page and its API (there is no login)")
 
 
-def serve(gen, host: str = "127.0.0.1", port: int = 8000, out=sys.stdout) -> None:
-    """Serve the page and the API on host:port until Ctrl-C."""
+def serve(load: Callable, host: str = "127.0.0.1", port: int = 8000, out=sys.stdout) -> None:
+    """Serve the page and the API on host:port until Ctrl-C; `load()` → the Generator (PoemApp)."""
     warning = bind_warning(host)
     if warning:
         print(f"poetry-gen: {warning}", file=sys.stderr)
-    app = PoemApp(gen)
+    app = PoemApp(load)
     app.warm_up()
     try:
         server = PoemServer(app, host, port)

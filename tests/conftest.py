@@ -293,7 +293,7 @@ def server(gen):
 
     from poetry_gen.server import PoemApp, PoemServer
 
-    server = PoemServer(PoemApp(gen), "127.0.0.1", 0, log_requests=False)
+    server = PoemServer(PoemApp(lambda: gen), "127.0.0.1", 0, log_requests=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server

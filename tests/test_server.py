@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -14,10 +15,12 @@ import pytest
 
 from poetry_gen.checker import check
 from poetry_gen.cli import main
+from poetry_gen.errors import PoetryGenError
 from poetry_gen.prosody import check_poem
 from poetry_gen.text import to_traditional
 from poetry_gen.tunes import load_tunes
-from poetry_gen.server import LOCK_WAIT, MAX_BODY, MAX_LINES, MAX_NUM, MAX_TEXT, answers_to, bind_warning
+from poetry_gen.server import (LOCK_WAIT, MAX_BODY, MAX_LINES, MAX_NUM, MAX_TEXT, ModelThread, answers_to,
+                               bind_warning)
 
 JINGYESI = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
 BUSY_WAIT = 0.5  # seconds: short, so that the test of a busy model does not wait long
@@ -336,6 +339,19 @@ def test_tabs_at_once_get_what_each_would_get_alone(server):
     with ThreadPoolExecutor(6) as pool:
         together = list(pool.map(lambda body: post(server, "generate", body), bodies * 2))
     assert together == alone * 2
+
+
+def test_the_model_is_loaded_and_used_on_one_thread_of_its_own():
+    def refuse(*_):
+        raise PoetryGenError("refused")
+
+    model = ModelThread(threading.get_ident)  # "loads" the loading thread's id
+    assert model.gen != threading.get_ident()
+    assert {model.run(lambda loaded: threading.get_ident()) for _ in range(3)} == {model.gen}
+    with pytest.raises(PoetryGenError, match="refused"):
+        model.run(refuse)
+    with pytest.raises(PoetryGenError, match="refused"):
+        ModelThread(refuse)
 
 
 def test_check_is_not_held_up_by_generation_and_a_busy_model_is_503(server):
