@@ -338,8 +338,8 @@ def _add_generate(sub) -> None:
     gen.add_argument("--checkpoint", metavar="CKPT", help="the model (default: the one shipped with poetry_gen)")
     gen.add_argument("--device", default="auto", choices=DEVICES)
     gen.add_argument("--threads", type=int, default=1, metavar="N",
-                     help="CPU threads for torch (default: 1; one poem's steps are too small to share, and on a "
-                          "busy machine more threads wait on each other; 0: torch's choice)")
+                     help="CPU threads for torch (default: 1: on a busy machine more threads wait on each other; "
+                          "0: torch's choice, faster on a quiet one)")
     gen.add_argument("--precision", default="auto", choices=PRECISIONS, help=PRECISION_HELP)
     gen.set_defaults(func=_generate)
 
