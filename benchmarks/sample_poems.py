@@ -40,9 +40,9 @@ def heads_for(form: str, seed: int) -> str:
 
 
 def write_all(gen, controls: bool, temperature: float, num: int = 1, per_form: int = PER_FORM,
-              themes: Optional[list] = None) -> list:
+              themes: Optional[dict] = None) -> list:
     """Per request, its `num` best poems (with `num` = the candidates, every candidate, judged). Requests
-    alternate acrostic and free, or with `themes` go acrostic, free, theme."""
+    alternate acrostic and free, or with `themes` (usable_themes) go acrostic, free, theme."""
     options = {} if controls else {"rhyme": False, "tones": "off"}
     kinds = ("acrostic", "free", "theme") if themes else ("acrostic", "free")
     poems = []
@@ -53,24 +53,23 @@ def write_all(gen, controls: bool, temperature: float, num: int = 1, per_form: i
                 poems.append(gen.acrostic(heads_for(form, seed), form=form, seed=seed, temperature=temperature,
                                           num=num, **options))
             elif kind == "theme":
-                text = random.Random(seed).choice(themes)
-                named = parse_theme(text, gen.vocab, gen.attested_words).form
-                poems.append(gen.generate(theme=text, form=named or form, seed=seed, temperature=temperature,
-                                          num=num, **options))
+                text = random.Random(seed).choice(list(themes))
+                poems.append(gen.generate(theme=text, form=themes[text] or form, seed=seed,
+                                          temperature=temperature, num=num, **options))
             else:
                 poems.append(gen.generate(form=form, seed=seed, temperature=temperature, num=num, **options))
     return poems
 
 
-def usable_themes(gen, texts: list) -> list:
-    """The themes the model can write (a theme of characters it lacks, with no mapping, is refused)."""
-    usable = []
+def usable_themes(gen, texts: list) -> dict:
+    """The themes the model can write (a theme of characters it lacks, with no mapping, is refused), each
+    with the form it names (None: none), in order."""
+    usable = {}
     for text in texts:
         try:
-            parse_theme(text, gen.vocab, gen.attested_words)
+            usable[text] = parse_theme(text, gen.vocab, gen.attested_words).form
         except PoetryGenError:
             continue
-        usable.append(text)
     return usable
 
 

@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def _frozen(tensor: torch.Tensor, dtype=None) -> nn.Parameter:
-    return nn.Parameter(tensor.detach().to(dtype or tensor.dtype), requires_grad=False)
+def _frozen(tensor: torch.Tensor, dtype: torch.dtype) -> nn.Parameter:
+    return nn.Parameter(tensor.detach().to(dtype), requires_grad=False)
 
 
 class BFloat16Linear(nn.Module):
