@@ -253,14 +253,21 @@ def load_checkpoint(path, device="cpu") -> Checkpoint:
                       data.get("plan_words"))
 
 
-def export_checkpoint(src, dst, *, weights: str = "int8", theme_words: Optional[str] = None) -> dict:
+def export_checkpoint(src, dst, *, weights: str = "int8", theme_words: Optional[str] = None, base=None,
+                      alpha: float = 1.0) -> dict:
     """A copy of checkpoint `src` fit to ship: without the optimizer state (training-only, as large as
     the model), its weights stored as `weights` (WEIGHT_FORMATS), and the corpus's attested words that
-    theme mapping uses (corpus.load_theme_words): `theme_words` when given, else the source's. Returns
-    the written train_state."""
+    theme mapping uses (corpus.load_theme_words): `theme_words` when given, else the source's. With
+    `base`, the checkpoint `src` was fine-tuned from, the weights are (1 - alpha) · base + alpha · src
+    (interpolate.py), and train_state records it. Returns the written train_state."""
     ckpt = load_checkpoint(src)
     _check_export_target(src, dst)
     state = {k: v for k, v in ckpt.train_state.items() if k != "optimizer"}
+    if base is not None:
+        from .interpolate import interpolate  # it builds on train's warm start, which imports this module
+
+        ckpt.model = interpolate(load_checkpoint(base), ckpt, alpha)
+        state["interpolated"] = {"base": Path(base).name, "alpha": alpha}
     save_checkpoint(dst, model=ckpt.model, vocab=ckpt.vocab, train_state=state, weights=weights,
                     theme_words=ckpt.theme_words if theme_words is None else theme_words, plan_words=ckpt.plan_words)
     return state

@@ -252,6 +252,9 @@ def _add_export(sub) -> None:
                          "float16, a quarter of float32's size (the shipped model's test perplexity moved by 0.0002%%); "
                          "float16: half the size; float32 as trained")
     ex.add_argument("--data", metavar="DIR", help="the built corpus the model was trained on")
+    ex.add_argument("--base", metavar="BASE", help="the checkpoint CKPT was fine-tuned from (train --init): "
+                    "store the mixture (1 - ALPHA) · BASE + ALPHA · CKPT, weight by weight (WiSE-FT)")
+    ex.add_argument("--alpha", type=float, help="CKPT's share of the mixture with --base, from 0 to 1")
     ex.set_defaults(func=_export)
 
 
@@ -259,8 +262,11 @@ def _export(args) -> int:
     from .checkpoint import export_checkpoint
     from .corpus import load_theme_words
 
+    if (args.base is None) != (args.alpha is None):
+        raise PoetryGenError("--base and --alpha go together: the base model and the fine-tune's share")
     words = load_theme_words(args.data) if args.data else None
-    export_checkpoint(args.checkpoint, args.out, weights=args.weights, theme_words=words)
+    mixture = {"base": args.base, "alpha": args.alpha} if args.base else {}
+    export_checkpoint(args.checkpoint, args.out, weights=args.weights, theme_words=words, **mixture)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB)")
     return 0
 
