@@ -8,8 +8,8 @@ couplets) with at least MIN_CONTROL_POEMS train poems, and <plan>, after the spe
 Training puts a poem's form token before it for a fraction `form_rate` of the poems (config.OptimConfig),
 so the model also learns poems without one and unconditioned generation keeps working. The generator
 puts the form's token first when the model was trained with form tokens and its vocabulary has that
-form's token, and nothing otherwise: every checkpoint trained before (the shipped model) writes the same
-poems as it did.
+form's token, and nothing otherwise: every checkpoint trained before form tokens (v3, the model shipped
+before the current one) writes the same poems as it did.
 """
 from __future__ import annotations
 

@@ -300,7 +300,7 @@ class SamplingOptions:
                                   "position to X at its last, to the logit of each required character not yet "
                                   "written, so that the model writes it where it fits rather than where the "
                                   "poem runs out of room", metavar="X")
-    # Off by default: read blind (two readers, 24 poems), the shipped model's poems with expanded plans read
+    # Off by default: read blind (two readers, 24 poems), the stage-2 model's poems with expanded plans read
     # worse than without (the model card's "Plans, read blind").
     expand_plan: bool = option(False, "for a model trained with plans, and no --plan given: expand the theme's "
                                "keywords (or nothing) into a plan, one word per line, from the corpus's "
