@@ -10,7 +10,8 @@ Signals (higher is better), each per candidate:
                 line)], per character: how much the earlier lines make this one likelier — the mutual
                 information of MMI reranking (Li et al. 2016) and of the coherence rewards of Yi et al. 2018
     theme       with a theme: mean over the poem's characters of [log p(c | keywords, before) −
-                log p(c | before)]: how much the keywords make the poem likelier (the same PMI, theme ↔ poem)
+                log p(c | before)]: how much the keywords make the poem likelier (the same PMI, theme ↔ poem);
+                a character that repeats an earlier one adds nothing
     repetition  − the share of the poem's characters that repeat an earlier one
     parallelism the 对仗 score of a 律诗's middle couplets (parallelism.py); 律诗 only
     rule_breaks − the lines with a classical fault: 三平尾, 孤平, an odd line ending 平 (prosody.py)
@@ -146,9 +147,17 @@ def model_signals(model, bos: int, prompt: Sequence[int], samples: Sequence, for
         gain = sum(later) - sum(sum(next(alone)) for _ in range(n_lines))
         signal = {"coherence": gain / len(later) if later else 0.0}
         if theme:
-            signal["theme"] = (sum(sample.logps[p] for p in at) - sum(next(without_theme))) / max(len(at), 1)
+            first = _first_occurrences(sample.ids, at)
+            gains = [sample.logps[p] - lp for p, lp, new in zip(at, next(without_theme), first) if new]
+            signal["theme"] = sum(gains) / max(len(at), 1)
         signals.append(signal)
     return signals
+
+
+def _first_occurrences(ids: Sequence[int], at: Sequence[int]) -> list:
+    """Per position of `at`, whether its token is not an earlier token of `ids` again: a keyword written
+    twice is evidence of the theme once (rewarding each copy made themed poems repeat their keywords)."""
+    return [ids[p] not in ids[:p] for p in at]
 
 
 def judge(model, vocab, prompt: Sequence[int], samples: Sequence, form, theme: bool,

@@ -54,9 +54,22 @@ def test_coherence_and_theme_are_the_log_probability_gains(gen, model, vocab):
         in_context = sum(sample.logps[p] for p in later)
         alone = sum(logp_alone(model, head + ids[p - p % 6:p - p % 6 + 5], len(head) + p % 6) for p in later)
         assert signals["coherence"] == pytest.approx((in_context - alone) / len(later), abs=1e-4)
-        without = sum(logp_alone(model, [vocab.bos_id] + ids, 1 + p) for p in chosen)
-        assert signals["theme"] == pytest.approx((sum(sample.logps[p] for p in chosen) - without) / len(chosen),
+        first = [p for p in chosen if ids[p] not in ids[:p]]  # a repeated character adds no theme
+        without = sum(logp_alone(model, [vocab.bos_id] + ids, 1 + p) for p in first)
+        assert signals["theme"] == pytest.approx((sum(sample.logps[p] for p in first) - without) / len(chosen),
                                                  abs=1e-4)
+
+
+def test_a_keyword_written_twice_is_evidence_of_the_theme_once(model, vocab):
+    ids = vocab.encode("明月照高楼，明月入画堂。")
+    marks = (5, 11)
+    sample = Sample(ids, -1.0, [float("nan") if p in marks else -1.0 for p in range(len(ids))])
+    prompt = [*vocab.encode("月"), vocab.sep_id]
+    (signals,) = model_signals(model, vocab.bos_id, prompt, [sample], form_for(5, 2), theme=True)
+    chosen = [p for p in range(len(ids)) if p not in marks]
+    first = [p for p in chosen if p not in (6, 7)]  # the second 明月 repeats the first
+    without = sum(logp_alone(model, [vocab.bos_id] + ids, 1 + p) for p in first)
+    assert signals["theme"] == pytest.approx((-1.0 * len(first) - without) / len(chosen), abs=1e-4)
 
 
 def test_the_total_adds_the_weighted_signals(model, vocab):
