@@ -270,9 +270,9 @@ class SamplingOptions:
     weights: str = option("coherence=0.5,theme=2,repetition=5,parallelism=1,rule_breaks=0.2", "how much each "
                           "judging signal adds to the model's mean log-probability: coherence (how much the "
                           "earlier lines make each line likelier), theme (how much the theme's keywords make the "
-                          "poem likelier, a keyword counted once), repetition (minus the share of repeated characters), parallelism (对仗 "
-                          "of a 律诗's middle couplets, 0-1), rule_breaks (minus the lines with 三平尾, 孤平 or an "
-                          "odd line ending 平)", metavar="NAME=W,...")
+                          "poem likelier, a keyword counted once), repetition (minus the share of repeated "
+                          "characters), parallelism (对仗 of a 律诗's middle couplets, 0-1), rule_breaks (minus the "
+                          "lines with 三平尾, 孤平 or an odd line ending 平)", metavar="NAME=W,...")
     seed: Optional[int] = option(None, "the same seed and options write the same poems (default: a random one)")
     temperature: float = option(0.8, "0: always the likeliest character", metavar="T")
     top_k: int = option(0, "draw among the K likeliest characters only; 0: all", metavar="K")
