@@ -254,12 +254,14 @@ def load_checkpoint(path, device="cpu") -> Checkpoint:
 
 
 def export_checkpoint(src, dst, *, weights: str = "int8", theme_words: Optional[str] = None, base=None,
-                      alpha: float = 1.0) -> dict:
+                      alpha: Optional[float] = None) -> dict:
     """A copy of checkpoint `src` fit to ship: without the optimizer state (training-only, as large as
     the model), its weights stored as `weights` (WEIGHT_FORMATS), and the corpus's attested words that
     theme mapping uses (corpus.load_theme_words): `theme_words` when given, else the source's. With
     `base`, the checkpoint `src` was fine-tuned from, the weights are (1 - alpha) · base + alpha · src
     (interpolate.py), and train_state records it. Returns the written train_state."""
+    if (base is None) != (alpha is None):
+        raise PoetryGenError("--base and --alpha go together: the base model and the fine-tune's share")
     ckpt = load_checkpoint(src)
     _check_export_target(src, dst)
     state = {k: v for k, v in ckpt.train_state.items() if k != "optimizer"}

@@ -263,11 +263,9 @@ def _export(args) -> int:
     from .checkpoint import export_checkpoint
     from .corpus import load_theme_words
 
-    if (args.base is None) != (args.alpha is None):
-        raise PoetryGenError("--base and --alpha go together: the base model and the fine-tune's share")
     words = load_theme_words(args.data) if args.data else None
-    mixture = {"base": args.base, "alpha": args.alpha} if args.base else {}
-    export_checkpoint(args.checkpoint, args.out, weights=args.weights, theme_words=words, **mixture)
+    export_checkpoint(args.checkpoint, args.out, weights=args.weights, theme_words=words, base=args.base,
+                      alpha=args.alpha)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB)")
     return 0
 
