@@ -1,4 +1,5 @@
-"""Atomic writes of files and directories: a reader, or an interrupted run, never sees a half-written one.
+"""Atomic writes of files and directories: a reader, or an interrupted run, never sees a half-written one;
+and the data files of installed packages (`package_data`).
 
 Everything is written under a fresh hidden name beside its target (the same file system, so the final
 rename is atomic) and renamed over the target only when complete; on any error the temporary is
@@ -97,3 +98,14 @@ def read_bytes_bounded(path, limit: int, what: str) -> bytes:
     if len(data) > limit:
         raise PoetryGenError(f"{path}: larger than {limit / 2 ** 20:,.0f} MiB, the most {what}")
     return data
+
+
+def package_data(package: str, path: str, purpose: str) -> Path:
+    """Where the installed `package` keeps its data file `path`; without the package, a one-line error
+    that says what needs it (`purpose`) and what to install."""
+    from importlib import metadata
+
+    try:
+        return Path(metadata.distribution(package).locate_file(path))
+    except metadata.PackageNotFoundError:
+        raise PoetryGenError(f"{purpose} needs the {package} package (pip install {package})") from None

@@ -29,9 +29,12 @@ it is a word Tang poets wrote. A request is reduced to such words in three steps
      character of the word first, then those poets use most against everyday Chinese
      (`_poets_synonyms`): 父亲 → 父, 翁; 妈妈 → 慈母, 萱; 回家 → 还家; 孤独 (2 poems) → 孤, 寂寂;
      开心 → 怡然, 陶然; 生病 → 有病, 扶病;
+   - otherwise up to MAX_SYNONYMS poets' words nearest to it in word vectors of modern Chinese
+     (word_vectors.py, `_poets_neighbours`): association where the thesaurus has no synonym, 失恋 →
+     新欢, 伤心; 加班 → 通宵, 深夜; 老家 → 故乡, 离家;
    - otherwise its attested 2-character pieces and characters, left to right, each a keyword of its
-     own, after dropping a modern noun suffix (子 儿 头 们) at its end: 失恋 (a word alone in the
-     thesaurus) → 失, 恋; 田园生活 → 田园, 生, 活; 竹子 → 竹.
+     own, after dropping a modern noun suffix (子 儿 头 们) at its end: 毕业 (nothing poets wrote lies
+     near it) → 毕, 业; 田园生活 → 田园, 生, 活; 竹子 → 竹.
    Every keyword used is made of characters in the model's vocabulary, and at most MAX_KEYWORDS are
    used (the training poems had up to 3): one for each theme word in the request's order, then the
    further characters of words that fell apart. When they do not all fit and the checkpoint's theme
@@ -61,6 +64,7 @@ from .errors import PoetryGenError
 from .text import is_hanzi, normalize
 from .thesaurus import default_thesaurus
 from .vocab import Vocab
+from .word_vectors import default_word_vectors
 
 MAX_KEYWORDS = 3  # corpus.py stores up to 3 keywords per training poem, so prefixes never held more
 ATTESTED_SHARE = 1 / 5000  # a word in at least this share of the training poems is one poets used
@@ -68,6 +72,11 @@ MIN_ATTESTED = 3  # ... and in at least this many (a small corpus must not make 
 # A modern word poets did not write stands for up to this many synonyms they did: with one, 12 modern themes
 # × 2 seeds (benchmarks.theme_hits) held a character of it in 4 of 24 poems, with two in 12 of 24.
 MAX_SYNONYMS = 2
+# A word with no synonym poets wrote stands for its nearest words in modern word vectors (word_vectors.py)
+# that are poets' words: of 2 characters, used at least e³ ≈ 20 times more in poems than in everyday
+# Chinese (_poets_over_everyday), and at least this similar. Below it came 疫情 → 山火 (0.54), 网络 → 出处.
+MIN_SIMILARITY = 0.55
+POETS_WORD = 3.0
 
 # What a request names: (characters per line, 绝 or 律); None where it leaves that open.
 _FORM_WORDS = {
@@ -91,6 +100,7 @@ STOP_WORDS = frozenset("""
 """.split())
 _STOP_WORD_FREQ = 100_000  # their jieba dictionary frequency (关于 has 13,762, 为主 11,807)
 _DROP_POS = frozenset("ucprdyeofkwxq")  # jieba tag initials of function words: particles, conjunctions, ...
+_MEASURE = "q"  # ... and of measure words (首 篇 片 家), which alone may be a noun (想家 alone: 想/家)
 _ABOUT, _POEM = "咏", "诗"  # 咏梅 "on the plum" is about 梅, 边塞诗 "a frontier poem" about 边塞
 _MODERN_SUFFIXES = "子儿头们"  # 竹子, 石头, 雁儿, 朋友们: the suffix carries no theme
 
@@ -285,10 +295,19 @@ def _theme_words(text: str, attested) -> list:
     runs = ("".join(run) for hanzi, run in itertools.groupby(text, key=is_hanzi) if hanzi)  # jieba drops the rest
     if all(_request_words_only(run) for run in runs):
         return []  # 写一首诗: seen without loading jieba's dictionaries (module doc)
+    tagged = _tagger().lcut(text)
+    # Alone, 想家 is cut 想/家, and 家 tagged a measure word (in 我想家了 it is one word): a text whose
+    # only word of content is tagged so is about that word.
+    return _content_words(tagged, attested, _DROP_POS) or _content_words(tagged, attested, _DROP_POS - {_MEASURE})
+
+
+def _content_words(tagged: list, attested, drop_tags: Container) -> list:
+    """The words of jieba's (word, tag) pairs less request words and those with a tag initial in
+    `drop_tags`, with 咏 and 诗 taken off and single characters that poets wrote together joined."""
     words, joinable = [], False
-    for pair in _tagger().lcut(text):
+    for pair in tagged:
         word, tag = pair.word, pair.flag
-        if word in STOP_WORDS or not all(is_hanzi(ch) for ch in word) or tag[:1] in _DROP_POS:
+        if word in STOP_WORDS or not all(is_hanzi(ch) for ch in word) or tag[:1] in drop_tags:
             joinable = False
             continue
         if len(word) > 1 and word.startswith(_ABOUT):
@@ -348,6 +367,9 @@ def _keywords_for(word: str, vocab: Vocab, attested, attested_words: Optional[Co
     synonyms = _poets_synonyms(word, attested, attested_words)
     if synonyms:
         return synonyms, True
+    associated = _poets_neighbours(word, attested, attested_words)
+    if associated:
+        return associated, True
     if len(word) > 1 and word[-1] in _MODERN_SUFFIXES:
         word = word[:-1]
     keywords, i = [], 0
@@ -369,9 +391,37 @@ def _poets_synonyms(word: str, attested, attested_words: Optional[Container]) ->
     theirs, 大 for 父亲), then those poets use most against everyday Chinese (_poets_over_everyday: 慈母
     and 萱 for 妈妈 before 娘). Only a checkpoint's ranks or a word_counts dict (most frequent first)
     say how often poets wrote a word: with none, nothing."""
-    if not isinstance(attested_words, dict):
+    ranks = _ranks(attested_words)
+    if ranks is None:
         return []
-    ranks = attested_words if isinstance(attested_words, WordRanks) else parse_theme_words(" ".join(attested_words))
     found = [w for w in default_thesaurus().synonyms(word) if len(w) <= 2 and attested(w)]
     found.sort(key=lambda w: (not set(w) & set(word), -_poets_over_everyday(w, ranks[w])))
     return found[:MAX_SYNONYMS]
+
+
+def _poets_neighbours(word: str, attested, attested_words: Optional[Container]) -> list:
+    """Up to MAX_SYNONYMS poets' words nearest to `word` in modern word vectors (word_vectors.py), at least
+    MIN_SIMILARITY similar: association where the thesaurus has no synonym (失恋 → 新欢 伤心; 熬夜 → 通宵
+    深夜; 青春 → 年华). Poets' words are attested 2-character words poets use far more than everyday
+    Chinese (POETS_WORD), so that the nearest everyday words (失恋 → 分手 恋爱) are passed over. Only a
+    checkpoint's ranks or a word_counts dict say which those are: with none, nothing."""
+    ranks = _ranks(attested_words)
+    if ranks is None:
+        return []
+    pieces = [p for p in (*(word[i:i + 2] for i in range(len(word) - 1)), *word) if attested(p)]
+    if any(len(piece) == 2 for piece in pieces):
+        return []  # 清明节 holds 清明, a word poets wrote: it says more than the nearest festivals (端午 中秋)
+    poets_words = [w for w, rank in ranks.items()
+                   if len(w) == 2 and attested(w) and _poets_over_everyday(w, rank) >= POETS_WORD]
+    nearest = [w for w, _ in default_word_vectors().nearest(word, poets_words + pieces, MIN_SIMILARITY)]
+    if set(nearest[:MAX_SYNONYMS]) & set(pieces):
+        return []  # the word's own characters are among the nearest (雪景: 美景, 雪): they stand for it
+    return nearest[:MAX_SYNONYMS]
+
+
+def _ranks(attested_words: Optional[Container]) -> Optional[WordRanks]:
+    """The frequency ranks of the attested words: a checkpoint's, or a word_counts dict's (most frequent
+    first); None for a plain container, which does not say how often poets wrote a word."""
+    if not isinstance(attested_words, dict):
+        return None
+    return attested_words if isinstance(attested_words, WordRanks) else parse_theme_words(" ".join(attested_words))

