@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import torch
 
+from .checks import check_map_path
 from .errors import PoetryGenError
 from .files import write_atomic
 from .text import LINE_MARKS
@@ -43,18 +44,10 @@ _STYLE = """
 _LEFT, _TOP, _RIGHT, _BOTTOM = 36, 64, 200, 44  # margins: row labels, caption + column labels, top-3 list, legend
 
 
-def check_path(path) -> Path:
-    """`path` if it names a .svg or .html file; else PoetryGenError (callers check before writing a poem)."""
-    path = Path(path)
-    if path.suffix.lower() not in (".svg", ".html"):
-        raise PoetryGenError(f"the attention map is written as .svg or .html, not {path.name!r}")
-    return path
-
-
 def write_poem_attention(path, model, vocab, prompt: list, poem: list) -> Path:
     """The attention map of `model` writing `poem` (token ids) after <bos> and `prompt` (token ids: the
     theme's `kw <sep>` prefix, or priming text), as the sampler fed them."""
-    path = check_path(path)
+    path = check_map_path(path)
     return write_attention_map(path, *_poem_attention(model, vocab, prompt, poem))
 
 
@@ -77,7 +70,7 @@ def write_attention_map(path, tokens: list, weights, poem_start: int) -> Path:
     """Draw `weights` — (T, T) or (heads, T, T) causal attention rows of the sequence `tokens` (T token
     strings, e.g. <bos> keywords <sep> … poem) — for the poem's tokens tokens[poem_start:], into `path`
     (.svg or .html). Heads are averaged. Written atomically; returns the path."""
-    path = check_path(path)
+    path = check_map_path(path)
     svg = attention_svg(tokens, weights, poem_start)
     if path.suffix.lower() == ".html":
         title = escape("Attention: " + "".join(t for t in tokens[poem_start:] if not _special(t)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+from pathlib import Path
 
 from .errors import PoetryGenError
 
@@ -56,7 +57,7 @@ def check_whole(value, what: str, low: int, high: int | None = None) -> int:
     """A whole number in [low, high] (high None: no upper bound)."""
     if not is_whole(value) or value < low or (high is not None and value > high):
         span = f"from {low:,} to {high:,}" if high is not None else f"of {low:,} or more"
-        raise PoetryGenError(f"{what} must be a whole number {span}, not {_value(value)}")
+        raise PoetryGenError(f"{what} must be a whole number {span}, not {shown_value(value)}")
     return value
 
 
@@ -71,10 +72,19 @@ def check_real(value, what: str, low: float, high: float | None = None, *, low_o
         bounds = (f"{'above' if low_open else 'at least'} {low:g}" if high is None
                   else f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}")
         number = isinstance(value, Real) and not isinstance(value, bool)
-        raise PoetryGenError(f"{what} must be a finite number {bounds}, not {f'{value:g}' if number else _value(value)}")
+        raise PoetryGenError(f"{what} must be a finite number {bounds}, not {f'{value:g}' if number else shown_value(value)}")
     return float(value)
 
 
-def _value(value) -> str:
-    """A value that should have been a number: text quoted, so that '0.9' does not read as 0.9."""
+def shown_value(value) -> str:
+    """A value of the wrong type, for a message: text quoted, so that '0.9' or '8' does not read as a number."""
     return shown(repr(value) if isinstance(value, str) else value)
+
+
+def check_map_path(path) -> Path:
+    """`path` if it names a .svg or .html file (an attention map); else PoetryGenError. Here, not in
+    attention_map.py, so that the CLI checks it before torch loads."""
+    path = Path(path)
+    if path.suffix.lower() not in (".svg", ".html"):
+        raise PoetryGenError(f"the attention map is written as .svg or .html, not {path.name!r}")
+    return path

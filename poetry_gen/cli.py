@@ -23,7 +23,9 @@ from dataclasses import MISSING, fields
 from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, COLLECTION_GROUPS, COLLECTIONS, DEVICES,
                      PRECISIONS, WEIGHT_FORMATS, BenchOptions, ModelConfig, OptimConfig, RunConfig, SamplingOptions,
                      TrainConfig, flag)
+from .checks import check_map_path
 from .errors import PoetryGenError
+from .files import refuse_directory
 from .forms import FREE_LINES
 from .poemtext import FORMATS
 
@@ -367,11 +369,12 @@ def _generate(args) -> int:
         requests = [(None, plan_request(shape, options.theme, options.plan, options.must_include), options)]
     for message in dict.fromkeys(m for _, _, own in requests for m in own.warnings()):
         print(f"poetry-gen: warning: {message}", file=sys.stderr)
-    from .attention_map import check_path
+    if args.out is not None:
+        refuse_directory(args.out)  # now, not after the poems are written
+    if args.attention_map:
+        check_map_path(args.attention_map)
     from .generator import load_generator
 
-    if args.attention_map:
-        check_path(args.attention_map)  # a wrong suffix fails now, not after the poems are written
     gen = load_generator(args.checkpoint, device=args.device, threads=args.threads, cache_dir=user_cache_dir(),
                          precision=args.precision)
     poems = _write_all(gen, requests, args)
@@ -400,10 +403,13 @@ def _write_all(gen, requests: list, args) -> list:
     the positions of the poem, which all candidates write together."""
     from tqdm import tqdm
 
+    source = _source_name(args.input) if args.input else None
+    for number, plan, own in requests:  # every request's characters, before any poem is written
+        _at_line(source, number, gen.check_known, plan, own)
     shown = sys.stderr.isatty()
     if len(requests) > 1:
         bar = tqdm(requests, desc="requests", unit="request", disable=not shown, leave=False)
-        return [(poem, number) for number, plan, own in bar for poem in gen.write(plan, own)]
+        return [(poem, number) for number, plan, own in bar for poem in _at_line(source, number, gen.write, plan, own)]
     number, plan, own = requests[0]
     with tqdm(desc=f"{own.num} poems", unit="character", disable=not (shown and own.num >= BAR_FROM_NUM),
               leave=False) as bar:
@@ -411,7 +417,18 @@ def _write_all(gen, requests: list, args) -> list:
             bar.total = total
             bar.update(done - bar.n)
 
-        return [(poem, number) for poem in gen.write(plan, own, on_step=step)]
+        return [(poem, number) for poem in _at_line(source, number, gen.write, plan, own, on_step=step)]
+
+
+def _at_line(source: str | None, number: int | None, call, *args, **kwargs):
+    """`call(*args, **kwargs)`; a PoetryGenError it raises for a request of --input names the request's
+    line (SOURCE:N:), as the checks before the model loaded do."""
+    try:
+        return call(*args, **kwargs)
+    except PoetryGenError as err:
+        if number is None:
+            raise
+        raise PoetryGenError(f"{source}:{number}: {err}") from None
 
 
 BAR_FROM_NUM = 100  # fewer candidates take a few seconds at most: no progress bar

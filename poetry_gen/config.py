@@ -20,7 +20,7 @@ import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
 
-from .checks import check_real, check_text, check_whole, shown
+from .checks import check_real, check_text, check_whole, shown, shown_value
 from .errors import PoetryGenError
 from .prosody import validate_rhyme_group
 
@@ -332,6 +332,9 @@ class SamplingOptions:
         for name in ("prefix", "theme", "must_include"):
             if getattr(self, name) is not None:
                 check_text(getattr(self, name), name, MAX_REQUEST_CHARS)
+        check_text(self.weights, "weights", MAX_REQUEST_CHARS)
+        if not isinstance(self.expand_plan, bool):
+            raise PoetryGenError(f"expand_plan is True or False, not {shown_value(self.expand_plan)}")
         if isinstance(self.rhyme, str):
             validate_rhyme_group(check_text(self.rhyme, "rhyme group", MAX_REQUEST_CHARS))
         _one_of("tones", self.tones, TONES)

@@ -664,9 +664,17 @@ def _check_split(split: str) -> None:
 
 def _read_json(path: Path):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        return json.loads(_read_built_text(path))
+    except json.JSONDecodeError as err:
         raise PoetryGenError(f"{path}: corrupt JSON ({err})") from None
+
+
+def _read_built_text(path: Path) -> str:
+    """A text file corpus build wrote, as UTF-8; one error where it is not (damaged, or not ours)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise PoetryGenError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
 
 
 def load_vocab(directory) -> Vocab:
@@ -691,7 +699,7 @@ def load_split(directory, split: str) -> tuple[np.ndarray, np.ndarray]:
 def load_poems(directory, split: str) -> list[str]:
     """The split's cleaned poems as text, in the same order as its ids."""
     _check_split(split)
-    return _built_file(directory, f"{split}.txt").read_text(encoding="utf-8").splitlines()
+    return _read_built_text(_built_file(directory, f"{split}.txt")).splitlines()
 
 
 def load_theme_words(directory) -> str:
@@ -699,7 +707,7 @@ def load_theme_words(directory) -> str:
     A corpus built before corpus build wrote them gets them counted from its train.txt now."""
     path = Path(directory) / THEME_WORDS_FILE
     if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
+        return _read_built_text(path).strip()
     return " ".join(word_counts(load_poems(directory, "train")))
 
 
@@ -729,4 +737,4 @@ def load_plans(directory, split: str) -> list[list[str]]:
 
 def load_plan_words(directory) -> str:
     """The corpus's plan table (plan.PLAN_TABLE_FILE), as a checkpoint stores it."""
-    return _built_file(directory, PLAN_TABLE_FILE).read_text(encoding="utf-8")
+    return _read_built_text(_built_file(directory, PLAN_TABLE_FILE))

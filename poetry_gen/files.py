@@ -8,6 +8,7 @@ the umask leaves), never tempfile's owner-only 0600/0700: models, corpora and pi
 """
 from __future__ import annotations
 
+import errno
 import glob
 import json
 import os
@@ -24,7 +25,8 @@ from .errors import PoetryGenError
 def write_atomic(path, content: Union[str, bytes, Callable[[BinaryIO], None]]) -> Path:
     """Write `content` to `path`: text (UTF-8), bytes, or a function that writes to the open binary
     file (e.g. `lambda f: torch.save(obj, f)`)."""
-    path = Path(path)
+    refuse_directory(path)
+    path = _named(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _sibling(path, "tmp")
     try:
@@ -55,8 +57,11 @@ def write_json(path, obj: Any, indent: Optional[int] = 1) -> Path:
 @contextmanager
 def replacing_directory(path) -> Iterator[Path]:
     """A fresh empty directory beside `path` to fill; when the block ends without an error it takes
-    `path`'s place (the old directory steps aside and is deleted after), otherwise it is deleted."""
-    path = Path(path)
+    `path`'s place (the old directory steps aside and is deleted after), otherwise it is deleted. Not the
+    directory this process works in, or one holding it: a shell there would be left in a deleted one."""
+    path = _named(path)
+    if Path.cwd().resolve().is_relative_to(path.resolve()):
+        raise PoetryGenError(f"{path}: the current directory (or one holding it) is not replaced; name another")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _sibling(path, "tmp")
     tmp.mkdir()
@@ -83,6 +88,19 @@ def remove_orphans(path) -> list:
     for orphan in orphans:
         orphan.unlink(missing_ok=True)
     return orphans
+
+
+def refuse_directory(path) -> None:
+    """IsADirectoryError naming `path` where a file is to be written but a directory stands: said before
+    the work of writing it, not as a failed rename of a temporary the user never named."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+
+
+def _named(path) -> Path:
+    """`path`, absolute where it ends in '.' or '..': those name no entry to put a temporary beside."""
+    path = Path(path)
+    return Path(os.path.abspath(path)) if path.name in ("", "..") else path
 
 
 def _sibling(path: Path, suffix: str) -> Path:

@@ -51,6 +51,7 @@ from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
 
 STANZA_BREAK = "\u3000"  # between the 片 of a ci as the CLI prints it
 REVISE_DRAWS = 8  # lines drawn for `revise` to choose among, by how the whole poem reads
+COUPLET_UNUSED = ("must_include", "plan", "expand_plan")  # options a 下联 has no place for: refused, not ignored
 NO_DEFAULT_MODEL = ("no default model is installed (poetry_gen/checkpoints/default.pt): train one with "
                     "`poetry-gen train --data DIR --out CKPT` and pass it with --checkpoint CKPT "
                     "(in Python: load_generator(path))")
@@ -153,6 +154,9 @@ class Generator:
         warning, or refused with `strict`. `options` and `overrides`: as for `generate` (num, candidates,
         seed, tones, ...)."""
         options = _with(options, overrides)
+        unused = [name for name in COUPLET_UNUSED if getattr(options, name) not in (None, False)]
+        if unused:
+            raise PoetryGenError(f"a couplet takes no {unused[0]}: its 下联 is written to its 上联")
         plan = plan_couplet(first, strict)
         for message in (*options.warnings(), *plan.warnings):
             warnings.warn(message, stacklevel=2)
@@ -237,7 +241,7 @@ class Generator:
 
     def attention_svg(self, poem: Poem) -> str:
         """The picture `attention_map` draws, as an SVG string (the web page shows it inline)."""
-        if not poem.ids:
+        if not isinstance(poem, Poem) or not poem.ids:
             raise PoetryGenError("the attention map is drawn for a poem this generator wrote or read")
         return poem_attention_svg(self.model, self.vocab, list(poem.prompt_ids), list(poem.ids))
 
@@ -266,6 +270,16 @@ class Generator:
             return None
         return parse_theme(request, self.vocab, self.attested_words)
 
+    def check_known(self, plan: Plan, options: SamplingOptions) -> list:
+        """PoetryGenError naming a character of the request's acrostic heads, start text, must-include text
+        or prefix that the model does not know; else the must-include characters' ids. Cheap, so that a
+        batch of requests can be checked whole before any is written."""
+        self._known("".join(plan.heads), "acrostic heads")
+        self._known("".join(plan.given), "start text")
+        if options.prefix:
+            self._known(normalize(options.prefix), "prefix")
+        return self._known("".join(plan.check_must_include(options.must_include)), "must-include text")
+
     def _known(self, text: str, what: str) -> list:
         unknown = [ch for ch in dict.fromkeys(text) if ch not in self.vocab]
         if unknown:
@@ -282,16 +296,12 @@ class Generator:
         """The poems of a checked request (request.plan_acrostic, plan_generate), best first: by the
         judgement of `options.candidates` poems (rerank.py), or with one candidate by the model's score.
         `on_step(done, total)`: called as the positions of the poem are written (sampler.decode)."""
+        required = tuple(self.check_known(plan, options))
         form, theme, seed = plan.form, self._theme(options.theme), _seed(options)
         line_plan = self._line_plan(form, theme, options, seed)
         prompt = self._prompt(options, theme, form.name, line_plan)
-        self._known("".join(plan.heads), "acrostic heads")
-        self._known("".join(plan.given), "start text")
         fixed = {p: self.vocab.stoi[ch] for p, ch in plan.fixed().items()}
-        required = tuple(self._known("".join(plan.check_must_include(options.must_include)), "must-include text"))
-        # free length: the model may end it, but not before the given lines are done
-        min_lines = max(FREE_LINES[0], len(plan.given) + len(plan.given) % 2) if form.free else None
-        layout = Layout(form, fixed, min_lines, frozenset(plan.head_positions()), required=required)
+        layout = Layout(form, fixed, _min_lines(plan), frozenset(plan.head_positions()), required=required)
         samples = self._decode(layout, self._controls(form, options, plan.given), options, prompt,
                                options.rows, seed, on_step)
         judged = self._judge(samples, prompt, form, theme, options)
@@ -377,6 +387,17 @@ class Generator:
         return logp[:, len(start) - 1:].mean(1).tolist()
 
 
+def _min_lines(plan: Plan) -> Optional[int]:
+    """For a poem of free length, the lines before which the model may not end it: the couplet the start
+    text's last line is in, finished, and one couplet more where the start ends on a whole couplet, so
+    that a continuation never hands the start text back as the poem. None for a fixed form."""
+    if not plan.form.free:
+        return None
+    given = len(plan.given)
+    ends_a_couplet = given % 2 == 0 and given and len(plan.given[-1]) == plan.form.chars
+    return min(FREE_LINES[1], max(FREE_LINES[0], given + given % 2 + (2 if ends_a_couplet else 0)))
+
+
 def _seed(options: SamplingOptions) -> int:
     """The seed a request writes with: its own, or a random one (reported in each Poem)."""
     return secrets.randbits(31) if options.seed is None else options.seed
@@ -393,6 +414,9 @@ def ci_rhymes(form, lines: list) -> dict:
 
 def _with(options: Optional[SamplingOptions], overrides: dict) -> SamplingOptions:
     """`options` (or the defaults) with the fields named in `overrides` replaced."""
+    if options is not None and not isinstance(options, SamplingOptions):
+        raise PoetryGenError(f"options is a SamplingOptions, not {type(options).__name__}; or give the settings "
+                             "as keywords (num=2)")
     return replace(options or SamplingOptions(), **overrides)
 
 

@@ -36,7 +36,7 @@ from typing import Iterable, Optional, Sequence
 from .checks import shown
 from .conditioning import PLAN
 from .errors import PoetryGenError
-from .text import is_hanzi, split_lines
+from .text import is_hanzi, normalize, split_lines
 from .theme import pos_tagger, word_counts
 from .vocab import Vocab
 
@@ -167,7 +167,7 @@ def check_plan_words(words) -> list[str]:
     for word in words:
         if not 1 <= len(word) <= MAX_PLAN_WORD_CHARS or not all(is_hanzi(ch) for ch in word):
             raise PoetryGenError(f"a plan word is 1 to {MAX_PLAN_WORD_CHARS} Chinese characters, not {shown(word)}")
-    return list(words)
+    return [normalize(word) for word in words]  # 風 → 风, as the heads, start text and theme are read
 
 
 def check_plan_lines(words: Sequence[str], lines: Optional[int]) -> None:

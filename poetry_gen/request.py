@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import Optional
 
-from .checks import check_text, is_whole, shown, shown_chars
+from .checks import check_text, is_whole, shown, shown_chars, shown_value
 from .config import MAX_REQUEST_CHARS, SamplingOptions
 from .errors import PoetryGenError
-from .forms import COMMA, FORMS, Form, form_for, tune_form
+from .forms import COMMA, COUPLET, FORMS, Form, form_for, tune_form
 from .plan import check_plan_lines
 from .text import LINE_MARKS, PAUSE_MARK, is_hanzi, normalize, split_lines, to_simplified
 from .theme import theme_form
@@ -101,7 +101,11 @@ def revision_form(text: str, line: int, name: Optional[str] = None) -> tuple:
     of 5 or 7 characters, all of one length, each followed by its mark (，。 in turn, 。 at the end), or a
     ci in the lines and marks of a tune of the table (',' standing for its pause '、'): the tune `name`
     when it names one of that shape, else the first of the table with it. A ci's 叠句 is written again
-    with the line it repeats, not alone."""
+    with the line it repeats, not alone. A couplet (`name` 对联) is refused: its 下联 is written whole, to
+    its 上联's rules, by `couplet`."""
+    if name == COUPLET:
+        raise PoetryGenError("a couplet is not revised line by line: write other 下联 for its 上联 with couplet "
+                             "(poetry-gen couplet)")
     lines, ends = split_lines(poem_text(text))
     form = _shi_to_revise(lines, ends) if name not in load_tunes() else None
     form = form or _tune_to_revise(lines, ends, name)
@@ -172,13 +176,13 @@ def _form(form) -> Form:
 
 def _check_chars(chars) -> int:
     if not (is_whole(chars) and chars in CHARS):
-        raise PoetryGenError(f"lines have 5 or 7 characters, not {shown(chars)}")
+        raise PoetryGenError(f"lines have 5 or 7 characters, not {shown_value(chars)}")
     return chars
 
 
 def _check_lines(lines) -> int:
     if not (is_whole(lines) and 1 <= lines <= MAX_LINES):
-        raise PoetryGenError(f"a poem has 1 to {MAX_LINES} lines, not {shown(lines)}")
+        raise PoetryGenError(f"a poem has 1 to {MAX_LINES} lines, not {shown_value(lines)}")
     return lines
 
 
@@ -187,9 +191,9 @@ def _agree(form: Form, chars, lines) -> Form:
     if form.chars is None and (chars, lines) != (None, None):
         raise PoetryGenError(f"a {form.name} has lines of its own lengths: --chars and --lines go with a shi form")
     if chars is not None and not (is_whole(chars) and chars == form.chars):
-        raise PoetryGenError(f"a {form.name} has {form.chars} characters per line, not {shown(chars)}")
+        raise PoetryGenError(f"a {form.name} has {form.chars} characters per line, not {shown_value(chars)}")
     if lines is not None and not (is_whole(lines) and lines == form.lines):
-        raise PoetryGenError(f"a {form.name} has {form.lines} lines, not {shown(lines)}")
+        raise PoetryGenError(f"a {form.name} has {form.lines} lines, not {shown_value(lines)}")
     return form
 
 

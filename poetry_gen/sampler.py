@@ -45,7 +45,7 @@ line, distinct, hard tones, strict tones (the shape constraints are never droppe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Sequence
 
 import torch
@@ -152,8 +152,8 @@ class _Decoder:
                  batch: int, device):
         self.t, self.layout, self.controls, self.options = tables, layout, controls, options
         form = self.form = layout.form
-        self.slots = form.slots
         self.echoes = {**form.echoes, **layout.echoes}
+        self.slots = _hard_tones_at_sources(form.slots, self.echoes)
         self.mark_ids = {line.mark: tables.mark_id(line.mark) for line in form.shape}
         self.tokens = torch.full((batch, layout.length), tables.vocab.pad_id, dtype=torch.long, device=device)
         self.present = torch.zeros(batch, len(tables.vocab), dtype=torch.bool, device=device)  # (B, V)
@@ -311,6 +311,18 @@ class _Decoder:
             chosen = [lp for lp in logps if not math.isnan(lp)]
             out.append(Sample(ids, sum(chosen) / len(chosen) if chosen else 0.0, logps))
         return out
+
+
+def _hard_tones_at_sources(slots: tuple, echoes: dict) -> tuple:
+    """`slots`, where a position that echoes an earlier one requires a tone, with that tone required at the
+    earlier one too: the echo copies its character, so only there can the tone be chosen (a 下联 whose last
+    character mirrors a repeat of the 上联 ends 平 only if the character it repeats is 平)."""
+    slots = list(slots)
+    for p in sorted(echoes, reverse=True):  # latest first, so that a tone passes down a chain of echoes
+        source = echoes[p]
+        if slots[p].hard_tone and not slots[source].hard_tone:
+            slots[source] = replace(slots[source], hard_tone=slots[p].hard_tone)
+    return tuple(slots)
 
 
 @torch.inference_mode()

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from poetry_gen.attention_map import TOP_K, check_path, write_attention_map, write_poem_attention
+from poetry_gen.attention_map import TOP_K, write_attention_map, write_poem_attention
+from poetry_gen.checks import check_map_path
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.model import ModelConfig, PoetryLM
 from poetry_gen.theme import keyword_prefix_ids
@@ -150,11 +151,11 @@ def test_poem_attention_straight_from_the_model(tmp_path):
 def test_other_suffixes_are_a_user_error(tmp_path, name):
     ids, tokens, start = sequence()
     with pytest.raises(PoetryGenError, match=r"\.svg or \.html"):
-        check_path(tmp_path / name)
+        check_map_path(tmp_path / name)
     with pytest.raises(PoetryGenError, match=r"\.svg or \.html"):
         write_attention_map(tmp_path / name, tokens, model_weights(ids), start)
     assert not (tmp_path / name).exists()
-    assert check_path(tmp_path / "MAP.SVG").name == "MAP.SVG"
+    assert check_map_path(tmp_path / "MAP.SVG").name == "MAP.SVG"
 
 
 def test_weights_that_are_not_causal_attention_are_refused(tmp_path):

@@ -511,3 +511,23 @@ def test_a_directory_without_a_marker_of_ours_is_not_replaced(poem_source, tmp_p
     with pytest.raises(PoetryGenError, match="not a built corpus"):
         build(poem_source, out, keywords=False)
     assert (out / "precious.txt").read_text(encoding="utf-8") == "thesis" and (out / "photos").is_dir()
+
+
+@pytest.mark.parametrize("name", ["train.txt", "theme_words.txt", "plan_words.txt"])
+def test_a_built_text_file_that_is_not_utf8_is_one_error(built_corpus, tmp_path, capsys, name):
+    import shutil
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(built_corpus, damaged)
+    (damaged / name).write_bytes("春风".encode("utf-8") + b"\xff\xfe\n")
+    load = {"train.txt": lambda: corpus.load_poems(damaged, "train"),
+            "theme_words.txt": lambda: corpus.load_theme_words(damaged),
+            "plan_words.txt": lambda: corpus.load_plan_words(damaged)}[name]
+    with pytest.raises(PoetryGenError, match=f"{name}: not UTF-8 text .* at byte 6"):
+        load()
+    if name == "train.txt":  # and the command that reads it says so in one line
+        poems = tmp_path / "poems.txt"
+        poems.write_text("春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。\n", encoding="utf-8")
+        assert main(["score", str(poems), "--data", str(damaged)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("poetry-gen: error: ") and "not UTF-8" in err and err.count("\n") == 1

@@ -107,7 +107,9 @@ def test_check_reports_a_couplet_and_exits_1_on_a_broken_hard_rule(capsys):
 
 # --- writing ----------------------------------------------------------------------------------------
 
-FIRST_LINES = ["明月松间照", "舍南舍北皆春水", "晴川历历汉阳树", "锦瑟无端五十弦", "孤山寺北贾亭西"]
+# the last ends on a character it repeats, so the 下联's last character copies an earlier one of its own, which
+# must then be the 平 one
+FIRST_LINES = ["明月松间照", "舍南舍北皆春水", "晴川历历汉阳树", "锦瑟无端五十弦", "孤山寺北贾亭西", "事事关心天下事"]
 
 
 @pytest.mark.parametrize("first", FIRST_LINES)
@@ -144,6 +146,18 @@ def test_a_first_line_ending_ping_warns_in_python(gen):
         gen.couplet("锦瑟无端五十弦", seed=1)
     with pytest.raises(PoetryGenError, match="a 平 tone"):
         gen.couplet("锦瑟无端五十弦", strict=True)
+
+
+@pytest.mark.parametrize("option", [dict(must_include="月"), dict(plan=["春", "风"]), dict(expand_plan=True)])
+def test_options_a_couplet_has_no_place_for_are_refused_not_ignored(gen, option):
+    with pytest.raises(PoetryGenError, match=f"a couplet takes no {next(iter(option))}"):
+        gen.couplet("明月松间照", seed=1, **option)
+
+
+def test_a_couplet_is_not_revised_as_a_two_line_poem(gen):
+    couplet = gen.couplet("明月松间照", seed=1, candidates=2)[0]
+    with pytest.raises(PoetryGenError, match="a couplet is not revised line by line"):
+        gen.revise(couplet, line=2)
 
 
 def test_the_same_seed_writes_the_same_couplets(gen):

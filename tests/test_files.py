@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from poetry_gen.checkpoint import save_checkpoint
+from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import replacing_directory, write_atomic
 from poetry_gen.model import ModelConfig, PoetryLM
 from poetry_gen.vocab import SPECIALS, Vocab
@@ -63,3 +64,26 @@ def test_a_directory_is_replaced_whole_or_not_at_all(tmp_path):
     with replacing_directory(out) as d:
         (d / "new.txt").write_text("2")
     assert [p.name for p in out.iterdir()] == ["new.txt"] and [p.name for p in tmp_path.iterdir()] == ["corpus"]
+
+
+def test_a_file_is_not_written_over_a_directory(tmp_path, monkeypatch):
+    (tmp_path / "d").mkdir()
+    monkeypatch.chdir(tmp_path / "d")
+    for target in (tmp_path / "d", ".", ".."):
+        with pytest.raises(IsADirectoryError) as err:
+            write_atomic(target, "春风")
+        assert err.value.filename == str(target)  # the path given, never a temporary's name
+    assert list(tmp_path.iterdir()) == [tmp_path / "d"] and list((tmp_path / "d").iterdir()) == []
+
+
+def test_the_working_directory_is_not_replaced_but_a_path_through_dotdot_is(tmp_path, monkeypatch):
+    (tmp_path / "work" / "inner").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "work" / "inner")
+    for target in (".", "..", tmp_path):
+        with pytest.raises(PoetryGenError, match="current directory"):
+            with replacing_directory(target):
+                pytest.fail("entered")
+    with replacing_directory(tmp_path / "other" / "x" / "..") as d:  # names tmp_path/other
+        (d / "f").write_text("1")
+    assert [p.name for p in (tmp_path / "other").iterdir()] == ["f"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other", "work"]

@@ -96,6 +96,21 @@ def test_a_given_form_decides_the_line_length_of_a_start(gen, start, shape, char
     assert_poem(poem, chars, 4)
 
 
+@pytest.mark.parametrize("start,lines", [("床前明月光，疑是地上霜。", 4), ("床前明月光，疑是地上霜。举头望明月，", 4),
+                                         ("床前明月光，疑是", 2), ("床前明月光，疑是地上霜。举头望明月，低头思故乡。", 6)])
+def test_a_free_length_continuation_writes_on_past_a_start_that_ends_a_couplet(gen, start, lines):
+    # A model that ends a poem wherever it may: before, it ended at once after a start's whole couplet,
+    # and the start itself (score 0, nothing written) won the judging.
+    with torch.no_grad():
+        gen.model.head.bias[gen.vocab.eos_id] += 100
+    try:
+        poems = gen.generate(start=start, chars=5, num=4, seed=1)
+    finally:
+        with torch.no_grad():
+            gen.model.head.bias[gen.vocab.eos_id] -= 100
+    assert all(p.text.startswith(start) and len(p.lines) == lines and p.score < 0 for p in poems), poems
+
+
 def test_start_in_traditional_with_half_width_marks(gen, train_poems):
     poem = first_with(train_poems, "七绝")
     start = to_traditional(poem[:8]).replace("，", ",")
@@ -527,6 +542,10 @@ def test_generate_input_writes_each_request_in_turn(gen, checkpoint, capsys, tmp
     ('{"acrostic": "春风", "start": "春风"}\n', ":1: a request is an acrostic or a start text"),
     ("春风\n{not json\n", ":2: not a JSON object"),
     ("\n\n", "no requests"),
+    ('{"acrostic": "春风", "weights": {"theme": 3}}\n', ":1: the weights must be text (str), not dict"),
+    ('{"acrostic": "春风", "expand_plan": "no"}\n', ":1: expand_plan is True or False, not 'no'"),
+    ('{"form": "七律", "lines": "8"}\n', ":1: a 七律 has 8 lines, not '8'"),
+    ('{"start": "春", "chars": "5"}\n', ":1: lines have 5 or 7 characters, not '5'"),
 ])
 def test_a_bad_request_file_names_the_line_before_the_model_loads(tmp_path, capsys, monkeypatch, content, message):
     import poetry_gen.generator
@@ -537,6 +556,29 @@ def test_a_bad_request_file_names_the_line_before_the_model_loads(tmp_path, caps
     assert main(["generate", "--input", str(requests)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("poetry-gen: error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_a_character_the_model_lacks_names_its_line_before_any_poem_is_written(gen, checkpoint, capsys, tmp_path,
+                                                                               monkeypatch):
+    requests = tmp_path / "requests.txt"
+    requests.write_text("春风山月\n春龘\n", encoding="utf-8")
+    monkeypatch.setattr(type(gen), "write", lambda *a, **k: pytest.fail("wrote a poem"))
+    assert main(["generate", "--input", str(requests), "--checkpoint", str(checkpoint)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"poetry-gen: error: {requests}:2: the model does not know 龘") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("option", [["--out", "."], ["--attention-map", "map.png"]])
+def test_a_bad_output_path_is_refused_before_the_model_loads(tmp_path, capsys, monkeypatch, option):
+    import poetry_gen.generator
+
+    monkeypatch.setattr(poetry_gen.generator, "load_generator", lambda *a, **k: pytest.fail("loaded the model"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--acrostic", "春风", *option]) == 2
+    err = capsys.readouterr().err
+    assert err in ("poetry-gen: error: .: Is a directory\n",
+                   "poetry-gen: error: the attention map is written as .svg or .html, not 'map.png'\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_write_reports_its_progress_position_by_position(gen):
@@ -565,6 +607,10 @@ def test_options_and_keyword_overrides_fill_one_sampling_options(gen):
         gen.generate(options=careful, top_p=0)
     with pytest.raises(TypeError):
         gen.generate(options=careful, temprature=0.5)
+    with pytest.raises(PoetryGenError, match="options is a SamplingOptions, not dict"):
+        gen.generate(options={"num": 2})
+    with pytest.raises(PoetryGenError, match="the attention map is drawn for a poem"):
+        gen.attention_svg("床前明月光，疑是地上霜。")
 
 
 def test_a_tune_is_written_in_its_shape_and_read_back_whole(gen):

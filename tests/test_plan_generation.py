@@ -68,6 +68,7 @@ def test_the_users_plan_is_read_as_given(cgen):
     assert poem.plan == plan
     assert list(poem.prompt_ids) == [cgen.vocab.stoi["<五绝>"], *plan_prefix_ids(plan, cgen.vocab)]
     assert cgen.generate(form="五绝", plan="春 江 月 归", seed=3)[0].text == poem.text  # a string of words too
+    assert cgen.generate(form="五绝", plan=["春", "江", "月", "歸"], seed=3)[0].plan == plan  # traditional, read simplified
     with pytest.raises(PoetryGenError, match="the plan has 3 words, but the poem has 4 lines"):
         cgen.generate(form="五绝", plan=["春", "江", "月"])
     with pytest.raises(PoetryGenError, match="needs a form with a fixed number of lines"):
