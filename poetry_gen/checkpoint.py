@@ -32,11 +32,12 @@ from typing import Optional
 import torch
 from torch.overrides import TorchFunctionMode
 
+from .conditioning import PLAN
 from .config import WEIGHT_FORMATS, ModelConfig, OptimConfig, RunConfig, from_stored
 from .errors import PoetryGenError
 from .files import write_atomic
 from .model import PoetryLM
-from .vocab import Vocab
+from .vocab import SPECIALS, Vocab
 
 FORMAT_VERSION = 3  # 3: int8 weights (a reader of version 2 would load their integers as weights)
 
@@ -54,7 +55,9 @@ class Checkpoint:
     def form_tokens(self) -> bool:
         """Whether the model was trained with form tokens before poems (conditioning.py)."""
         optim = self.train_state.get("optim_config")
-        return isinstance(optim, dict) and (optim.get("form_rate") or 0) > 0
+        trained_with = isinstance(optim, dict) and (optim.get("form_rate") or 0) > 0
+        controls = self.vocab.itos[len(SPECIALS):self.vocab.first_char_id]
+        return trained_with and any(token != PLAN for token in controls)  # a corpus without them gave none
 
 
 def save_checkpoint(path, *, model: PoetryLM, vocab: Vocab, train_state: dict, theme_words: Optional[str] = None,
@@ -154,8 +157,11 @@ def _scale_rows(model: PoetryLM, scales: dict) -> None:
     """Multiplies the int8 matrices, which load_state_dict copied in as whole numbers, by their rows'
     scales: in place, a third faster to load than building float copies to load from."""
     state = model.state_dict()  # shares the weights' storage
+    scaled = set()
     for name, scale in scales.items():
-        state[name].mul_(scale[:, None])
+        if state[name].data_ptr() not in scaled:  # a tied embedding and output layer are one tensor: once
+            state[name].mul_(scale[:, None])
+            scaled.add(state[name].data_ptr())
 
 
 def _check_contents(path, data: dict) -> None:

@@ -675,8 +675,11 @@ def _add_serve(sub) -> None:
 
 
 def _serve(args) -> int:
+    from .checks import check_whole
     from .generator import load_generator
     from .server import serve
+
+    check_whole(args.port, "--port", 0, 65535)  # before the model loads, and in one line (bind raises OverflowError)
 
     serve(lambda: load_generator(args.checkpoint, device=args.device, threads=args.threads,
                                  cache_dir=user_cache_dir(), precision=args.precision), args.host, args.port)

@@ -101,6 +101,8 @@ def parse_request(endpoint: str, body: bytes) -> dict:
         raise PoetryGenError(f"the request is not valid JSON ({err})") from None
     if not isinstance(request, dict):
         raise PoetryGenError("the request is a JSON object, e.g. {\"acrostic\": \"春夏秋冬\"}")
+    if _holds_surrogate(request):  # valid JSON ("\ud800"), but not text: no reply could even quote it
+        raise PoetryGenError("the request holds a lone surrogate (\\ud800 to \\udfff), which is not text")
     fields = _FIELDS[endpoint]
     unknown = sorted(set(request) - set(fields))
     if unknown:
@@ -115,6 +117,15 @@ def parse_request(endpoint: str, body: bytes) -> dict:
         if given.get(name, 0) > cap:
             raise PoetryGenError(f"{name} is at most {cap} here, not {given[name]}")
     return given
+
+
+def _holds_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds a lone surrogate code point in a string or a key."""
+    if isinstance(value, str):
+        return any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+    if isinstance(value, dict):
+        return any(_holds_surrogate(k) or _holds_surrogate(v) for k, v in value.items())
+    return isinstance(value, list) and any(_holds_surrogate(v) for v in value)
 
 
 def _no_constant(name: str):

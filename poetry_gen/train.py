@@ -194,13 +194,20 @@ def _metrics_path(out) -> Path:
     return Path(out).parent / "metrics.jsonl"
 
 
+def _continues_out(run: RunConfig) -> bool:
+    """Whether the run resumes the run at --out (from its .last.pt; its best model, which cannot resume, is
+    refused later for that reason), rather than starting there afresh or from another run's checkpoint."""
+    own = {Path(run.out).resolve(), last_checkpoint_path(run.out).resolve()}
+    return bool(run.resume) and Path(run.resume).resolve() in own
+
+
 def _check_run_files(run: RunConfig) -> None:
-    """A fresh run starts only where it replaces nothing, or an earlier run with `overwrite`; never over a
-    file that is not a checkpoint, and never through a symbolic link."""
+    """A run that does not continue the one at --out starts only where it replaces nothing, or an earlier
+    run with `overwrite`; never over a file that is not a checkpoint, and never through a symbolic link."""
     out, last, metrics = Path(run.out), last_checkpoint_path(run.out), _metrics_path(run.out)
     if metrics.is_symlink():
         raise PoetryGenError(f"{metrics} is a symbolic link; a run writes its metrics only to a file of its own")
-    if run.resume:
+    if _continues_out(run):
         return
     for path in (out, last):
         if path.exists():
@@ -210,7 +217,8 @@ def _check_run_files(run: RunConfig) -> None:
                 raise PoetryGenError(f"{path} exists and is not a poetry-gen checkpoint; choose another --out") from None
     existing = [p.name for p in (out, last, metrics) if p.exists() and p.stat().st_size]
     if existing and not run.overwrite:
-        raise PoetryGenError(f"{out.parent} holds a run ({', '.join(existing)}): continue it with --resume, or "
+        instead = "resume into another --out" if run.resume else "continue it with --resume"
+        raise PoetryGenError(f"{out.parent} holds a run ({', '.join(existing)}): {instead}, or "
                              f"start afresh over it with --overwrite")
 
 
@@ -318,7 +326,7 @@ class _Saver:
         self.state, self.device = state, device
         self.out, self.last = Path(run.out), last_checkpoint_path(run.out)
         self.metrics = _metrics_path(run.out)
-        if run.resume:
+        if _continues_out(run):
             self._keep_metrics_to(state.progress.step)
         else:
             write_atomic(self.metrics, "")

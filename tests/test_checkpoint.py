@@ -55,6 +55,26 @@ def test_int8_keeps_every_weight_within_half_a_step_of_its_row(tmp_path):
         assert torch.allclose(scale * 127, model.state_dict()[name].abs().amax(dim=1))  # each row its own range
 
 
+def test_a_tied_model_in_int8_scales_its_one_shared_matrix_once(tmp_path):
+    path, model = saved(tmp_path, tie_weights=True)
+    save_checkpoint(path, model=model, vocab=VOCAB, train_state={}, weights="int8")
+    loaded = load_checkpoint(path).model
+    assert loaded.head.weight is loaded.embed.weight  # still tied
+    step = model.embed.weight.abs().amax(dim=1, keepdim=True) / 127
+    assert ((loaded.embed.weight - model.embed.weight).abs() <= step / 2 + 1e-7).all()  # not scaled twice
+
+
+@pytest.mark.parametrize("controls,form_rate,expected", [
+    (["<五绝>", "<plan>"], 0.8, True), (["<plan>"], 0.8, False), ([], 0.8, False), (["<五绝>"], 0.0, False)])
+def test_form_tokens_need_both_the_training_and_a_vocabulary_that_holds_them(tmp_path, controls, form_rate, expected):
+    # eval said "each poem after its form token" for a model whose corpus had none to give it
+    vocab = Vocab.build(["春风明月光，山水。"], controls=controls)
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model=PoetryLM(ModelConfig(len(vocab), 8, 8)), vocab=vocab,
+                    train_state={"optim_config": {"form_rate": form_rate}})
+    assert load_checkpoint(path).form_tokens is expected
+
+
 def test_quantize_rows_keeps_a_zero_row_zero():
     matrix = torch.tensor([[0.0, 0.0], [1.0, -0.5]])
     q, scale = quantize_rows(matrix)

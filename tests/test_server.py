@@ -241,6 +241,25 @@ def test_a_bad_request_is_400_with_one_line(server, endpoint, body, message):
     assert status == 400 and message in answer["error"] and "\n" not in answer["error"]
 
 
+@pytest.mark.parametrize("endpoint,body", [
+    ("generate", b'{"num": "\\ud800"}'),
+    ("check", '{"poem": "床前明月光，疑是地上霜。", "form": "\\ud800"}'.encode()),
+    ("generate", b'{"\\udc80": 1}'),
+])
+def test_a_lone_surrogate_is_400_not_a_dropped_connection(server, endpoint, body):
+    status, answer = post(server, endpoint, body)
+    assert status == 400 and "lone surrogate" in answer["error"]
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_one_line_before_the_model_loads(capsys, monkeypatch, port):
+    import poetry_gen.generator
+
+    monkeypatch.setattr(poetry_gen.generator, "load_generator", lambda *a, **k: pytest.fail("loaded the model"))
+    assert main(["serve", "--port", port]) == 2
+    assert capsys.readouterr().err == f"poetry-gen: error: --port must be a whole number from 0 to 65,535, not {port}\n"
+
+
 def test_a_request_too_long_or_without_a_body_is_400(server):
     status, _, body = request(server, "POST", "/api/check", b"{" + b" " * MAX_BODY + b"}")
     assert status == 400 and str(MAX_BODY) in json.loads(body)["error"]

@@ -52,6 +52,22 @@ def test_a_fresh_run_over_an_existing_one_needs_overwrite(built_corpus, tmp_path
     assert [row["step"] for row in rows] == [2]
 
 
+def test_resuming_another_run_never_writes_over_the_run_at_out(built_corpus, tmp_path, capsys):
+    first, second = tmp_path / "a" / "model.pt", tmp_path / "b" / "model.pt"
+    assert cli_train(built_corpus, first, "--max-steps", "2") == 0
+    assert cli_train(built_corpus, second, "--max-steps", "2", "--seed", "1") == 0
+    kept = second.read_bytes(), (second.parent / "metrics.jsonl").read_text()
+    capsys.readouterr()
+    assert main(["train", "--data", str(built_corpus), "--out", str(second), "--resume",
+                 str(first.with_name("model.last.pt")), "--max-steps", "4", "--no-progress"]) == 2
+    assert "holds a run" in capsys.readouterr().err
+    assert (second.read_bytes(), (second.parent / "metrics.jsonl").read_text()) == kept
+    fresh = tmp_path / "c" / "model.pt"  # into an empty directory it continues, its metrics its own from there
+    assert main(["train", "--data", str(built_corpus), "--out", str(fresh), "--resume",
+                 str(first.with_name("model.last.pt")), "--max-steps", "4", "--no-progress"]) == 0
+    assert [json.loads(row)["step"] for row in (fresh.parent / "metrics.jsonl").read_text().splitlines()] == [4]
+
+
 def test_train_never_writes_over_an_unrelated_file_or_through_a_link(built_corpus, tmp_path, capsys):
     notes = tmp_path / "notes.txt"
     notes.write_text("mine", encoding="utf-8")
