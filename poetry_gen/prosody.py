@@ -26,6 +26,8 @@ The checker also names the classical faults (Wang Li, 《汉语诗律学》), on
               at most one of the four before the rhyme can be 平: 仄平仄仄平. The standard rescue
               仄平平仄平 (7-character 仄仄仄平平仄平) has two, and is not 孤平
     出句平收  a line that must not rhyme (the 3rd, 5th, 7th) ends in 平
+A line of the pattern 平平平仄仄 (仄仄平平平仄仄) may also read 平平仄平仄 (仄仄平平仄平仄), the accepted variant
+of Wang Li's 《诗词格律》, and so does not break its template (_breaks).
 A poem of the four forms keeps its form's rules when its even lines rhyme in a 平声 group, every line
 fits the best template, and no line has one of these faults (PoemCheck.follows_rules).
 """
@@ -313,7 +315,19 @@ def poem_form(lines: list, ends: list) -> Optional[str]:
     return form_for(len(lines[0]), len(lines)).name
 
 
+# 平平仄平仄 (7-character 仄仄平平仄平仄) may stand for 平平平仄仄, its first 平 kept (Wang Li, 《诗词格律》:
+# 孟浩然's 开轩面场圃, 王之涣's 羌笛何须怨杨柳)
+_C_LINE, _C_VARIANT = "中平中仄仄", "平平仄平仄"
+
+
 def _breaks(tones: tuple, pattern: str) -> tuple:
+    found = _positions_broken(tones, pattern)
+    if found and pattern.endswith(_C_LINE) and not _positions_broken(tones, pattern[:-5] + _C_VARIANT):
+        return ()
+    return found
+
+
+def _positions_broken(tones: tuple, pattern: str) -> tuple:
     return tuple(p + 1 for p, (t, mark) in enumerate(zip(tones, pattern)) if mark != EITHER and not fits(t, mark))
 
 
@@ -325,8 +339,10 @@ def line_faults(tones: tuple, pattern: str, index: int) -> tuple:
     faults = []
     if len(tones) >= 3 and all(surely_ping[-3:]):
         faults.append(THREE_PING_TAIL)
-    # 孤平 belongs to the 平平仄仄平 line (the last five characters of a 7-character one).
-    if pattern.endswith(ZE + PING) and sum(PING in t or not t for t in tones[-5:-1]) <= 1:
+    # 孤平 belongs to the 平平仄仄平 line (the last five characters of a 7-character one), written with its
+    # 仄 before the rhyme: 仄仄仄平平, put where that line belongs, breaks the template but is not 孤平.
+    if (pattern.endswith(ZE + PING) and tones[-2] == {ZE}
+            and sum(PING in t or not t for t in tones[-5:-1]) <= 1):
         faults.append(ISOLATED_PING)
     if index % 2 == 0 and index > 0 and surely_ping[-1]:
         faults.append(PING_UNRHYMED_END)

@@ -240,6 +240,9 @@ def test_a_word_reading_can_break_the_template():
 
 @pytest.mark.parametrize("poem", [poem for poem, *_ in REGULATED] + [
     "红豆生南国，春来发几枝。愿君多采撷，此物最相思。",  # 相思 (平) rhymes in 支
+    # 平平仄平仄 (仄仄平平仄平仄) for 平平平仄仄: 开轩面场圃, 移舟泊烟渚, 羌笛何须怨杨柳
+    "移舟泊烟渚，日暮客愁新。野旷天低树，江清月近人。",
+    "黄河远上白云间，一片孤城万仞山。羌笛何须怨杨柳，春风不度玉门关。",
 ])
 def test_known_good_tang_poems_keep_the_rules(poem):
     check = check_poem(poem)
@@ -255,6 +258,7 @@ def test_known_good_tang_poems_keep_the_rules(poem):
     ("长使壮雄泪满襟", "中仄中平中仄平", 7, ("孤平",)),  # the last five: 仄平仄仄平
     ("长使壮雄悲满襟", "中仄中平中仄平", 7, ()),  # 仄仄仄平平仄平: rescued
     ("长使英雄泪满襟", "中仄中平中仄平", 7, ()),  # 蜀相
+    ("恨别鸟惊心", "中平中仄平", 1, ()),  # 仄仄仄平平 where 平平仄仄平 belongs: it breaks, but is not 孤平
     ("感时花溅心", "中平中仄仄", 2, ("出句平收",)),  # an odd line ending 平
     ("床前明月光", "中平中仄平", 0, ()),  # line 1 may rhyme
 ])
@@ -286,3 +290,9 @@ def test_poems_outside_the_forms_have_no_rules_to_break(capsys):
     poem = "慈母手中线，游子身上衣。临行密密缝，意恐迟迟归。谁言寸草心，报得三春晖。"
     assert check_poem(poem).follows_rules is None
     assert main(["check", poem]) == 0
+
+
+def test_the_variant_line_needs_its_first_ping():
+    # 开轩面场圃 (平平仄平仄) fits the 平平平仄仄 line; 故人具鸡黍 (仄平仄平仄) does not: its 1st must be 平
+    check = check_poem("故人具鸡黍，邀我至田家。绿树村边合，青山郭外斜。开轩面场圃，把酒话桑麻。待到重阳日，还来就菊花。")
+    assert [line.breaks for line in check.lines][::4] == [(4,), ()]
