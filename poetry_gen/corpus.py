@@ -322,6 +322,15 @@ def _no_bar(progress: bool) -> Optional[bool]:
 
 # A note in a ci that says text is missing: （下缺）, （上缺）, （缺词文）.
 _LACUNA_NOTE = re.compile(r"[（(][^（）()]*缺[^（）()]*[）)]")
+# In a shi only the plain ones: its notes give other readings, which may hold 缺 (一作缺月).
+_SHI_LACUNA_NOTE = re.compile(r"[（(](?:[上下中前后]缺|缺[一二三四五六七八九十百\d]+字)[）)]")
+# 全唐诗's editors put the characters they supplied in brackets, 景[龍]年: part of the line, kept.
+_SUPPLIED = re.compile(r"\[([^\[\]]+)\]")
+# A character Unicode lacks, spelt by its parts ({艹尔}, {𥫗/戢}, {炙火=肉}): the line cannot be written
+# whole. A note in braces ({一作：將欲去}) says more, with a colon or a comma, and only goes.
+_UNENCODED = re.compile(r"\{[^{}：:，,。]{1,6}\}")
+# A note between a line's mark and another (点头。（注）。) leaves the mark twice once the note goes.
+_REPEATED_MARK = re.compile(f"([{re.escape(text.LINE_MARKS + text.PAUSE_MARK)}])\\1+")
 # In a ci, 《凉州》 names a tune or a book inside the verse: the marks go, the words stay.
 _TITLE_MARKS = str.maketrans("", "", "《》")
 _TUNE_ALIAS = re.compile("[・·]")
@@ -336,13 +345,12 @@ def clean(raw: str, genre: str = "shi") -> tuple[str, Optional[str]]:
     if not text.encodes(raw, "utf-8"):  # JSON may escape lone surrogates (\udcff), which no converter takes
         return raw, "non_chinese"
     ci = genre == "ci"
-    if ci and _LACUNA_NOTE.search(raw):
+    if (_LACUNA_NOTE if ci else _SHI_LACUNA_NOTE).search(raw) or "□" in raw or _UNENCODED.search(raw):
         return raw, "lacuna"
-    poem = text.normalize(raw.translate(_TITLE_MARKS) if ci else raw, keep_pauses=ci)
-    if not poem:
+    raw = _SUPPLIED.sub(lambda m: m[1] if all(text.is_hanzi(ch) for ch in m[1]) else m[0], raw)
+    poem = _REPEATED_MARK.sub(r"\1", text.normalize(raw.translate(_TITLE_MARKS) if ci else raw, keep_pauses=ci))
+    if not any(text.is_hanzi(ch) for ch in poem):  # nothing, or a note's mark alone: （以上劉瑛整理）。
         return poem, "empty"
-    if "□" in poem:
-        return poem, "lacuna"
     marks = text.LINE_MARKS + text.PAUSE_MARK if ci else text.LINE_MARKS
     if any(not (text.is_hanzi(ch) or ch in marks) for ch in poem):
         return poem, "non_chinese"

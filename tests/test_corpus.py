@@ -531,3 +531,19 @@ def test_a_built_text_file_that_is_not_utf8_is_one_error(built_corpus, tmp_path,
         assert main(["score", str(poems), "--data", str(damaged)]) == 2
         err = capsys.readouterr().err
         assert err.startswith("poetry-gen: error: ") and "not UTF-8" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("raw,genre,cleaned,why", [
+    ("穿耳胡僧笑點頭。（〖1〗注）。", "shi", "穿耳胡僧笑点头。", None),  # not 点头。。
+    ("真耀蘊軒儀，仁高[姒]幄披。", "shi", "真耀蕴轩仪，仁高姒幄披。", None),  # the editors' supplied 姒 stays
+    ("景[一○]年。", "shi", "景年。", None),  # a footnote number in brackets goes
+    ("楚囚應積[□]，秦繫亦銜悲。", "shi", None, "lacuna"),
+    ("不去{制/多}魚額。", "shi", None, "lacuna"),
+    ("閨樹紅滋變，庭蕪白（下缺）。", "shi", None, "lacuna"),
+    ("明月（一作缺月）照花枝。", "shi", "明月照花枝。", None),  # a note's other reading holding 缺 is no lacuna
+    ("（以上劉瑛整理）。", "shi", None, "empty"),
+    ("春風吹（缺词文）", "ci", None, "lacuna"),
+])
+def test_cleaning_keeps_supplied_characters_and_drops_what_cannot_be_written_whole(raw, genre, cleaned, why):
+    text, reason = corpus.clean(raw, genre)
+    assert reason == why and (cleaned is None or text == cleaned)
