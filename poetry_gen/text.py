@@ -48,7 +48,8 @@ def variant_table() -> dict:
     `yitizi` package's table of variant characters, which OpenCC's configurations lack. A character
     outside GB 2312 folds into the one GB 2312 character among its variants read through t2s (徴's 徵
     is 征); with none or several it stays. Characters of GB 2312 are standard simplified forms
-    themselves and stay, so that 乾坤 keeps its 乾."""
+    themselves and stay, so that 乾坤 keeps its 乾; so are those of the 通用规范汉字表, which GB 2312
+    lacks (郊坰's 坰 is no 冂, 神祇's 祇 no 只, 抃 no 拼)."""
     from yitizi import yitizi_data  # imported here so that `import poetry_gen` stays cheap
 
     # One t2s call for the whole table; a newline between characters keeps OpenCC from reading phrases.
@@ -57,9 +58,19 @@ def variant_table() -> dict:
     table = {}
     for src, variants in yitizi_data.items():
         standard = {simplified[ch] for ch in variants if encodes(simplified[ch], "gb2312")}
-        if len(standard) == 1 and not encodes(src, "gb2312"):
+        if len(standard) == 1 and not encodes(src, "gb2312") and src not in general_standard_chars():
             table[ord(src)] = ord(standard.pop())
     return table
+
+
+GENERAL_STANDARD_FILE = Path(__file__).with_name("data") / "general_standard_chars.txt"
+
+
+@lru_cache(maxsize=None)
+def general_standard_chars() -> frozenset:
+    """The 8,105 characters of the 通用规范汉字表 (2013), China's list of standard characters today."""
+    lines = GENERAL_STANDARD_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset("".join(line for line in lines if not line.startswith("#")))
 
 
 def encodes(text: str, codec: str) -> bool:
@@ -73,14 +84,15 @@ def encodes(text: str, codec: str) -> bool:
 
 
 def variants_stamp() -> str:
-    """A fingerprint of what `variant_table` answers from (this module, yitizi's table), for caches."""
+    """A fingerprint of what `variant_table` answers from (this module, its list of standard characters,
+    yitizi's table), for caches."""
     import importlib.util
 
     from .cache import file_stamp, key_of
 
     yitizi = importlib.util.find_spec("yitizi")
     table = Path(yitizi.origin).with_name("yitizi.json") if yitizi and yitizi.origin else None
-    return key_of([file_stamp(__file__), file_stamp(table) if table else ""])
+    return key_of([file_stamp(__file__), file_stamp(GENERAL_STANDARD_FILE), file_stamp(table) if table else ""])
 
 
 def fold_variants(text: str) -> str:

@@ -55,6 +55,9 @@ def test_split_lines():
 def test_variant_glyphs_become_their_standard_form_and_gb2312_characters_stay():
     assert text.normalize("疎慙蘂毬徧猨劒鴈") == "疏惭蕊球遍猿剑雁"
     assert text.normalize("乾坤") == "乾坤"  # a standard character itself (GB 2312), not 干
+    # standard characters GB 2312 lacks (通用规范汉字表) stay too: they were folded into other words' characters
+    assert text.normalize("郊坰 神祇 齊抃舞 錦襜褕 巉巖") == "郊坰神祇齐抃舞锦襜褕巉岩"
+    assert len(text.general_standard_chars()) == 8105
 
 
 def test_folding_text_of_gb2312_alone_needs_no_variant_table():
