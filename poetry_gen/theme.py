@@ -85,6 +85,16 @@ _FORM_WORDS = {
     "绝句": (None, "绝"), "律诗": (None, "律"), "五言": (5, None), "七言": (7, None),
 }
 _FORM_PATTERN = re.compile("|".join(sorted(_FORM_WORDS, key=len, reverse=True)))  # longest first
+# What a request may name that no theme can give: refused with what to do instead, not left to become
+# keywords (藏头诗 春夏秋冬 gave 藏 春 夏; 写一首宋词 gave a 七绝 on 词).
+_UNWRITTEN = {
+    **dict.fromkeys(("藏头诗", "藏头"), "an acrostic's heads are given as such (--acrostic 春夏秋冬), not in the theme"),
+    **dict.fromkeys(_CI_WORDS := ("宋词", "首词", "填词", "一阕", "词牌"),
+                    "a ci is written in a tune: name one (沁园春, 浣溪沙 …; `poetry-gen forms` lists them), or use --form"),
+    **dict.fromkeys(("五言排律", "七言排律", "排律", "五古", "七古", "古体诗", "六言", "现代诗", "新诗", "打油诗"),
+                    "poetry-gen writes 五绝 七绝 五律 七律, ci in their tunes and couplets"),
+}
+_UNWRITTEN_PATTERN = re.compile("|".join(sorted(_UNWRITTEN, key=len, reverse=True)))
 # The form the Tang collection has most of, for what a request leaves open (counts in the module doc).
 _DEFAULT_KIND = {5: "律", 7: "绝"}
 _DEFAULT_CHARS = {"绝": 7, "律": 5}
@@ -92,7 +102,7 @@ _DEFAULT_CHARS = {"绝": 7, "律": 5}
 # Words of the request itself rather than of its theme. Multi-character ones are also taught to the
 # tokenizer, so that "以离别为主题" cuts as 以/离别/为主题, not 为主/题写.
 STOP_WORDS = frozenset("""
-写 作 做 一 首 一首 两首 几首 篇 一篇 个 一个 些 一些 点 一点 一下 诗 诗歌 诗词 古诗 唐诗 律 绝
+写 作 做 一 首 一首 两首 几首 篇 一篇 个 一个 些 一些 点 一点 一下 诗 诗歌 诗词 古诗 唐诗 律 绝 词 宋词 填词 调寄 词牌 阕 一阕
 关于 有关 主题 为主题 题目 题材 内容 请 请你 帮 帮我 帮忙 给 给我 来 来首 来一首 要 想 想要 需要 希望
 能 能否 可以 麻烦 去 到 看 说 描写 描述 描绘 表达 抒发 表现 体现 反映 歌颂 赞美 赞颂 吟咏 咏 以 为 是 有 用 让
 的 地 得 了 着 过 吗 呢 吧 啊 呀 么 和 与 及 跟 同 或 对 把 被 在 于 之 我 你 您 他 她 它 我们 你们
@@ -140,7 +150,7 @@ class Theme:
     request: str  # as given
     keywords_in: list  # the theme words found in the request
     keywords_used: list  # what the poem is conditioned on: attested words of vocabulary characters
-    form: Optional[str]  # 五绝 七绝 五律 七律 if the request names one, else None
+    form: Optional[str]  # 五绝 七绝 五律 七律 or a ci tune (沁园春) if the request names one, else None
 
 
 def parse_theme(request: str, vocab: Vocab, attested_words: Optional[Container] = None) -> Theme:
@@ -240,9 +250,20 @@ def _no_theme_words(request: str) -> PoetryGenError:
 
 
 def _find_form(pieces: list) -> tuple:
-    """(form name or None, the pieces with the form words taken out)."""
+    """(form name or None, the pieces with the form words taken out): a shi form, or a ci tune by its name."""
+    tunes = _named_tunes(pieces)
+    if tunes:
+        pieces = [re.sub("|".join(map(re.escape, tunes)), " ", piece) for piece in pieces]
+    unwritten = next((m[0] for piece in pieces for m in [_UNWRITTEN_PATTERN.search(piece)] if m), None)
+    if unwritten and not (tunes and unwritten in _CI_WORDS):
+        raise PoetryGenError(f"the theme names {unwritten.lstrip('首')}: {_UNWRITTEN[unwritten]}")
     named = [word for piece in pieces for word in _FORM_PATTERN.findall(piece)]
     rest = [_FORM_PATTERN.sub(" ", piece) for piece in pieces]
+    if tunes:
+        if len(set(tunes)) > 1 or named:
+            raise PoetryGenError(f"the theme names more than one form ({'、'.join(dict.fromkeys(tunes + named))}); "
+                                 f"name one, or use --form")
+        return tunes[0], rest
     chars = {_FORM_WORDS[word][0] for word in named} - {None}
     kinds = {_FORM_WORDS[word][1] for word in named} - {None}
     if len(chars) > 1 or len(kinds) > 1:
@@ -253,6 +274,28 @@ def _find_form(pieces: list) -> tuple:
     c = next(iter(chars), None)
     kind = next(iter(kinds), None) or _DEFAULT_KIND[c]
     return {5: "五", 7: "七"}[c or _DEFAULT_CHARS[kind]] + kind, rest
+
+
+def _named_tunes(pieces: list) -> list:
+    """The tunes a request names as its form: after a measure or 词牌 (一首沁园春, 词牌浣溪沙), before 词
+    (沁园春词), or as a word of its own (念奴娇 赤壁怀古; 3 characters or more). Elsewhere a tune's name is words of the theme: 渔父 江湖 is on the
+    fisherman, 关于忆江南 on remembering the south."""
+    alone = [piece for piece in pieces if piece in _tune_names() and len(piece) >= 3]
+    return alone + [m[1] or m[2] for piece in pieces for m in _tune_pattern().finditer(piece) if m[1] or m[2]]
+
+
+@functools.lru_cache(maxsize=None)
+def _tune_names() -> frozenset:
+    from .tunes import load_tunes
+
+    return frozenset(load_tunes())
+
+
+@functools.lru_cache(maxsize=None)
+def _tune_pattern() -> re.Pattern:
+    """A tune's name after a measure, 词 or 词牌 (group 1), or before 词 (group 2)."""
+    names = "|".join(sorted(map(re.escape, _tune_names()), key=len, reverse=True))
+    return re.compile(f"(?:首|阕|词牌|调寄|词)({names})|({names})词")
 
 
 def _request_words_only(text: str) -> bool:

@@ -71,6 +71,30 @@ def test_form_named_in_the_request(request_, form):
 def test_two_forms_are_an_error():
     with pytest.raises(PoetryGenError, match="more than one form"):
         parse("七绝还是五律，明月")
+    with pytest.raises(PoetryGenError, match="more than one form"):
+        parse("写一首浣溪沙和七绝，明月")
+
+
+@pytest.mark.parametrize("request_, form, keywords", [
+    ("写一首浣溪沙，关于明月", "浣溪沙", ["明月"]),  # a tune after a measure
+    ("写一首宋词蝶恋花，关于明月", "蝶恋花", ["明月"]),  # 宋词 names no theme
+    ("填词一首 调寄临江仙 西湖", "临江仙", ["西湖"]),
+    ("念奴娇 登楼", "念奴娇", ["登楼"]),  # a tune's name as a word of its own
+    ("渔父 江南", None, ["渔父", "江南"]),  # 2 characters: the fisherman, not the tune
+    ("关于如梦令的思乡", None, ["如梦令", "思乡"]),  # not named as the form: a word of the theme
+])
+def test_a_ci_tune_named_in_the_request_is_its_form(request_, form, keywords):
+    theme = parse(request_)
+    assert theme.form == form and theme.keywords_in == keywords
+
+
+@pytest.mark.parametrize("request_, message", [
+    ("写一首宋词，关于明月", "a ci is written in a tune"), ("写一首词", "a ci is written in a tune"),
+    ("藏头诗 春夏秋冬", "--acrostic"), ("五古 明月", "writes 五绝 七绝 五律 七律"), ("打油诗", "writes 五绝"),
+])
+def test_what_a_theme_cannot_give_is_refused_not_taken_as_keywords(request_, message):
+    with pytest.raises(PoetryGenError, match=message):
+        parse(request_)
 
 
 def test_request_words_are_dropped_and_modern_words_mapped():
