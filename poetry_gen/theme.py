@@ -108,6 +108,10 @@ STOP_WORDS = frozenset("""
 的 地 得 了 着 过 吗 呢 吧 啊 呀 么 和 与 及 跟 同 或 对 把 被 在 于 之 我 你 您 他 她 它 我们 你们
 很 非常 特别 十分 比较 最 太 更 有点 一种 一样 这 那 这个 那个 这种 那种 什么 怎样 样
 """.split())
+# What a request says it does not want: the word after one is not its theme (不要写秋天, 没有月亮的夜晚),
+# nor a form after one its form (写一首七言诗，不要五言). Within a piece: a comma ends it.
+NEGATORS = ("不要", "不想", "不是", "没有", "不用", "不必", "无需", "不需要", "并非", "而非", "别", "没", "勿")
+_NEGATED_FORM = re.compile(f"(?:{'|'.join(NEGATORS)})(?:写|用|是)?(?:{_FORM_PATTERN.pattern})")
 _STOP_WORD_FREQ = 100_000  # their jieba dictionary frequency (关于 has 13,762, 为主 11,807)
 _DROP_POS = frozenset("ucprdyeofkwxq")  # jieba tag initials of function words: particles, conjunctions, ...
 _MEASURE = "q"  # ... and of measure words (首 篇 片 家), which alone may be a noun (想家 alone: 想/家)
@@ -251,6 +255,7 @@ def _no_theme_words(request: str) -> PoetryGenError:
 
 def _find_form(pieces: list) -> tuple:
     """(form name or None, the pieces with the form words taken out): a shi form, or a ci tune by its name."""
+    pieces = [_NEGATED_FORM.sub(" ", piece) for piece in pieces]
     tunes = _named_tunes(pieces)
     if tunes:
         pieces = [re.sub("|".join(map(re.escape, tunes)), " ", piece) for piece in pieces]
@@ -351,13 +356,20 @@ def _theme_words(text: str, attested) -> list:
 
 
 def _content_words(tagged: list, attested, drop_tags: Container) -> list:
-    """The words of jieba's (word, tag) pairs less request words and those with a tag initial in
-    `drop_tags`, with 咏 and 诗 taken off and single characters that poets wrote together joined."""
-    words, joinable = [], False
+    """The words of jieba's (word, tag) pairs less request words, those with a tag initial in `drop_tags`
+    and those a negator denies, with 咏 and 诗 taken off and single characters that poets wrote together
+    joined."""
+    words, joinable, denied = [], False, False
     for pair in tagged:
         word, tag = pair.word, pair.flag
+        if word in NEGATORS:
+            joinable, denied = False, True
+            continue
         if word in STOP_WORDS or not all(is_hanzi(ch) for ch in word) or tag[:1] in drop_tags:
             joinable = False
+            continue
+        if denied:  # 不要写秋天: 秋天 is what the poem is not about
+            denied = False
             continue
         if len(word) > 1 and word.startswith(_ABOUT):
             word = word[1:]

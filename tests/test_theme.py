@@ -88,6 +88,17 @@ def test_a_ci_tune_named_in_the_request_is_its_form(request_, form, keywords):
     assert theme.form == form and theme.keywords_in == keywords
 
 
+@pytest.mark.parametrize("request_, form, words", [
+    ("不要写秋天，写春天", None, ["春天"]),  # the denied word is no theme (it gave 秋)
+    ("没有月亮的夜晚", None, ["夜晚"]),
+    ("写一首七言诗，不要五言，关于明月", "七绝", ["明月"]),  # a denied form is no second form (it was refused)
+    ("不是秋天而是春天", None, ["春天"]),
+])
+def test_what_a_request_denies_is_not_its_theme(request_, form, words):
+    theme = parse(request_)
+    assert theme.form == form and theme.keywords_in == words
+
+
 @pytest.mark.parametrize("request_, message", [
     ("写一首宋词，关于明月", "a ci is written in a tune"), ("写一首词", "a ci is written in a tune"),
     ("藏头诗 春夏秋冬", "--acrostic"), ("五古 明月", "writes 五绝 七绝 五律 七律"), ("打油诗", "writes 五绝"),
