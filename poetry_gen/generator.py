@@ -394,7 +394,7 @@ def _min_lines(plan: Plan) -> Optional[int]:
     if not plan.form.free:
         return None
     given = len(plan.given)
-    ends_a_couplet = given % 2 == 0 and given and len(plan.given[-1]) == plan.form.chars
+    ends_a_couplet = given > 0 and given % 2 == 0 and len(plan.given[-1]) == plan.form.chars
     return min(FREE_LINES[1], max(FREE_LINES[0], given + given % 2 + (2 if ends_a_couplet else 0)))
 
 

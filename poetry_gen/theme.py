@@ -86,10 +86,11 @@ _FORM_WORDS = {
 }
 _FORM_PATTERN = re.compile("|".join(sorted(_FORM_WORDS, key=len, reverse=True)))  # longest first
 # What a request may name that no theme can give: refused with what to do instead, not left to become
-# keywords (藏头诗 春夏秋冬 gave 藏 春 夏; 写一首宋词 gave a 七绝 on 词).
+# keywords (藏头诗 春夏秋冬 gave 藏 春 夏; 写一首宋词 gave a 七绝 on 词). A ci's words go with a tune.
+_CI_WORDS = ("宋词", "首词", "填词", "一阕", "词牌")
 _UNWRITTEN = {
     **dict.fromkeys(("藏头诗", "藏头"), "an acrostic's heads are given as such (--acrostic 春夏秋冬), not in the theme"),
-    **dict.fromkeys(_CI_WORDS := ("宋词", "首词", "填词", "一阕", "词牌"),
+    **dict.fromkeys(_CI_WORDS,
                     "a ci is written in a tune: name one (沁园春, 浣溪沙 …; `poetry-gen forms` lists them), or use --form"),
     **dict.fromkeys(("五言排律", "七言排律", "排律", "五古", "七古", "古体诗", "六言", "现代诗", "新诗", "打油诗"),
                     "poetry-gen writes 五绝 七绝 五律 七律, ci in their tunes and couplets"),
@@ -261,7 +262,8 @@ def _find_form(pieces: list) -> tuple:
         pieces = [re.sub("|".join(map(re.escape, tunes)), " ", piece) for piece in pieces]
     unwritten = next((m[0] for piece in pieces for m in [_UNWRITTEN_PATTERN.search(piece)] if m), None)
     if unwritten and not (tunes and unwritten in _CI_WORDS):
-        raise PoetryGenError(f"the theme names {unwritten.lstrip('首')}: {_UNWRITTEN[unwritten]}")
+        named_as = "词" if unwritten == "首词" else unwritten  # 一首词: the request names 词
+        raise PoetryGenError(f"the theme names {named_as}: {_UNWRITTEN[unwritten]}")
     named = [word for piece in pieces for word in _FORM_PATTERN.findall(piece)]
     rest = [_FORM_PATTERN.sub(" ", piece) for piece in pieces]
     if tunes:
@@ -283,8 +285,8 @@ def _find_form(pieces: list) -> tuple:
 
 def _named_tunes(pieces: list) -> list:
     """The tunes a request names as its form: after a measure or 词牌 (一首沁园春, 词牌浣溪沙), before 词
-    (沁园春词), or as a word of its own (念奴娇 赤壁怀古; 3 characters or more). Elsewhere a tune's name is words of the theme: 渔父 江湖 is on the
-    fisherman, 关于忆江南 on remembering the south."""
+    (沁园春词), or as a word of its own of 3 characters or more (念奴娇 赤壁怀古). Elsewhere a tune's name
+    is words of the theme: 渔父 江湖 is on the fisherman, 关于忆江南 on remembering the south."""
     alone = [piece for piece in pieces if piece in _tune_names() and len(piece) >= 3]
     return alone + [m[1] or m[2] for piece in pieces for m in _tune_pattern().finditer(piece) if m[1] or m[2]]
 
