@@ -41,11 +41,16 @@ def check_text(value, what: str, limit: int) -> str:
         raise PoetryGenError(f"the {what} must be text (str), not {type(value).__name__}")
     if len(value) > limit:
         raise PoetryGenError(f"the {what} has {len(value):,} characters; the most it may have is {limit:,}")
-    bad = next((ch for ch in value if 0xD800 <= ord(ch) <= 0xDFFF), None)
+    bad = lone_surrogate(value)
     if bad is not None:
         byte = f"the byte 0x{ord(bad) - 0xDC00:02X}" if 0xDC80 <= ord(bad) <= 0xDCFF else f"U+{ord(bad):04X}"
         raise PoetryGenError(f"the {what} is not valid UTF-8 text (it holds {byte})")
     return value
+
+
+def lone_surrogate(text: str):
+    """The first lone surrogate (U+D800–U+DFFF) of `text`, or None: what is not text, though a str holds it."""
+    return next((ch for ch in text if 0xD800 <= ord(ch) <= 0xDFFF), None)
 
 
 def is_whole(value) -> bool:

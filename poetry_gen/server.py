@@ -46,6 +46,7 @@ from importlib import resources
 from typing import Any, Callable, Optional, Union
 
 from .checker import check
+from .checks import lone_surrogate
 from .config import SamplingOptions
 from .couplet import plan_couplet
 from .errors import PoetryGenError
@@ -122,7 +123,7 @@ def parse_request(endpoint: str, body: bytes) -> dict:
 def _holds_surrogate(value: Any) -> bool:
     """Whether a decoded JSON value holds a lone surrogate code point in a string or a key."""
     if isinstance(value, str):
-        return any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+        return lone_surrogate(value) is not None
     if isinstance(value, dict):
         return any(_holds_surrogate(k) or _holds_surrogate(v) for k, v in value.items())
     return isinstance(value, list) and any(_holds_surrogate(v) for v in value)
