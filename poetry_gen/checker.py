@@ -1,6 +1,6 @@
 """One text checked by what it is: the checker of `poetry-gen check` and of the web page's POST /api/check.
 
-    couplet  two lines 上联，下联。 (couplet.as_couplet), or any text named 对联     → couplet.CoupletCheck
+    couplet  two lines 上联，下联。 or 上联：…；下联：… (couplet.as_couplet), or a text named 对联 → couplet.CoupletCheck
     ci       a tune named, or a text of no shi form in a tune's shape (cicheck)   → cicheck.CiCheck
     shi      anything else (prosody.check_poem: the form found from the shape)    → prosody.PoemCheck
 

@@ -116,6 +116,11 @@ def _group_sections() -> dict:
     return {group: frozenset(found) for group, found in out.items()}
 
 
+def group_sections(group: str) -> frozenset:
+    """The 部 (Sections) of a 平水韵 group, two for a split group: group_sections('元') holds 第六部平 and 第七部平."""
+    return _group_sections()[group]
+
+
 def _finals(ch: str) -> list:
     from pypinyin import Style, pinyin  # loaded with the first character of a split group
 

@@ -528,7 +528,7 @@ def _add_check(sub) -> None:
                     "孤平 and 出句平收, and for a 律诗 the 对仗 score of lines 3–4 and 5–6. Tones and rhyme "
                     "groups come from the 平水韵 table; characters it lacks get modern pinyin tones, which "
                     "misread the old entering tone (入声), and are listed. A couplet (two lines 上联，下联。, "
-                    "pauses ，、 inside allowed) is checked by a couplet's rules instead: the same length and "
+                    "pauses ，、 inside allowed, or labelled 上联：…；下联：…) is checked by a couplet's rules instead: the same length and "
                     "marks, the 上联 ending 仄 and the 下联 平, no repeats but mirrored ones, tones opposed at the "
                     "key positions, and its 对仗 by position. Exit status 1 when a poem of the four forms breaks "
                     "its form's rules (rhyme, template, faults), a couplet one of its hard rules (all but the "

@@ -205,10 +205,22 @@ def check_couplet(first: str, second: str) -> CoupletCheck:
 
 
 def read_couplet(text: str) -> Optional[tuple]:
-    """(上联, 下联) with their pause marks when `text` is a couplet, else None: two lines '上联，下联。' whose
-    only '。' is the last mark; where a line pauses with '，' too, the '，' that cuts the text into two lines
-    of the same shape (else the one '，' among '、' pauses)."""
+    """(上联, 下联) with their pause marks when `text` is a couplet, else None: two lines of Chinese
+    characters, either labelled ('上联：…；下联：…。', with or without the marks) or '上联，下联。' whose only
+    '。' is the last mark; where a line pauses with '，' too, the '，' that cuts the text into two lines of
+    the same shape (else the one '，' among '、' pauses)."""
     body = normalize(text, keep_pauses=True)
+    labelled = _LABELLED.fullmatch(body)
+    lines = labelled.groups() if labelled else _two_lines(body)
+    if lines is None or not all(is_hanzi(ch) or ch in PAUSES for line in lines for ch in line):
+        return None
+    return lines
+
+
+_LABELLED = re.compile("上联[：，]?(.+?)[；，。]?下联[：，]?(.+?)。?")
+
+
+def _two_lines(body: str) -> Optional[tuple]:
     if not body.endswith(PERIOD) or PERIOD in body[:-1] or re.search("[；？！：]", body):
         return None
     cuts = [m.start() for m in re.finditer(COMMA, body)]

@@ -28,6 +28,7 @@ def test_every_pingshui_group_is_in_a_section():
     assert len(groups) == 106 and set(cilin._group_sections()) == groups
     split = {g for g, found in cilin._group_sections().items() if len(found) > 1}
     assert split == set("灰贿队泰佳卦元阮愿")
+    assert {s.number for s in cilin.group_sections("元")} == {6, 7} and cilin.group_sections("东") == {cilin.Section(1, "平")}
 
 
 def test_ci_rhymes_in_one_section_where_pingshui_groups_differ():

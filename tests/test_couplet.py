@@ -82,6 +82,11 @@ def test_check_of_real_couplets():
     ("一元复始，万象更新，春回大地，福满人间。", ("一元复始，万象更新", "春回大地，福满人间")),
     ("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", None),
     ("白日依山尽，黄河入海流", None),
+    ("上联：春风得意马蹄疾；下联：秋月无边人影长。", ("春风得意马蹄疾", "秋月无边人影长")),
+    ("上联，一元复始，万象更新；下联，春回大地，福满人间。", ("一元复始，万象更新", "春回大地，福满人间")),
+    ("上联: 海阔凭鱼跃\n下联: 天高任鸟飞", ("海阔凭鱼跃", "天高任鸟飞")),
+    ("abc，def。", None),  # two lines, but not of Chinese characters
+    ("春风abc，秋月def。", None),
 ])
 def test_a_couplet_is_two_lines_whose_only_period_ends_them(text, lines):
     assert read_couplet(text) == lines

@@ -221,13 +221,21 @@ def test_cli_check_errors(argv, message, capsys, monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("line,position,mark", [
     ("一夜相思", 3, "平"),  # 相思: si1
-    ("更深月色半人家", 0, "平"),  # 更深: geng1
+    ("三更月色半人家", 1, "平"),  # 三更: geng1
+    ("海天愁思正茫茫", 3, "中"),  # 愁思 reads si1 today, sì (仄, the noun) in verse: a known misreading
     ("夜深更漏长", 2, "中"),  # 更 stands alone in pypinyin's cut: nothing decides
     ("浑欲不胜簪", 3, "中"),  # 不胜 reads sheng4 today, shēng (平) in Tang verse: a 4th tone decides nothing
 ])
 def test_polyphones_are_read_by_their_word(line, position, mark):
     assert prosody.tone_mark(prosody.tones(line[position])) == "中"  # the table alone gives both tones
     assert prosody.tone_mark(prosody.line_tones(line)[position]) == mark
+
+
+def test_a_misread_word_does_not_break_a_famous_poem():
+    # 柳宗元《登柳州城楼》: read by pypinyin's word, 愁思's 思 would be 平 where the template asks 仄.
+    check = check_poem("城上高楼接大荒，海天愁思正茫茫。惊风乱飐芙蓉水，密雨斜侵薜荔墙。"
+                       "岭树重遮千里目，江流曲似九回肠。共来百越文身地，犹自音书滞一乡。")
+    assert check.lines[1].breaks == ()
 
 
 def test_a_word_reading_can_break_the_template():
@@ -284,6 +292,24 @@ def test_an_odd_line_ending_in_ping_in_a_lushi():
     poem = REGULATED[3][0].replace("感时花溅泪", "感时花溅心")  # 春望, line 3 now ends 平
     check = check_poem(poem)
     assert (3, "出句平收") in check.faults and not check.follows_rules
+
+
+SHANXING = "远上寒山石径斜，白云生处有人家。停车坐爱枫林晚，霜叶红于二月花。"  # 杜牧《山行》, 麻
+
+
+def test_a_first_line_rhyming_outside_the_group_is_a_fault():
+    assert check_poem(SHANXING).follows_rules
+    check = check_poem(SHANXING.replace("石径斜", "石径凉"))  # 凉: 阳, no neighbour of 麻
+    assert check.faults == [(1, "首句出韵")] and check.fits_template and not check.follows_rules
+    assert check_poem(SHANXING.replace("石径斜", "石径长")).faults == []  # 长 may be 仄 (zhǎng): no rhyme asked
+
+
+def test_a_first_line_may_borrow_a_neighbouring_rhyme():
+    # 林逋《山园小梅》: 妍 is 先, the poem rhymes in 元; 先 and 元's -an half are one 词林正韵 部 (首句借邻韵).
+    check = check_poem("众芳摇落独暄妍，占尽风情向小园。疏影横斜水清浅，暗香浮动月黄昏。"
+                       "霜禽欲下先偷眼，粉蝶如知合断魂。幸有微吟可相狎，不须檀板共金尊。")
+    assert check.rhyme_groups == ("元",) and not check.first_line_rhymes
+    assert check.faults == [] and check.follows_rules
 
 
 def test_poems_outside_the_forms_have_no_rules_to_break(capsys):
