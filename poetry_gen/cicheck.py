@@ -222,12 +222,21 @@ def format_ci_check(check: CiCheck) -> str:
         out.append("shape: the tune's length and rhymes, its commas elsewhere")
     for r in check.rhyme_sets:
         where = "/".join(str(s) for s in r.sections) if r.in_one_section else (
-            f"通押 {'+'.join(str(s) for s in r.tongya)}" if r.tongya else "not in one 部")
+            f"通押 {'+'.join(str(s) for s in r.tongya)}" if r.tongya else _not_in_one_section(r, check.tune))
         out.append(f"rhyme {r.label} ({r.tone}): {' '.join(r.chars)}: {where}"
                    f"{'; 平水韵 ' + '/'.join(r.groups) if r.groups else ''}")
     out.append(f"tones: {check.agreeing} of {check.fixed} fixed positions agree")
     out.append(f"rules of the {check.tune}: {'kept' if check.follows_rules else 'broken'}")
     return "\n".join(out)
+
+
+def _not_in_one_section(rhyme, tune: str) -> str:
+    """Why a rhyme set breaks: no 部 at all, or one of the other tone (李清照's 声声慢 rhymes 仄 where the
+    table's prevailing 声声慢 rhymes 平)."""
+    other = cilin.shared_sections(rhyme.chars)
+    if other:
+        return f"in {'/'.join(str(s) for s in sorted(other))}, but the {tune} rhymes {rhyme.tone} here"
+    return "not in one 部"
 
 
 def format_result(result: Union[PoemCheck, CiCheck]) -> str:

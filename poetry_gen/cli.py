@@ -474,7 +474,7 @@ def _add_couplet(sub) -> None:
     couplet.add_argument("first", metavar="FIRST", help="the 上联: 4 to 11 Chinese characters, e.g. 春回大地千山秀")
     couplet.add_argument("--strict", action="store_true", help="refuse a 上联 that ends 平 (exit status 2)")
     _add_fields(couplet.add_argument_group("sampling"), SamplingOptions,
-                skip=("theme", "repeat_penalty", "prefix", "must_include", "include_boost"))
+                skip=("theme", "repeat_penalty", "prefix", "must_include", "include_boost", "expand_plan"))
     couplet.add_argument("--json", action="store_true",
                          help="one JSON object per couplet: poem, score, seed, judgement, and under \"couplet\" "
                               "its rules, tones, 对仗 (score and by position) and pairing")
@@ -659,7 +659,8 @@ def _add_serve(sub) -> None:
     serve = sub.add_parser(
         "serve", help="a local web page for writing poems, and its JSON API",
         description="Load the model once and serve a page (write, check, revise a line, see the attention) and "
-                    "a JSON API (POST /api/generate, /api/revise, /api/check, /api/attention) until Ctrl-C. "
+                    "a JSON API (POST /api/generate, /api/couplet, /api/revise, /api/check, /api/attention; GET /api/info) "
+                    "until Ctrl-C. "
                     "Prints the URL; opens nothing.")
     serve.add_argument("--port", type=int, default=8000, help="(default: 8000; 0: any free port)")
     serve.add_argument("--host", default="127.0.0.1",

@@ -291,7 +291,7 @@ class SamplingOptions:
                                   "明月); its keywords condition the poem, a form it names is used unless --form, "
                                   "--chars or --lines says otherwise; goes with --acrostic and --start, not with "
                                   "--prefix", metavar="TEXT")
-    must_include: Optional[str] = option(None, "the poem must hold these characters (竹, or 竹 梅): the decoder "
+    must_include: Optional[str] = option(None, "the poem must hold these characters (竹, or \"竹 梅\"): the decoder "
                                          "places each where the model likes it, and only when the poem's last "
                                          "free positions run out makes the model write it", metavar="TEXT")
     # 8: 36 requests (benchmarks/must_include.py) put it in the last open position 0 times (0: 31 of 36,

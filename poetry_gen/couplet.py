@@ -22,6 +22,7 @@ Scored (parallelism.py, the 对仗 scorer of the 律诗 middle couplets):
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,7 +35,7 @@ from .forms import COMMA, COUPLET, PERIOD
 from .parallelism import CoupletScore, couplet_score, load_table
 from .prosody import EITHER, PING, ZE, line_tones, tone_mark
 from .rerank import TEXT_SIGNALS
-from .text import MAX_POEM_CHARS, PAUSE_MARK, is_hanzi, normalize
+from .text import LINE_MARKS, MAX_POEM_CHARS, PAUSE_MARK, is_hanzi, normalize, normalize_punctuation
 
 PAUSES = (COMMA, PAUSE_MARK)  # marks that may stand inside a line of a couplet
 CHARS = (4, 11)  # the fewest and most characters of a 上联 (marks not counted)
@@ -108,10 +109,12 @@ def plan_couplet(text: str, strict: bool = False) -> CoupletPlan:
     """The 上联 `text` checked: 4 to 11 Chinese characters, with pause marks (，、) between its segments
     and at most one mark at the end. One that ends 平 is answered with a warning, or refused if `strict`."""
     raw = check_text(text, "上联", MAX_REQUEST_CHARS).strip()
-    first, shape = line_shape(re.sub(f"[{''.join(PAUSES)},；;。.！!？?]$", "", raw))
-    if not first:
+    body = re.sub(f"[{''.join(PAUSES)}；。！？]$", "", normalize_punctuation(raw, keep_pauses=True))  # ． is 。 too
+    # Checked before normalising, which would drop a note or a quote unseen: 春回(大地)千山秀 is not 春回千山秀.
+    bad = [ch for ch in dict.fromkeys(body) if not (is_hanzi(ch) or ch in LINE_MARKS + PAUSE_MARK or ch.isspace())]
+    first, shape = line_shape(body)
+    if not first and not bad:
         raise PoetryGenError("the 上联 is empty")
-    bad = [ch for ch in dict.fromkeys(first) if not is_hanzi(ch)]
     if bad:
         raise PoetryGenError(f"a 上联 holds Chinese characters and the pause marks ，、 only, not {shown_chars(bad)}")
     wrong = [m for m in shape.marks if m not in PAUSES]
@@ -177,8 +180,8 @@ def repeat_breaks(first: str, second: str) -> tuple:
     twice = lambda line: {ch for ch in line if line.count(ch) > 1}  # noqa: E731
     alike = twice(first) & twice(second)
     out = []
-    for j, ch in enumerate(second):
-        mirrored = j < len(first) and first.index(first[j]) == second.index(ch)
+    for j, ch in enumerate(second[:len(first)]):  # past the 上联's length only the length rule is broken
+        mirrored = first.index(first[j]) == second.index(ch)
         if (ch in first and ch not in alike) or not mirrored:
             out.append(j + 1)
     return tuple(out)
@@ -206,7 +209,7 @@ def check_couplet(first: str, second: str) -> CoupletCheck:
 
 def read_couplet(text: str) -> Optional[tuple]:
     """(上联, 下联) with their pause marks when `text` is a couplet, else None: two lines of Chinese
-    characters, either labelled ('上联：…；下联：…。', with or without the marks) or '上联，下联。' whose only
+    characters, either labelled ('上联：…；下联：…。', the mark between them optional) or '上联，下联。' whose only
     '。' is the last mark; where a line pauses with '，' too, the '，' that cuts the text into two lines of
     the same shape (else the one '，' among '、' pauses)."""
     body = normalize(text, keep_pauses=True)
@@ -217,7 +220,7 @@ def read_couplet(text: str) -> Optional[tuple]:
     return lines
 
 
-_LABELLED = re.compile("上联[：，]?(.+?)[；，。]?下联[：，]?(.+?)。?")
+_LABELLED = re.compile("上联[：，](.+?)[；，。]?下联[：，](.+?)。?")  # a label has its mark: 上联易出下联难对 is a line
 
 
 def _two_lines(body: str) -> Optional[tuple]:
@@ -226,7 +229,12 @@ def _two_lines(body: str) -> Optional[tuple]:
     cuts = [m.start() for m in re.finditer(COMMA, body)]
     if len(cuts) == 1:
         return body[:cuts[0]], body[cuts[0] + 1:-1]
+    # Two lines of one shape hold as many characters each, so only a cut halfway by characters is tried: one
+    # comparison of shapes, not one per comma of a long text.
+    before = list(itertools.accumulate(is_hanzi(ch) for ch in body))  # characters up to each position
     for cut in cuts:
+        if 2 * before[cut] != before[-1]:
+            continue
         first, second = body[:cut], body[cut + 1:-1]
         if line_shape(first)[1] == line_shape(second)[1]:
             return first, second
@@ -246,11 +254,11 @@ def format_couplet_check(check: CoupletCheck) -> str:
         out.append(f"shape: the 上联 has segments {'+'.join(map(str, a.segments))} {''.join(a.marks) or ''}, the 下联 "
                    f"{'+'.join(map(str, b.segments))} {''.join(b.marks) or ''}: they must be the same")
     if not hard["ends"]:
-        out.append("ends: the 上联 ends 仄 and the 下联 平, and " + " and ".join(
+        out.append("ends: the 上联 must end 仄 and the 下联 平, but " + " and ".join(
             w for w, ok in zip(("the 上联 ends 平", "the 下联 ends 仄"), check.ends) if not ok))
     if check.repeats:
-        out.append(f"repeats: the 下联 repeats a character at {','.join(map(str, check.repeats))} (only where the 上联 "
-                   f"repeats one, and never one of the 上联)")
+        out.append(f"repeats: at {','.join(map(str, check.repeats))} the 下联 holds a character of the 上联, or does not "
+                   f"mirror the 上联's repeats (it repeats a character exactly where the 上联 does)")
     if check.key_positions:
         verdict = ("opposed at every one" if not check.tone_breaks else
                    "the same at " + ",".join(map(str, check.tone_breaks)))

@@ -23,6 +23,9 @@ PAIR = "两个黄鹂鸣翠柳，一行白鹭上青天。"
     (DENGGUANQUE, None, PoemCheck),
     (DENGGUANQUE, "五绝", PoemCheck),
     (PAIR, "七绝", PoemCheck),  # said to be a shi: not read as a couplet
+    (PAIR, "對聯", CoupletCheck),  # the name in traditional characters
+    (DENGGUANQUE.replace("。", "，")[:-1] + "。", None, PoemCheck),  # commas only: a 五绝, not two halves of a couplet
+    ("汴水流，泗水流，流到瓜洲古渡头，吴山点点愁，思悠悠，恨悠悠，恨到归时方始休，月明人倚楼。", None, CiCheck),  # 长相思
 ])
 def test_a_text_is_checked_as_what_it_is_or_is_said_to_be(text, form, kind):
     assert type(check(text, form)) is kind

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from poetry_gen.cicheck import CiCheck, check, check_ci, is_ci
+from poetry_gen.cicheck import CiCheck, check, check_ci, format_ci_check, is_ci
 from poetry_gen.cli import main
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.prosody import PoemCheck
@@ -48,6 +48,23 @@ def test_a_rhyme_out_of_its_section_breaks_the_rules():
     result = check_ci(RUMENG.replace("残酒", "残花"))  # 花: 部 10 平
     assert result.shape and not result.rhymes and not result.follows_rules
     assert not result.rhyme_sets[0].in_one_section
+
+
+def test_a_rhyme_the_table_once_lacked_keeps_the_rules():
+    # 李清照《点绛唇》: 嗅 (宥, 部 12 去) ends it; without it in the table the rhyme set broke.
+    result = check_ci("蹴罢秋千，起来慵整纤纤手。露浓花瘦，薄汗轻衣透。见客入来，袜刬金钗溜。和羞走，倚门回首，却把青梅嗅。",
+                      "点绛唇")
+    assert result.rhymes and result.follows_rules
+
+
+def test_a_rhyme_of_the_other_tone_is_named():
+    # 李清照《声声慢》 rhymes 入 (部 17) where the table's prevailing 声声慢 rhymes 平.
+    text = ("寻寻觅觅，冷冷清清，凄凄惨惨戚戚。乍暖还寒时候，最难将息。三杯两盏淡酒，怎敌他、晚来风急！雁过也，正伤心，"
+            "却是旧时相识。满地黄花堆积，憔悴损，如今有谁堪摘？守着窗儿，独自怎生得黑！梧桐更兼细雨，到黄昏、点点滴滴。"
+            "这次第，怎一个、愁字了得！")
+    result = check_ci(text, "声声慢")
+    assert not result.rhymes
+    assert "in 第十七部入, but the 声声慢 rhymes 平 here" in format_ci_check(result)
 
 
 def test_a_tongya_rhyme_keeps_the_rules(capsys):

@@ -16,6 +16,7 @@ from poetry_gen.prosody import PING, line_tones
     ("春回大地千山秀，", "春回大地千山秀", Shape((7,))),
     ("風聲、雨聲、讀書聲", "风声雨声读书声", Shape((2, 2, 3), ("、", "、"))),
     ("一元复始,万象更新 。", "一元复始万象更新", Shape((4, 4), ("，",))),
+    ("春回大地千山秀．", "春回大地千山秀", Shape((7,))),  # the full-width full stop is an end mark too
 ])
 def test_a_first_line_is_read_with_its_pauses(text, first, shape):
     plan = plan_couplet(text)
@@ -28,6 +29,8 @@ def test_a_first_line_is_read_with_its_pauses(text, first, shape):
     ("春回大地，，千山秀", "two marks in a row"),
     ("春回大地。千山秀", "not 。"),
     ("春回大地abc", "not a b c"),
+    ("春回(大地)千山秀", "not （ ）"),  # brackets would hold a note, dropped unseen
+    ("春回《大地》千山秀", "not 《 》"),
     ("", "empty"),
 ])
 def test_a_bad_first_line_is_refused_in_one_line(text, message):
@@ -85,6 +88,7 @@ def test_check_of_real_couplets():
     ("上联：春风得意马蹄疾；下联：秋月无边人影长。", ("春风得意马蹄疾", "秋月无边人影长")),
     ("上联，一元复始，万象更新；下联，春回大地，福满人间。", ("一元复始，万象更新", "春回大地，福满人间")),
     ("上联: 海阔凭鱼跃\n下联: 天高任鸟飞", ("海阔凭鱼跃", "天高任鸟飞")),
+    ("上联易出下联难对，好句常来妙语稀。", ("上联易出下联难对", "好句常来妙语稀")),  # words, not labels
     ("abc，def。", None),  # two lines, but not of Chinese characters
     ("春风abc，秋月def。", None),
 ])
