@@ -25,7 +25,7 @@ from .checks import check_text, shown
 from .errors import PoetryGenError
 from .prosody import EITHER, PoemCheck, fits, line_tones, tone_mark
 from .text import MAX_POEM_CHARS, normalize
-from .tunes import Tune, ci_lines, load_tunes
+from .tunes import Tune, ci_lines, load_tunes, tune_named
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,11 @@ class CiCheck:
 
 
 def find_tune(name: str) -> Tune:
-    """The tune of this name (any script), or PoetryGenError listing the tunes there are."""
-    tunes = load_tunes()
-    found = tunes.get(normalize(name))
+    """The tune of this name or another of its names (any script: 一剪梅 is the table's 一翦梅), or
+    PoetryGenError listing the tunes there are."""
+    found = tune_named(normalize(name))
     if found is None:
-        raise PoetryGenError(f"unknown tune {shown(name)}: the tune table has {', '.join(tunes)}")
+        raise PoetryGenError(f"unknown tune {shown(name)}: the tune table has {', '.join(load_tunes())}")
     return found
 
 

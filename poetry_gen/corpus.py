@@ -376,12 +376,17 @@ def middle_couplets(lushi: str) -> list[str]:
     return [f"{lines[first]}，{lines[second]}。" for first, second in MIDDLE]
 
 
+def tune_alias_names(stored: str) -> list[str]:
+    """The names of one tune as the source stores it, simplified: '酹江月・念奴娇' → ['酹江月', '念奴娇']."""
+    return [text.normalize(part) for part in _TUNE_ALIAS.split(stored)]
+
+
 def tune_names(stored: Iterable[Optional[str]]) -> dict[str, Optional[str]]:
     """Each tune name as the source stores it → the corpus's name for that tune: simplified; of an
     alias pair like 酹江月・念奴娇 the name that most ci of `stored` carry alone (念奴娇; a tie: the
     first); None for 失调名 (tune unknown) and for a name with anything but Chinese characters."""
     counts = Counter(name for name in stored if name is not None)
-    parts = {name: [text.normalize(part) for part in _TUNE_ALIAS.split(name)] for name in counts}
+    parts = {name: tune_alias_names(name) for name in counts}
     alone = Counter()
     for name, names in parts.items():
         if len(names) == 1:

@@ -21,7 +21,7 @@ from .forms import COMMA, COUPLET, FORMS, Form, form_for, tune_form
 from .plan import check_plan_lines
 from .text import LINE_MARKS, PAUSE_MARK, is_hanzi, normalize, split_lines, to_simplified
 from .theme import theme_form
-from .tunes import load_tunes
+from .tunes import load_tunes, tune_named
 
 CHARS = (5, 7)
 MAX_LINES = 64  # the most lines a poem may be asked for
@@ -167,11 +167,11 @@ def _form(form) -> Form:
     name = to_simplified(check_text(form, "form", MAX_REQUEST_CHARS).strip())
     if name in FORMS:
         return FORMS[name]
-    tunes = load_tunes()
-    if name not in tunes:
+    tune = tune_named(name)  # or another of its names: 忆江南 is 望江南
+    if tune is None:
         raise PoetryGenError(f"unknown form {shown(form)}: choose one of {', '.join(FORMS)} or one of the "
-                             f"{len(tunes)} tunes (`poetry-gen forms` lists them)")
-    return tune_form(tunes[name])
+                             f"{len(load_tunes())} tunes (`poetry-gen forms` lists them)")
+    return tune_form(tune)
 
 
 def _check_chars(chars) -> int:

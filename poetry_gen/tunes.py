@@ -299,28 +299,55 @@ def build_corpus_tunes(directory, out, min_ci: int = MIN_CI) -> str:
     if not ci:
         raise PoetryGenError(f"{directory}: no ci in the train split (build the corpus with the ci collections)")
     tunes = derive_tunes(ci, min_ci)
-    write_tunes(out, tunes, f"poetry-gen corpus tunes: the {len(ci):,} ci of the train split of {_origin(directory)}",
-                min_ci)
+    stats = _stats(directory)
+    aliases = derive_aliases(stats.get("tune_aliases") or {}, [t.name for t in tunes])
+    write_tunes(out, tunes, f"poetry-gen corpus tunes: the {len(ci):,} ci of the train split of {_origin(stats)}",
+                min_ci, aliases)
     in_table = sum(t.ci for t in tunes)
     return (f"wrote {out}: {len(tunes)} tunes of at least {min_ci} train ci, {in_table:,} of the {len(ci):,} ci "
             f"({in_table / len(ci):.0%}); {sum(t.shape_ci for t in tunes):,} of them in their tune's prevailing "
-            "length and rhymes")
+            f"length and rhymes; {len(aliases)} other names of them")
 
 
-def _origin(directory) -> str:
-    """What the corpus was built from, as its stats.json says ('chinese-poetry-2.0.1.tgz, songci,…')."""
+def derive_aliases(resolved: dict, names: Iterable[str]) -> dict:
+    """Other names of the table's tunes → the table's name, from the source's alias pairs (`resolved`: a
+    stored name such as 酹江月・念奴娇 → the corpus's name for its tune; stats.json's tune_aliases). A name
+    is an alias of the one table tune its pairs resolve to: 忆江南 of 望江南 (望江南・忆江南), although
+    忆江南・梦江南 resolves to 梦江南, which the table lacks. A tune of the table, or a name whose pairs
+    resolve to two of them, is no alias."""
+    from .corpus import tune_alias_names  # the corpus pipeline, only when a table is built
+
+    table, found = set(names), {}
+    for stored, tune in resolved.items():
+        if tune in table:
+            for name in tune_alias_names(stored):
+                if name not in table and name and all(map(is_hanzi, name)):
+                    found.setdefault(name, set()).add(tune)
+    return {name: tune for name, (tune, *others) in sorted(found.items()) if not others}
+
+
+def _stats(directory) -> dict:
     try:
         stats = json.loads((Path(directory) / "stats.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stats if isinstance(stats, dict) else {}
+
+
+def _origin(stats: dict) -> str:
+    """What the corpus was built from, as its stats.json says ('chinese-poetry-2.0.1.tgz, songci,…')."""
+    try:
         return f"{Path(stats['source']).name}, collections {stats['collection']}"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return "a built corpus"
 
 
 # --- the table file -------------------------------------------------------------------------------
 
-def write_tunes(path, tunes: list, source: str, min_ci: int) -> Path:
+def write_tunes(path, tunes: list, source: str, min_ci: int, aliases: Optional[dict] = None) -> Path:
     """Write the table (atomically), one tune a line so that a rebuild's diff shows which tunes moved."""
-    head = json.dumps({"format": FORMAT, "source": source, "min_ci": min_ci}, ensure_ascii=False)[:-1]
+    head = json.dumps({"format": FORMAT, "source": source, "min_ci": min_ci, "aliases": aliases or {}},
+                      ensure_ascii=False)[:-1]
     rows = ",\n".join(json.dumps(t.to_dict(), ensure_ascii=False) for t in tunes)
     return write_atomic(path, f'{head}, "tunes": [\n{rows}\n]}}\n')
 
@@ -333,10 +360,24 @@ def _load(path: str) -> dict:
         raise PoetryGenError(f"{path}: cannot read the tune table ({e})") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise PoetryGenError(f"{path}: not a tune table of format {FORMAT}")
-    tunes = [Tune.from_dict(t) for t in raw["tunes"]]
-    return {t.name: t for t in tunes}
+    tunes = {t.name: t for t in (Tune.from_dict(t) for t in raw["tunes"])}
+    aliases = raw.get("aliases", {})  # a table written before aliases were has none
+    if not isinstance(aliases, dict) or not set(aliases.values()) <= set(tunes):
+        raise PoetryGenError(f"{path}: its aliases name tunes it lacks")
+    return tunes, aliases
 
 
 def load_tunes(path=TUNES_FILE) -> dict:
     """name → Tune, most ci first, from the package's table (or another written by `corpus tunes`)."""
-    return dict(_load(str(path)))
+    return dict(_load(str(path))[0])
+
+
+def load_aliases(path=TUNES_FILE) -> dict:
+    """Another name of a tune of the table → the table's name: 忆江南 → 望江南, 一剪梅 → 一翦梅, 金缕曲 → 贺新郎."""
+    return dict(_load(str(path))[1])
+
+
+def tune_named(name: str, path=TUNES_FILE) -> Optional[Tune]:
+    """The tune of the table of this (simplified) name or alias, else None."""
+    tunes, aliases = _load(str(path))
+    return tunes.get(name) or tunes.get(aliases.get(name))

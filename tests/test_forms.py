@@ -91,5 +91,6 @@ def test_a_tune_is_a_form_a_request_names():
     assert plan_generate(start="东风夜放花千树，更吹落、星如雨。", form="青玉案").form.name == "青玉案"
     with pytest.raises(PoetryGenError, match="unknown form"):
         plan_generate(start="一曲新词", form="浣溪沙x")
+    assert plan_generate(form="忆江南").form.name == "望江南"  # another name of the table's tune
     with pytest.raises(PoetryGenError, match="own lengths"):
         plan_generate(form="菩萨蛮", chars=7)

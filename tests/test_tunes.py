@@ -3,7 +3,7 @@ import json
 import pytest
 
 from poetry_gen.errors import PoetryGenError
-from poetry_gen.tunes import Tune, ci_lines, derive_tunes, load_tunes, write_tunes
+from poetry_gen.tunes import Tune, ci_lines, derive_aliases, derive_tunes, load_aliases, load_tunes, tune_named, write_tunes
 
 # Four 浣溪沙 (晏殊 ×2, 苏轼, 秦观) and one ci of another shape filed under the same tune.
 HUANXISHA = [
@@ -63,6 +63,29 @@ def test_write_and_load_round_trip(tmp_path):
     assert list(load_tunes(path).values()) == tunes
     # "repeats" is written only where a line is a 叠句 (如梦令's 6th line)
     assert [["repeats" in line for line in t["lines"]] for t in raw["tunes"]] == [[False] * 5 + [True, False], [False] * 6]
+
+
+def test_aliases_are_the_other_names_of_the_table_tunes(tmp_path):
+    resolved = {"望江南・忆江南": "望江南", "忆江南・梦江南": "梦江南", "醉落魄・一斛珠": "一斛珠",
+                "怨春风・一斛珠": "一斛珠", "甲・乙": "甲", "□□□・如梦令": "如梦令", "丙・如梦令": "如梦令",
+                "丙・浣溪沙": "浣溪沙", "浣溪沙・如梦令": "如梦令"}
+    aliases = derive_aliases(resolved, ["望江南", "一斛珠", "如梦令", "浣溪沙"])
+    # 梦江南 and 甲 are no table tunes; 丙 pairs with two; 浣溪沙 is a tune itself; □□□ is no name
+    assert aliases == {"忆江南": "望江南", "醉落魄": "一斛珠", "怨春风": "一斛珠"}
+    tunes = derive_tunes([("如梦令", t) for t in RUMENGLING], min_ci=4)
+    path = write_tunes(tmp_path / "tunes.json", tunes, "test", 4, {"忆如梦": "如梦令"})
+    assert load_aliases(path) == {"忆如梦": "如梦令"}
+    assert tune_named("忆如梦", path) is tune_named("如梦令", path) is load_tunes(path)["如梦令"]
+    assert tune_named("浣溪沙", path) is None
+    bad = tmp_path / "bad.json"  # another file: a table is read once per path
+    bad.write_text(path.read_text(encoding="utf-8").replace('"如梦令"}', '"浣溪沙"}'), encoding="utf-8")
+    with pytest.raises(PoetryGenError, match="aliases name tunes it lacks"):
+        load_tunes(bad)
+
+
+def test_the_shipped_table_knows_the_usual_other_names():
+    assert {name: tune_named(name).name for name in ("一剪梅", "忆江南", "金缕曲", "凤栖梧")} == {
+        "一剪梅": "一翦梅", "忆江南": "望江南", "金缕曲": "贺新郎", "凤栖梧": "蝶恋花"}
 
 
 def test_a_broken_table_is_one_error(tmp_path):
