@@ -403,13 +403,14 @@ def check_poem(text: str) -> PoemCheck:
         # Fewest breaks; on a tie, the template that agrees on whether line 1 rhymes.
         best = min(templates(form), key=lambda t: (sum(len(_breaks(r, p)) for r, p in zip(read, t.lines)),
                                                    (0 in t.rhymes) != first_joins))
-    first_off_rhyme = bool(best) and 0 in best.rhymes and rhymes and not first_joins and _off_rhyme(lines[0][-1], shared)
+    faults = [line_faults(tones, pattern, i) for i, (tones, pattern) in enumerate(zip(read, best.lines))] if best else []
+    if best and 0 in best.rhymes and rhymes and not first_joins and _off_rhyme(lines[0][-1], shared):
+        faults[0] += (FIRST_LINE_OFF_RHYME,)
     checks = tuple(
         LineCheck(line, "".join(tone_mark(t) for t in tones), _ping_first(groups),
                   "".join(ch for ch in line if lookup(ch).source == "fallback"),
                   best.lines[i] if best else None, _breaks(tones, best.lines[i]) if best else (),
-                  line_faults(tones, best.lines[i], i) + ((FIRST_LINE_OFF_RHYME,) if i == 0 and first_off_rhyme else ())
-                  if best else ())
+                  faults[i] if best else ())
         for i, (line, tones, groups) in enumerate(zip(lines, read, last)))
     couplets = tuple(parallelism.middle_couplets(lines)) if form in ("五律", "七律") else ()
     return PoemCheck(poem, form, checks, _ping_first(shared), rhymes, first_joins, best, couplets)

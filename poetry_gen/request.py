@@ -287,11 +287,10 @@ def _check_start(lines: list, ends: list, form: Form) -> None:
         if shape.repeats and not lines[i - 1].startswith(line):
             raise PoetryGenError(f"line {i + 1} of a {_describe(form)} repeats line {i} (叠句), but the start "
                                  f"text has {line} after {lines[i - 1]}")
-        # A ci is punctuated many ways (东风夜放花千树，更吹落 of 青玉案, whose table has 。): any mark ends its
-        # line. normalize turns 、 into ，.
+        # A ci is punctuated many ways (东风夜放花千树，更吹落 of 青玉案, whose table has 。): any mark ends its line.
         if end and end != shape.mark and form.genre == "shi":
             raise PoetryGenError(f"line {i + 1} of the start text ends in {end}, but in a {_describe(form)} "
-                                 f"it ends in {shape.mark}{' (lines alternate ，。)' if form.genre == 'shi' else ''}")
+                                 f"it ends in {shape.mark} (lines alternate ，。)")
 
 
 def _per_line(form: Form, index: int) -> str:
