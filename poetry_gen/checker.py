@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from . import cicheck, prosody
-from .checks import check_text, shown
+from . import cicheck
+from .checks import shown
 from .couplet import FORM as COUPLET, CoupletCheck, as_couplet, format_couplet_check
 from .errors import PoetryGenError
-from .text import MAX_POEM_CHARS, normalize, split_lines
+from .text import normalize
 
 Check = Union[CoupletCheck, cicheck.CiCheck, cicheck.PoemCheck]
 
@@ -24,20 +24,13 @@ def check(text: str, form: Optional[str] = None) -> Check:
     """The check of `text` as a couplet, a ci or a shi (module docstring). `form`: what the text is said
     to be: 对联, a tune (its ci check), a shi form (the shi check), or None to tell from the text."""
     named_couplet = isinstance(form, str) and normalize(form) == COUPLET  # 對聯 too
-    if named_couplet or (form is None and not _poem_or_ci(text)):
+    if named_couplet or (form is None and cicheck.shape_of(text) is None):  # a 五绝 in commas is no couplet
         couplet = as_couplet(text)
         if couplet is not None:
             return couplet
         if named_couplet:
             raise PoetryGenError(f"not a couplet of two lines 上联，下联。: {shown(text)}")
     return cicheck.check(text, form)
-
-
-def _poem_or_ci(text: str) -> bool:
-    """Whether `text` has a shi form's shape (a 五绝 written with commas only has the halves of a couplet) or
-    a tune's."""
-    lines, ends = split_lines(normalize(check_text(text, "poem", MAX_POEM_CHARS)))
-    return prosody.poem_form(lines, ends) is not None or cicheck.is_ci(text)
 
 
 def report(result: Check) -> str:

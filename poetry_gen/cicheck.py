@@ -177,10 +177,18 @@ def _rhyme_set(label: str, tone: str, chars: list) -> RhymeSet:
 
 def is_ci(text: str) -> bool:
     """Whether the text, no tune named, is a ci: not of a shi form's shape, and of a tune's."""
+    return shape_of(text) == "ci"
+
+
+def shape_of(text: str) -> Optional[str]:
+    """"shi" for a text of a shi form's shape (whatever its marks: a 五绝 in commas only), "ci" for one of a
+    tune's, else None."""
     lines = ci_lines(normalize(check_text(text, "poem", MAX_POEM_CHARS), keep_pauses=True))
-    if lines is None or prosody.poem_form([line for line, _ in lines], [mark for _, mark in lines]):
-        return False
-    return recognise(lines) is not None
+    if lines is None:
+        return None
+    if prosody.poem_form([line for line, _ in lines], [mark for _, mark in lines]):
+        return "shi"
+    return "ci" if recognise(lines) is not None else None
 
 
 def named_tune(form: Optional[str]) -> Optional[Tune]:
