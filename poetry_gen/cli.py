@@ -163,9 +163,11 @@ def _train(args) -> int:
 
     fixed = _given(args, ModelConfig) | _given(args, OptimConfig)
     run = _given(args, RunConfig)
-    if fixed.get("init") and _given(args, ModelConfig):
-        given = ", ".join(flag(f) for f in fields(ModelConfig) if f.name in fixed)
-        raise PoetryGenError(f"{given}: --init takes the model's settings from {fixed['init']}")
+    settings = set(_given(args, ModelConfig)) - {"embed_dim", "hidden_dim"}  # the sizes grow an --init model
+    if fixed.get("init") and settings:
+        given = ", ".join(flag(f) for f in fields(ModelConfig) if f.name in settings)
+        raise PoetryGenError(f"{given}: --init takes the model's settings from {fixed['init']} (only --embed and "
+                             "--hidden may grow it)")
     if args.resume:
         if fixed:
             given = ", ".join(flag(f) for f in fields(ModelConfig) + fields(OptimConfig) if f.name in fixed)

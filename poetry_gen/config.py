@@ -186,7 +186,9 @@ class OptimConfig:
     # instead of spending its first hours relearning what that model knows.
     init: Optional[str] = option(None, "start from trained model CKPT (a run's checkpoint or an exported file): "
                                  "its model settings, and its weights, a token's rows wherever both "
-                                 "vocabularies hold the token; tokens new to it start fresh", metavar="CKPT")
+                                 "vocabularies hold the token; tokens new to it start fresh. With --embed or "
+                                 "--hidden, CKPT grown to those sizes first, computing what it did (grow.py)",
+                                 metavar="CKPT")
     lr: float = option(2e-3, "peak learning rate")
     min_lr_ratio: float = option(0.1, "final learning rate / peak", metavar="R")
     warmup_steps: int = option(200, "steps of linear warmup", flag="--warmup", metavar="STEPS")

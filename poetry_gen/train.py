@@ -40,6 +40,7 @@ from .device import default_amp, resolve_device
 from .errors import PoetryGenError
 from .evaluate import batches_nll
 from .files import remove_orphans, write_atomic
+from .grow import widen
 from .model import PoetryLM
 from .vocab import Vocab
 
@@ -268,10 +269,12 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
     source = None
     if saved is None and optim.init:
         source = load_checkpoint(optim.init)
-        if config.model not in (ModelConfig(), replace(source.config, vocab_size=config.model.vocab_size)):
-            raise PoetryGenError(f"a run with init={optim.init} takes that model's settings; give no model config")
-        config = replace(config, model=source.config)
+        config = replace(config, model=_grown_settings(config.model, source.config, optim.init))
     torch.manual_seed(config.optim.seed)
+    if source is not None and config.model != source.config:
+        source = widen(source, config.model.embed_dim, config.model.hidden_dim)
+        if run.rank == 0:
+            print(f"init: {optim.init} grown to embedding {config.model.embed_dim}, hidden {config.model.hidden_dim}")
     model = PoetryLM(replace(config.model, vocab_size=len(vocab))).to(device)
     if source is not None:
         shared = warm_start(model, vocab, source)
@@ -292,6 +295,18 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
         steps = len(state.plan(0).batches) * run.epochs
         state.progress.schedule_steps = min(steps, run.max_steps) if run.max_steps else steps
     return state
+
+
+def _grown_settings(wanted: ModelConfig, source: ModelConfig, init: str) -> ModelConfig:
+    """The settings of a run --init `source`: the source's, with a larger embedding or hidden size where
+    `wanted` asks for one (grow.py); a size left at its default means the source's."""
+    default = ModelConfig()
+    sizes_aside = dict(embed_dim=default.embed_dim, hidden_dim=default.hidden_dim)
+    if replace(wanted, **sizes_aside) not in (default, replace(source, vocab_size=wanted.vocab_size, **sizes_aside)):
+        raise PoetryGenError(f"a run with init={init} takes that model's settings; give no model config but the "
+                             "embedding and hidden sizes to grow it to")
+    return replace(source, embed_dim=source.embed_dim if wanted.embed_dim == default.embed_dim else wanted.embed_dim,
+                   hidden_dim=source.hidden_dim if wanted.hidden_dim == default.hidden_dim else wanted.hidden_dim)
 
 
 @torch.no_grad()

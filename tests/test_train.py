@@ -231,8 +231,9 @@ def test_init_refuses_model_options(built_corpus, tmp_path, tiny_checkpoint, cap
 
     source = tiny_checkpoint(tmp_path / "src.pt", load_poems(built_corpus, "train").vocab)
     assert main(["train", "--data", str(built_corpus), "--out", str(tmp_path / "run" / "m.pt"), "--init", str(source),
-                 "--hidden", "64"]) == 2
-    assert capsys.readouterr().err.strip().endswith(f"--hidden: --init takes the model's settings from {source}")
+                 "--layers", "3", "--hidden", "64"]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"--layers: --init takes the model's settings from {source} "
+                                                    "(only --embed and --hidden may grow it)")
     with pytest.raises(PoetryGenError, match="takes that model's settings"):
         train(config(built_corpus, tmp_path, init=str(source)))
 
