@@ -22,7 +22,7 @@ from dataclasses import MISSING, fields
 
 from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, COLLECTION_GROUPS, COLLECTIONS, DEVICES,
                      PRECISIONS, WEIGHT_FORMATS, BenchOptions, ModelConfig, OptimConfig, RunConfig, SamplingOptions,
-                     TrainConfig, flag)
+                     TrainConfig, flag, from_stored)
 from .checks import check_map_path
 from .errors import PoetryGenError
 from .files import refuse_directory
@@ -158,6 +158,14 @@ def distributed_env(environ=None) -> dict:
             "local_rank": int(env.get("LOCAL_RANK", 0))}
 
 
+def _stored_model_settings(path) -> dict:
+    """The model settings checkpoint `path` was built with, but its vocabulary's size."""
+    from .checkpoint import read_checkpoint
+
+    stored = from_stored(ModelConfig, read_checkpoint(path, mmap=True)["config"])
+    return {f.name: getattr(stored, f.name) for f in fields(ModelConfig) if f.name != "vocab_size"}
+
+
 def _train(args) -> int:
     from .train import last_checkpoint_path, resume_options, train
 
@@ -168,6 +176,8 @@ def _train(args) -> int:
         given = ", ".join(flag(f) for f in fields(ModelConfig) if f.name in settings)
         raise PoetryGenError(f"{given}: --init takes the model's settings from {fixed['init']} (only --embed and "
                              "--hidden may grow it)")
+    if fixed.get("init") and settings != set(_given(args, ModelConfig)):
+        fixed = _stored_model_settings(fixed["init"]) | fixed  # the sizes given grow it; its other settings stay
     if args.resume:
         if fixed:
             given = ", ".join(flag(f) for f in fields(ModelConfig) + fields(OptimConfig) if f.name in fixed)

@@ -36,7 +36,7 @@ def _check(source: Checkpoint, embed_dim: int, hidden_dim: int) -> None:
     if embed_dim < c.embed_dim or hidden_dim < c.hidden_dim:
         raise PoetryGenError(f"a model can only be grown: {c.embed_dim}/{c.hidden_dim} (embedding/hidden) "
                              f"cannot become {embed_dim}/{hidden_dim}")
-    if hidden_dim % c.attention_heads:
+    if c.attention == "causal" and hidden_dim % c.attention_heads:
         raise PoetryGenError(f"hidden size {hidden_dim} is not a multiple of the {c.attention_heads} attention heads")
     if c.tie_weights or c.channel_attention != "none" or (
             c.attention == "causal" and (c.attention_values, c.attention_combine) != ("embedding", "residual")):

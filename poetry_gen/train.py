@@ -298,15 +298,15 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
 
 
 def _grown_settings(wanted: ModelConfig, source: ModelConfig, init: str) -> ModelConfig:
-    """The settings of a run --init `source`: the source's, with a larger embedding or hidden size where
-    `wanted` asks for one (grow.py); a size left at its default means the source's."""
-    default = ModelConfig()
-    sizes_aside = dict(embed_dim=default.embed_dim, hidden_dim=default.hidden_dim)
-    if replace(wanted, **sizes_aside) not in (default, replace(source, vocab_size=wanted.vocab_size, **sizes_aside)):
+    """The settings of a run --init `source`: the source's when `wanted` is the default config, else
+    `wanted`'s embedding and hidden sizes on the source's other settings (grow.py), which `wanted` must repeat."""
+    if wanted == ModelConfig():
+        return source
+    sizes = dict(embed_dim=wanted.embed_dim, hidden_dim=wanted.hidden_dim)
+    if replace(wanted, vocab_size=source.vocab_size) != replace(source, **sizes):
         raise PoetryGenError(f"a run with init={init} takes that model's settings; give no model config but the "
                              "embedding and hidden sizes to grow it to")
-    return replace(source, embed_dim=source.embed_dim if wanted.embed_dim == default.embed_dim else wanted.embed_dim,
-                   hidden_dim=source.hidden_dim if wanted.hidden_dim == default.hidden_dim else wanted.hidden_dim)
+    return replace(source, **sizes)
 
 
 @torch.no_grad()

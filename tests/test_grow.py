@@ -57,22 +57,36 @@ def test_only_growth_of_a_supported_model():
         widen(source, embed_dim=8, hidden_dim=16)
     with pytest.raises(PoetryGenError, match="not a multiple of the 2 attention heads"):
         widen(source, embed_dim=12, hidden_dim=21)
+    without_attention = trained_looking(ModelConfig(40, embed_dim=12, hidden_dim=16, attention="none"))
+    assert widen(without_attention, embed_dim=12, hidden_dim=21).config.hidden_dim == 21  # no heads to divide
     tied = trained_looking(ModelConfig(40, embed_dim=12, hidden_dim=16, attention_heads=2, tie_weights=True))
     with pytest.raises(PoetryGenError, match="untied output"):
         widen(tied, embed_dim=16, hidden_dim=16)
 
 
-def test_train_init_grows_the_model_it_starts_from(built_corpus, tmp_path, tiny_checkpoint):
+@pytest.mark.parametrize("sizes, grown_to", [(["--hidden", "42"], (24, 42)), (["--embed", "256"], (256, 32))])
+def test_train_init_grows_the_model_it_starts_from(built_corpus, tmp_path, tiny_checkpoint, sizes, grown_to):
     from poetry_gen.data import load_poems
 
     vocab = load_poems(built_corpus, "train").vocab
+    # 24/32 with 2 heads: 42 is a multiple of its heads (not of the default 4); 256 is the default embedding
     source = load_checkpoint(tiny_checkpoint(tmp_path / "src.pt", vocab, dropout=0.0))
     out = tmp_path / "run" / "model.pt"
-    assert main(["train", "--data", str(built_corpus), "--out", str(out), "--init", str(tmp_path / "src.pt"),
-                 "--hidden", "48", "--max-steps", "1", "--lr", "1e-30", "--warmup", "0", "--weight-decay", "0",
+    assert main(["train", "--data", str(built_corpus), "--out", str(out), "--init", str(tmp_path / "src.pt"), *sizes,
+                 "--max-steps", "1", "--lr", "1e-30", "--warmup", "0", "--weight-decay", "0",
                  "--device", "cpu", "--no-amp", "--no-progress", "--eval-interval", "1"]) == 0
     grown = load_checkpoint(out)
-    assert (grown.config.embed_dim, grown.config.hidden_dim) == (source.config.embed_dim, 48)
+    assert (grown.config.embed_dim, grown.config.hidden_dim) == grown_to
+    assert grown.config.num_layers == source.config.num_layers == 1
     ids = torch.randint(vocab.first_char_id, len(vocab), (2, 10))
     with torch.no_grad():
         assert torch.allclose(grown.model(ids)[0], source.model(ids)[0], atol=1e-4)
+
+
+def test_train_init_refuses_to_shrink(built_corpus, tmp_path, tiny_checkpoint, capsys):
+    from poetry_gen.data import load_poems
+
+    source = tiny_checkpoint(tmp_path / "src.pt", load_poems(built_corpus, "train").vocab)
+    assert main(["train", "--data", str(built_corpus), "--out", str(tmp_path / "run" / "m.pt"), "--init", str(source),
+                 "--hidden", "16", "--device", "cpu", "--no-progress"]) == 2
+    assert "a model can only be grown: 24/32 (embedding/hidden) cannot become 24/16" in capsys.readouterr().err
