@@ -61,13 +61,10 @@ def widen(source: Checkpoint, embed_dim: int, hidden_dim: int) -> Checkpoint:
     head_dim, wide_head_dim = H // c.attention_heads, hidden_dim // c.attention_heads
     head_rows = (torch.arange(c.attention_heads)[:, None] * wide_head_dim + torch.arange(head_dim)).flatten()
 
-    def place(name: str, rows: torch.Tensor, old_rows=slice(None), cols: int = 0, scale: float = 1.0,
-              fresh_rows: str = "random") -> None:
-        """Copy `old[name][old_rows]` to `rows` of new[name] (its first `cols` columns, the rest of those
-        rows zero); the other rows stay random or become zero (`fresh_rows`)."""
-        target, weights = new[name], old[name][old_rows] * scale
-        if fresh_rows == "zero":
-            target.zero_()
+    def place(name: str, rows: torch.Tensor, cols: int = 0) -> None:
+        """Copy old[name] to `rows` of new[name] (its first `cols` columns, the rest of those rows zero);
+        the other rows keep their initialisation."""
+        target, weights = new[name], old[name]
         if target.dim() == 1:
             target[rows] = weights
         else:
@@ -84,18 +81,17 @@ def widen(source: Checkpoint, embed_dim: int, hidden_dim: int) -> Checkpoint:
         place(f"lstm.bias_hh_l{layer}", gate_rows)
     if c.attention == "causal":
         query_scale = math.sqrt(wide_head_dim / head_dim)
+        new_dims = torch.ones(hidden_dim, dtype=torch.bool)
+        new_dims[head_rows] = False
         for part in ("weight", "bias"):
             name = f"attention.qk.{part}"
-            fresh = new[name].clone()
-            place(name, torch.cat([head_rows, hidden_dim + head_rows]), cols=H, fresh_rows="zero")
-            queries = torch.ones(hidden_dim, dtype=torch.bool)
-            queries[head_rows] = False
-            new[name][:hidden_dim][queries] = fresh[:hidden_dim][queries]  # new keys stay zero
+            place(name, torch.cat([head_rows, hidden_dim + head_rows]), cols=H)
+            new[name][hidden_dim:][new_dims] = 0  # new keys: nothing added to a score
             new[name][head_rows] *= query_scale
             place(f"attention.value.{part}", head_rows, cols=E)
-        new["attention.out.weight"].zero_()
+        # the residual output starts at zero (model.py), which is what its new rows and columns must be
         new["attention.out.weight"][:H, head_rows] = old["attention.out.weight"]
-        place("attention.out.bias", torch.arange(H), fresh_rows="zero")
+        place("attention.out.bias", torch.arange(H))
     place("head.weight", torch.arange(len(new["head.weight"])), cols=H)
     new["head.bias"].copy_(old["head.bias"])
     model.load_state_dict(new)
