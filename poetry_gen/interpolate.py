@@ -9,7 +9,9 @@ perplexity than either model (the model card's table). The two must share one tr
 having started from the base (`train --init`): the weights of unrelated runs do not mix.
 
 The fine-tune's vocabulary is the mixture's. A token the base never knew keeps the fine-tune's rows whole:
-its base rows would only be warm_start's placeholder.
+its base rows would only be warm_start's placeholder. A fine-tune that grew the base wider (`train --init
+--embed/--hidden`, grow.py) is mixed with the base grown again the same way, so both ends of the line are
+points of the one trajectory.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import torch
 
 from .checkpoint import Checkpoint
 from .errors import PoetryGenError
+from .grow import widen
 from .model import PoetryLM
 from .train import warm_start
 
@@ -29,6 +32,7 @@ def interpolate(base: Checkpoint, finetuned: Checkpoint, alpha: float) -> Poetry
     fine-tune's vocabulary."""
     if not 0 <= alpha <= 1:
         raise PoetryGenError(f"alpha must be between 0 (the base) and 1 (the fine-tune), not {alpha}")
+    base = _grown_as_trained(base, finetuned)
     if replace(base.config, vocab_size=finetuned.config.vocab_size) != finetuned.config:
         raise PoetryGenError("the base and the fine-tune have different model settings; only a fine-tune of the "
                              "base (train --init) can be mixed with it")
@@ -43,3 +47,20 @@ def interpolate(base: Checkpoint, finetuned: Checkpoint, alpha: float) -> Poetry
             mixed[name][new_to_base] = tuned[name][new_to_base]
     model.load_state_dict(mixed)  # out of place: tied weights are one tensor under two names
     return model.eval()
+
+
+def _grown_as_trained(base: Checkpoint, finetuned: Checkpoint) -> Checkpoint:
+    """`base` as a fine-tune wider than it started: grown to its size with the very same new units. Training
+    grows the source straight after seeding torch's generator with the run's seed (train.py), so seeding it
+    again draws the same ones; their outgoing weights are zero, so the grown base still computes the base."""
+    size = (finetuned.config.embed_dim, finetuned.config.hidden_dim)
+    if (base.config.embed_dim, base.config.hidden_dim) == size or not (
+            base.config.embed_dim <= size[0] and base.config.hidden_dim <= size[1]):
+        return base  # the same size, or not a growth: the settings check below says what is wrong
+    seed = (finetuned.train_state.get("optim_config") or {}).get("seed")
+    if seed is None:
+        raise PoetryGenError("the fine-tune is wider than the base but does not record its training seed, so the "
+                             "growth it started from cannot be repeated")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return widen(base, *size)

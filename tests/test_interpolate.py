@@ -55,7 +55,7 @@ def test_refuses_an_alpha_outside_0_to_1_and_models_of_other_settings(tmp_path, 
     base, tuned = pair
     with pytest.raises(PoetryGenError, match="between 0"):
         interpolate(base, tuned, 1.5)
-    other = saved(tmp_path / "other.pt", TUNED_VOCAB, 3, embed_dim=16, hidden_dim=48)
+    other = saved(tmp_path / "other.pt", TUNED_VOCAB, 3, embed_dim=16, hidden_dim=24)  # narrower: no growth
     with pytest.raises(PoetryGenError, match="different model settings"):
         interpolate(base, other, 0.5)
 
@@ -74,3 +74,24 @@ def test_export_with_a_base_stores_the_mixture_and_says_so(tmp_path, capsys):
     assert main(args) == 2  # --base without --alpha
     assert capsys.readouterr().err.strip() == ("poetry-gen: error: --base and --alpha go together: the base model "
                                                "and the fine-tune's share")
+
+
+def test_a_fine_tune_that_grew_the_base_mixes_with_the_base_grown_the_same_way(built_corpus, tmp_path,
+                                                                              tiny_checkpoint):
+    from poetry_gen.data import load_poems
+
+    vocab = load_poems(built_corpus, "train").vocab
+    base = tiny_checkpoint(tmp_path / "base.pt", vocab, dropout=0.0)
+    out = tmp_path / "run" / "model.pt"
+    # a learning rate too small to move a weight: the fine-tune is exactly where its growth started
+    assert main(["train", "--data", str(built_corpus), "--out", str(out), "--init", str(base), "--hidden", "40",
+                 "--max-steps", "1", "--lr", "1e-30", "--warmup", "0", "--weight-decay", "0", "--seed", "7",
+                 "--device", "cpu", "--no-amp", "--no-progress", "--eval-interval", "1"]) == 0
+    tuned = load_checkpoint(out)
+    torch.manual_seed(123)  # the mixture must not depend on the generator's state
+    mixed = interpolate(load_checkpoint(base), tuned, 0.5).state_dict()
+    for name, weights in tuned.model.state_dict().items():
+        assert torch.allclose(mixed[name], weights, atol=1e-6), name  # new units' random weights included
+    tuned.train_state["optim_config"].pop("seed")
+    with pytest.raises(PoetryGenError, match="does not record its training seed"):
+        interpolate(load_checkpoint(base), tuned, 0.5)
