@@ -274,7 +274,7 @@ def export_checkpoint(src, dst, *, weights: str = "int8", theme_words: Optional[
     if base is not None:
         from .interpolate import interpolate  # it builds on train's warm start, which imports this module
 
-        ckpt.model = interpolate(load_checkpoint(base), ckpt, alpha)
+        ckpt.model = interpolate(load_checkpoint(base), ckpt, alpha, base_file=str(base))
         state["interpolated"] = {"base": Path(base).name, "alpha": alpha}
     save_checkpoint(dst, model=ckpt.model, vocab=ckpt.vocab, train_state=state, weights=weights,
                     theme_words=ckpt.theme_words if theme_words is None else theme_words, plan_words=ckpt.plan_words)

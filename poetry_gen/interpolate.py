@@ -16,6 +16,8 @@ points of the one trajectory.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+from typing import Optional
 
 import torch
 
@@ -27,15 +29,19 @@ from .train import warm_start
 
 
 @torch.no_grad()
-def interpolate(base: Checkpoint, finetuned: Checkpoint, alpha: float) -> PoetryLM:
+def interpolate(base: Checkpoint, finetuned: Checkpoint, alpha: float, base_file: Optional[str] = None) -> PoetryLM:
     """The model (eval mode) whose weights are (1 - alpha) · `base` + alpha · `finetuned`, in the
-    fine-tune's vocabulary."""
+    fine-tune's vocabulary. `base_file`, the base's path, lets a fine-tune that grew wider check that it
+    grew from that file."""
     if not 0 <= alpha <= 1:
         raise PoetryGenError(f"alpha must be between 0 (the base) and 1 (the fine-tune), not {alpha}")
-    base = _grown_as_trained(base, finetuned)
-    if replace(base.config, vocab_size=finetuned.config.vocab_size) != finetuned.config:
+    sizes = {"embed_dim": finetuned.config.embed_dim, "hidden_dim": finetuned.config.hidden_dim}
+    if replace(base.config, vocab_size=finetuned.config.vocab_size, **sizes) != finetuned.config or (
+            base.config.embed_dim > sizes["embed_dim"] or base.config.hidden_dim > sizes["hidden_dim"]):
         raise PoetryGenError("the base and the fine-tune have different model settings; only a fine-tune of the "
                              "base (train --init) can be mixed with it")
+    if base.config != replace(finetuned.config, vocab_size=base.config.vocab_size):
+        base = _grown_as_trained(base, finetuned, base_file)
     model = PoetryLM(finetuned.config)
     warm_start(model, finetuned.vocab, base)  # the base's weights, in the fine-tune's vocabulary
     new_to_base = torch.tensor([token not in base.vocab.stoi for token in finetuned.vocab.itos])
@@ -49,18 +55,19 @@ def interpolate(base: Checkpoint, finetuned: Checkpoint, alpha: float) -> Poetry
     return model.eval()
 
 
-def _grown_as_trained(base: Checkpoint, finetuned: Checkpoint) -> Checkpoint:
-    """`base` as a fine-tune wider than it started: grown to its size with the very same new units. Training
-    grows the source straight after seeding torch's generator with the run's seed (train.py), so seeding it
-    again draws the same ones; their outgoing weights are zero, so the grown base still computes the base."""
-    size = (finetuned.config.embed_dim, finetuned.config.hidden_dim)
-    if (base.config.embed_dim, base.config.hidden_dim) == size or not (
-            base.config.embed_dim <= size[0] and base.config.hidden_dim <= size[1]):
-        return base  # the same size, or not a growth: the settings check below says what is wrong
-    seed = (finetuned.train_state.get("optim_config") or {}).get("seed")
-    if seed is None:
-        raise PoetryGenError("the fine-tune is wider than the base but does not record its training seed, so the "
-                             "growth it started from cannot be repeated")
+def _grown_as_trained(base: Checkpoint, finetuned: Checkpoint, base_file: Optional[str]) -> Checkpoint:
+    """`base` grown to the size of a fine-tune that grew it (train --init --embed/--hidden), with the very
+    same new units: training grows its --init straight after seeding torch's generator with the run's seed
+    (train.py), so seeding it again draws the same ones. Their outgoing weights are zero, so the grown base
+    still computes the base."""
+    optim = finetuned.train_state.get("optim_config") or {}
+    init, seed = optim.get("init"), optim.get("seed")
+    if init is None or seed is None:
+        raise PoetryGenError("the fine-tune is wider than the base but does not record the --init and seed it grew "
+                             "with, so its growth cannot be repeated")
+    if base_file is not None and Path(init).name != Path(base_file).name:
+        raise PoetryGenError(f"the fine-tune grew from {init}, not {base_file}: a fine-tune wider than its base mixes "
+                             "only with the checkpoint it grew from")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return widen(base, *size)
+        return widen(base, finetuned.config.embed_dim, finetuned.config.hidden_dim)

@@ -81,17 +81,27 @@ def test_a_fine_tune_that_grew_the_base_mixes_with_the_base_grown_the_same_way(b
     from poetry_gen.data import load_poems
 
     vocab = load_poems(built_corpus, "train").vocab
-    base = tiny_checkpoint(tmp_path / "base.pt", vocab, dropout=0.0)
+    base = tiny_checkpoint(tmp_path / "base.pt", vocab, dropout=0.0)  # 24/32
     out = tmp_path / "run" / "model.pt"
     # a learning rate too small to move a weight: the fine-tune is exactly where its growth started
-    assert main(["train", "--data", str(built_corpus), "--out", str(out), "--init", str(base), "--hidden", "40",
-                 "--max-steps", "1", "--lr", "1e-30", "--warmup", "0", "--weight-decay", "0", "--seed", "7",
-                 "--device", "cpu", "--no-amp", "--no-progress", "--eval-interval", "1"]) == 0
+    assert main(["train", "--data", str(built_corpus), "--out", str(out), "--init", str(base), "--embed", "32",
+                 "--hidden", "40", "--max-steps", "1", "--lr", "1e-30", "--warmup", "0", "--weight-decay", "0",
+                 "--seed", "7", "--device", "cpu", "--no-amp", "--no-progress", "--eval-interval", "1"]) == 0
     tuned = load_checkpoint(out)
     torch.manual_seed(123)  # the mixture must not depend on the generator's state
-    mixed = interpolate(load_checkpoint(base), tuned, 0.5).state_dict()
+    mixed = interpolate(load_checkpoint(base), tuned, 0.5, base_file=str(base)).state_dict()
     for name, weights in tuned.model.state_dict().items():
         assert torch.allclose(mixed[name], weights, atol=1e-6), name  # new units' random weights included
-    tuned.train_state["optim_config"].pop("seed")
-    with pytest.raises(PoetryGenError, match="does not record its training seed"):
+    with pytest.raises(PoetryGenError, match=r"grew from .*base.pt, not .*other.pt: a fine-tune wider than its base "):
+        interpolate(load_checkpoint(base), tuned, 0.5, base_file=str(tmp_path / "other.pt"))
+    tuned.train_state["optim_config"]["init"] = None  # a wider model trained from scratch
+    with pytest.raises(PoetryGenError, match="does not record the --init and seed it grew with"):
         interpolate(load_checkpoint(base), tuned, 0.5)
+
+
+def test_a_wider_model_of_other_settings_is_refused_as_such(tmp_path):
+    base = saved(tmp_path / "base.pt", BASE_VOCAB, 1)
+    for settings in ({"hidden_dim": 48, "num_layers": 3}, {"embed_dim": 48, "hidden_dim": 48, "tie_weights": True}):
+        other = saved(tmp_path / "other.pt", TUNED_VOCAB, 3, **settings)
+        with pytest.raises(PoetryGenError, match="different model settings"):
+            interpolate(base, other, 0.5)
