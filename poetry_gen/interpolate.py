@@ -35,12 +35,14 @@ def interpolate(base: Checkpoint, finetuned: Checkpoint, alpha: float, base_file
     grew from that file."""
     if not 0 <= alpha <= 1:
         raise PoetryGenError(f"alpha must be between 0 (the base) and 1 (the fine-tune), not {alpha}")
-    sizes = {"embed_dim": finetuned.config.embed_dim, "hidden_dim": finetuned.config.hidden_dim}
-    if replace(base.config, vocab_size=finetuned.config.vocab_size, **sizes) != finetuned.config or (
-            base.config.embed_dim > sizes["embed_dim"] or base.config.hidden_dim > sizes["hidden_dim"]):
+    base_size = (base.config.embed_dim, base.config.hidden_dim)
+    size = (finetuned.config.embed_dim, finetuned.config.hidden_dim)
+    same_but_sizes = replace(base.config, vocab_size=finetuned.config.vocab_size, embed_dim=size[0],
+                             hidden_dim=size[1]) == finetuned.config
+    if not same_but_sizes or base_size[0] > size[0] or base_size[1] > size[1]:
         raise PoetryGenError("the base and the fine-tune have different model settings; only a fine-tune of the "
                              "base (train --init) can be mixed with it")
-    if base.config != replace(finetuned.config, vocab_size=base.config.vocab_size):
+    if base_size != size:
         base = _grown_as_trained(base, finetuned, base_file)
     model = PoetryLM(finetuned.config)
     warm_start(model, finetuned.vocab, base)  # the base's weights, in the fine-tune's vocabulary
