@@ -344,11 +344,12 @@ def _add_generate(sub) -> None:
     _add_fields(control, SamplingOptions, only=("tones",))
     out = gen.add_argument_group("output")
     out.add_argument("--traditional", action="store_true", help="print traditional characters (OpenCC s2t)")
-    out.add_argument("--format", choices=FORMATS, default="couplets",
+    fmt = out.add_mutually_exclusive_group()  # --json is a --format: both at once would drop one
+    fmt.add_argument("--format", choices=FORMATS, default="couplets",
                      help="couplets: one couplet per line, a blank line between poems (default); lines: one poem "
                           "per line; json: one JSON object per poem (poem, lines, form, score, seed; with --theme "
                           "the keywords used; with --input the request's line). check and score read all three")
-    out.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
+    fmt.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
     out.add_argument("--out", metavar="FILE", help="write the poems to FILE (atomically: whole or not at all) "
                                                    "rather than to standard output")
     out.add_argument("--attention-map", metavar="FILE.svg|.html",
@@ -383,14 +384,14 @@ def _generate(args) -> int:
         print(f"poetry-gen: warning: {message}", file=sys.stderr)
     if args.out is not None:
         refuse_directory(args.out)  # now, not after the poems are written
-    if args.attention_map:
+    if args.attention_map is not None:
         check_map_path(args.attention_map)
     from .generator import load_generator
 
     gen = load_generator(args.checkpoint, device=args.device, threads=args.threads, cache_dir=user_cache_dir(),
                          precision=args.precision)
     poems = _write_all(gen, requests, args)
-    if args.attention_map:
+    if args.attention_map is not None:
         gen.attention_map(poems[0][0], args.attention_map)
     _write_output(_format_poems(poems, args), args.out)
     return 0

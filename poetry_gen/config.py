@@ -154,7 +154,7 @@ def parse_repeats(spec: Optional[str]) -> dict[str, int]:
     for part in filter(None, (p.strip() for p in spec.split(","))):
         name, _, times = part.partition("=")
         name = name.strip()
-        if not name or not times.strip().isdigit():
+        if not name or not times.strip().isdecimal():  # isdigit takes ², which int() refuses
             raise PoetryGenError(f"--repeat takes NAME=K, K a whole number, e.g. tang=2; not {shown(part)}")
         repeats[name] = check_whole(int(times), f"--repeat {name}", 1, MAX_REPEAT)
     return repeats
@@ -205,6 +205,8 @@ class OptimConfig:
                     lr=(0, None, "()"), min_lr_ratio=(0, 1, "[]"), weight_decay=(0, None, "[]"),
                     grad_clip=(0, None, "[]"))
         parse_repeats(self.repeat)
+        if not isinstance(self.init, (str, type(None))):  # a Path would make the checkpoint unloadable (weights_only)
+            raise PoetryGenError(f"--init is the path of a checkpoint, as text, not {shown_value(self.init)}")
         if self.keyword_rate + self.plan_rate > 1:
             raise PoetryGenError(f"--keyword-rate {self.keyword_rate:g} and --plan-rate {self.plan_rate:g} share the "
                                  f"poems: together at most 1")
@@ -239,6 +241,9 @@ class RunConfig:
         self.validate()
 
     def validate(self) -> "RunConfig":
+        if not self.out:  # Path("") is the current directory: no checkpoint file to write
+            raise PoetryGenError(f"{_label(self, 'out')} must name the checkpoint to write (e.g. runs/a/model.pt), "
+                                 f"not ''")
         _one_of("device", self.device, DEVICES)
         _check_whole(self, epochs=(1, None), max_steps=(0, None), eval_interval=(1, None), log_interval=(1, None),
                      threads=(0, MAX_THREADS), rank=(0, None), world_size=(1, None), local_rank=(0, None))
@@ -337,6 +342,8 @@ class SamplingOptions:
         check_text(self.weights, "weights", MAX_REQUEST_CHARS)
         if not isinstance(self.expand_plan, bool):
             raise PoetryGenError(f"expand_plan is True or False, not {shown_value(self.expand_plan)}")
+        if self.expand_plan and self.plan is not None:
+            raise PoetryGenError("a plan is given or expanded, not both: drop expand_plan (--expand-plan)")
         if isinstance(self.rhyme, str):
             validate_rhyme_group(check_text(self.rhyme, "rhyme group", MAX_REQUEST_CHARS))
         _one_of("tones", self.tones, TONES)

@@ -27,7 +27,7 @@ def write_atomic(path, content: Union[str, bytes, Callable[[BinaryIO], None]]) -
     file (e.g. `lambda f: torch.save(obj, f)`)."""
     refuse_directory(path)
     path = _named(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(path)
     tmp = _sibling(path, "tmp")
     try:
         with open(tmp, "xb") as f:
@@ -40,7 +40,9 @@ def write_atomic(path, content: Union[str, bytes, Callable[[BinaryIO], None]]) -
         os.replace(tmp, path)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        if err.filename is None:  # a failed write (a full disk) names no file: name the one being written
+        # A failed write (a full disk) names no file, a failed create or rename names the temporary:
+        # either way, name the file the user asked for.
+        if err.filename in (None, os.fspath(tmp)):
             raise OSError(err.errno, err.strerror, str(path)) from err
         raise
     except BaseException:
@@ -62,7 +64,7 @@ def replacing_directory(path) -> Iterator[Path]:
     path = _named(path)
     if Path.cwd().resolve().is_relative_to(path.resolve()):
         raise PoetryGenError(f"{path}: the current directory (or one holding it) is not replaced; name another")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(path)
     tmp = _sibling(path, "tmp")
     tmp.mkdir()
     try:
@@ -92,9 +94,21 @@ def remove_orphans(path) -> list:
 
 def refuse_directory(path) -> None:
     """IsADirectoryError naming `path` where a file is to be written but a directory stands: said before
-    the work of writing it, not as a failed rename of a temporary the user never named."""
+    the work of writing it, not as a failed rename of a temporary the user never named. An empty path
+    names the current directory."""
+    if not os.fspath(path):
+        raise PoetryGenError("the path to write is empty: name a file")
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+
+
+def _make_parent(path: Path) -> None:
+    """`path`'s directory, made where missing; NotADirectoryError (not mkdir's "File exists") where a file
+    stands in its way."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as err:
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), err.filename) from None
 
 
 def _named(path) -> Path:

@@ -31,7 +31,7 @@ import torch
 from .attention_map import poem_attention_svg, write_poem_attention
 from .bfloat16 import to_bfloat16
 from .checkpoint import load_checkpoint
-from .checks import check_text, check_whole, shown_chars
+from .checks import check_text, check_whole, shown, shown_chars, shown_value
 from .conditioning import form_prefix
 from .config import MAX_THREADS, SamplingOptions
 from .constraints import Controls, VocabTables, controls_for
@@ -46,7 +46,7 @@ from .forms import COMMA, FREE_LINES, PERIOD, couplet_form, form_for
 from .plan import PlanTable, check_plan_lines, plan_prefix_ids
 from .sampler import Layout, decode
 from .theme import Theme, WordRanks, keyword_prefix_ids, parse_theme, parse_theme_words
-from .text import MAX_POEM_CHARS, normalize, split_lines, to_traditional
+from .text import MAX_POEM_CHARS, is_hanzi, normalize, split_lines, to_traditional
 
 
 STANZA_BREAK = "\u3000"  # between the 片 of a ci as the CLI prints it
@@ -203,6 +203,8 @@ class Generator:
         after which the kept lines no longer read on ranks low. Returns up to `num` distinct Poems, best
         first.
         """
+        if not isinstance(keep_head, bool):
+            raise PoetryGenError(f"keep_head is True or False, not {shown_value(keep_head)}")
         options = _with(options, overrides)
         text = poem.text if isinstance(poem, Poem) else poem
         form, lines = revision_form(text, line, poem.form if isinstance(poem, Poem) else None)
@@ -259,8 +261,13 @@ class Generator:
         poems = [poems] if isinstance(poems, str) else poems
         if not isinstance(poems, (list, tuple)):
             raise PoetryGenError(f"perplexity takes a poem (str) or a list of poems, not {type(poems).__name__}")
-        poems = [check_text(poem, "poem", MAX_POEM_CHARS) for poem in poems]
-        return perplexity(self.model, self.vocab, [normalize(p) for p in poems], device=self.device)
+        if not poems:
+            raise PoetryGenError("no poems to measure perplexity on")
+        texts = [normalize(check_text(poem, "poem", MAX_POEM_CHARS)) for poem in poems]
+        for number, text in enumerate(texts, 1):  # as `poetry-gen eval` refuses them (poemtext.py)
+            if not any(is_hanzi(ch) for ch in text):
+                raise PoetryGenError(f"poem {number} holds no Chinese characters: {shown(poems[number - 1])}")
+        return perplexity(self.model, self.vocab, texts, device=self.device)
 
     # --- internals ----------------------------------------------------------------------------------
 
@@ -338,14 +345,21 @@ class Generator:
         None otherwise, and for a poem of free length or a priming prefix."""
         if options.plan is not None:
             return self._user_plan(options.plan, form.lines)
-        if not options.expand_plan or self.plan_table is None or form.lines is None or options.prefix:
+        if not options.expand_plan:
+            return None
+        self._check_plan_table()
+        if form.lines is None or options.prefix:
             return None
         return self.plan_table.expand(theme.keywords_used if theme else [], form.lines, random.Random(seed))
 
-    def _user_plan(self, words, lines: Optional[int]) -> list:
+    def _check_plan_table(self) -> None:
+        """A plan, given or expanded, is for a model trained with plans: refused, not ignored, for another."""
         if self.plan_table is None:
             raise PoetryGenError("this model was not trained with plans (its checkpoint has no plan table); "
                                  "write without a plan, or use --theme")
+
+    def _user_plan(self, words, lines: Optional[int]) -> list:
+        self._check_plan_table()
         check_plan_lines(words, lines)
         self._known("".join(words), "plan")
         return list(words)

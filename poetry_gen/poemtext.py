@@ -59,7 +59,7 @@ def decode_text(data: bytes, source: str) -> str:
         raise PoetryGenError(f"{source}: larger than {MAX_POEMS_FILE_BYTES / 2 ** 20:,.0f} MiB, the most a "
                              f"file of poems or requests may have")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows editors write one) is not text
     except UnicodeDecodeError:
         raise PoetryGenError(f"{source}: not UTF-8 text") from None
 

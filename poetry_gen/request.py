@@ -19,7 +19,8 @@ from .config import MAX_REQUEST_CHARS, SamplingOptions
 from .errors import PoetryGenError
 from .forms import COMMA, COUPLET, FORMS, Form, form_for, tune_form
 from .plan import check_plan_lines
-from .text import LINE_MARKS, PAUSE_MARK, is_hanzi, normalize, split_lines, to_simplified
+from .text import (LINE_MARKS, PAUSE_MARK, is_hanzi, normalize, normalize_punctuation, split_lines, strip_notes,
+                   to_simplified)
 from .theme import theme_form
 from .tunes import load_tunes, tune_named
 
@@ -36,7 +37,7 @@ def plan_acrostic(heads: str, form=None, *, chars: Optional[int] = None, theme: 
     named = _theme_form(theme)
     if named and form is None and chars is None:
         form = named
-    text = re.sub(f"[{LINE_MARKS}]", "", _hanzi_text(heads, "acrostic"))  # 春,夏,秋,冬 is fine too
+    text = re.sub(f"[{LINE_MARKS}]", "", _given_text(heads, "acrostic"))  # 春,夏,秋,冬 is fine too
     bad = [ch for ch in dict.fromkeys(text) if not is_hanzi(ch)]
     if bad:
         raise PoetryGenError(f"acrostic heads are Chinese characters, one per line, not {shown_chars(bad)}")
@@ -68,7 +69,7 @@ def plan_generate(start: Optional[str] = None, form=None, chars: Optional[int] =
     given, ends = [], []
     named = None if form is None else _form(form)
     if start is not None:
-        given, ends = split_lines(_hanzi_text(start, "start text"))
+        given, ends = split_lines(_given_text(start, "start text"))
         bad = [ch for ch in dict.fromkeys("".join(given)) if not is_hanzi(ch)]
         if bad:
             raise PoetryGenError(f"the start text may hold only Chinese characters and the marks ，。, "
@@ -211,6 +212,15 @@ def _hanzi_text(text: Optional[str], what: str) -> str:
     return text
 
 
+def _given_text(text: Optional[str], what: str) -> str:
+    """Text whose every character the poem is to hold: `_hanzi_text`, but refused where it has brackets,
+    whose content normalising would drop as an editorial note (春夏（秋冬） would ask for 春夏 alone)."""
+    marked = normalize_punctuation(check_text(text, what, MAX_REQUEST_CHARS))
+    if strip_notes(marked) != marked:
+        raise PoetryGenError(f"the {what} {shown(text)} has text in brackets: give the characters without them")
+    return _hanzi_text(text, what)
+
+
 def _first_line_chars(lines: list, ends: list) -> int:
     """Line length a start text implies when neither form nor chars is given."""
     n = len(lines[0])
@@ -261,7 +271,7 @@ def must_include_chars(text: Optional[str]) -> list:
     ignored), normalised as the model reads them; [] for None."""
     if text is None:
         return []
-    chars = re.sub(f"[{LINE_MARKS}]", "", _hanzi_text(text, "must-include text"))
+    chars = re.sub(f"[{LINE_MARKS}]", "", _given_text(text, "must-include text"))
     bad = [ch for ch in chars if not is_hanzi(ch)]
     if bad:
         raise PoetryGenError(f"a poem can be made to include Chinese characters only, not {shown_chars(bad)}")

@@ -13,7 +13,9 @@
 `traditional` the same in traditional characters (`--traditional --json`); `checks` what `check --json`
 prints of each poem (checker.py: a shi, a ci against its tune, or a couplet); `warnings` what the CLI
 would print as warnings (a 上联 that ends 平).
-A bad request gets 400 and {"error": the library's one-line message}; a request names no file.
+A bad request gets 400 and {"error": the library's one-line message}; a request names no file. A body
+shorter than its Content-Length is a bad request, not one to guess the rest of. A client that goes away
+before its answer is written (a tab closed mid-poem) is one line in the log, not a traceback.
 
 Concurrency: ThreadingHTTPServer serves each request on its own thread. The model is shared behind one
 lock, held only while it writes (or reads) a poem: on a CPU one generation already keeps the cores busy,
@@ -347,18 +349,31 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(Response(404, {"error": f"POST goes to /api/…, not {path}"}))
             return
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 < length <= MAX_BODY:
-            self._send_json(Response(400, {"error": f"a request is a JSON body of 1 to {MAX_BODY} bytes"}))
+            body = self._read_body()
+        except PoetryGenError as err:
+            self._send_json(Response(400, {"error": str(err)}))
             return
         try:
-            response = self.server.app.respond(path[len("/api/"):], self.rfile.read(length))
+            response = self.server.app.respond(path[len("/api/"):], body)
         except Exception:  # a bug, not the request's fault: say so, and keep serving
             traceback.print_exc()
             response = Response(500, {"error": "internal error (the server's log has the details)"})
         self._send_json(response)
+
+    def _read_body(self) -> bytes:
+        """All Content-Length bytes of the body. A body that ends before them (the client stopped sending) is
+        refused: its first bytes can be a whole JSON object, and a poem would answer a request never sent."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 < length <= MAX_BODY:
+            raise PoetryGenError(f"a request is a JSON body of 1 to {MAX_BODY} bytes")
+        body = self.rfile.read(length)
+        if len(body) < length:
+            raise PoetryGenError(f"the request's body ended after {len(body)} of the {length} bytes "
+                                 f"its Content-Length says")
+        return body
 
     def _send_json(self, response: Response) -> None:
         self._send(response.status, json.dumps(response.body, ensure_ascii=False).encode(), "application/json")
@@ -387,6 +402,16 @@ class PoemServer(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.app, self.host, self.log_requests = app, host, log_requests
         super().__init__((host, port), _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that left mid-request (a tab closed while its poem was written) is one line in the log,
+        not socketserver's traceback: nothing is wrong with the server, and the next request is served."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError):  # BrokenPipeError, ConnectionResetError, ...
+            super().handle_error(request, client_address)
+        elif self.log_requests:
+            print(f"poetry-gen: {client_address[0]}:{client_address[1]} went away before its answer was sent "
+                  f"({error})", file=sys.stderr)
 
     @property
     def url(self) -> str:

@@ -251,8 +251,10 @@ def _start(config: TrainConfig, device: torch.device) -> _Training:
     if run.resume:
         saved = read_checkpoint(run.resume)
         if "optimizer" not in saved["train_state"]:
-            raise PoetryGenError(f"{run.resume} holds no optimizer state; resume from "
-                                 f"{last_checkpoint_path(run.resume)} instead")
+            last = last_checkpoint_path(run.resume)
+            where = (f"resume from {last} instead" if last.is_file() else
+                     "a model to train on goes to --init, which starts a new run from its weights")
+            raise PoetryGenError(f"{run.resume} holds no optimizer state; {where}")
         try:
             config = TrainConfig(from_stored(ModelConfig, saved["config"]),
                                  from_stored(OptimConfig, saved["train_state"]["optim_config"]), run)

@@ -33,3 +33,9 @@ def test_a_mistyped_command_gets_a_suggestion(capsys, typed, meant):
     assert err[0].startswith("usage: poetry-gen") and len(err) == 2
     assert err[1].startswith(f"poetry-gen: error: unknown command '{typed}'")
     assert (f"did you mean {meant}?" in err[1]) if meant else "did you mean" not in err[1]
+
+
+def test_json_and_another_format_are_not_both_taken(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["generate", "--json", "--format", "lines"])
+    assert exit_.value.code == 2 and "not allowed with argument --json" in capsys.readouterr().err

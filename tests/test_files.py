@@ -1,3 +1,4 @@
+import errno
 import os
 import stat
 
@@ -74,6 +75,38 @@ def test_a_file_is_not_written_over_a_directory(tmp_path, monkeypatch):
             write_atomic(target, "春风")
         assert err.value.filename == str(target)  # the path given, never a temporary's name
     assert list(tmp_path.iterdir()) == [tmp_path / "d"] and list((tmp_path / "d").iterdir()) == []
+
+
+def test_an_empty_path_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PoetryGenError, match="path to write is empty"):
+        write_atomic("", "春风")
+    assert list(tmp_path.iterdir()) == [] and not list(tmp_path.parent.glob(f".{tmp_path.name}.*"))
+
+
+def test_a_file_in_the_way_of_the_directory_is_not_a_directory(tmp_path):
+    (tmp_path / "model.pt").write_text("x")
+    with pytest.raises(NotADirectoryError) as err:
+        write_atomic(tmp_path / "model.pt" / "poems.txt", "春风")
+    assert err.value.filename == str(tmp_path / "model.pt")
+    with pytest.raises(NotADirectoryError):
+        with replacing_directory(tmp_path / "model.pt" / "corpus"):
+            pytest.fail("entered")
+
+
+def test_a_temporary_that_cannot_be_made_is_reported_as_the_file_asked_for(tmp_path, monkeypatch):
+    target = tmp_path / "poems.txt"
+    real_open = open
+
+    def refuse_the_temporary(path, *args, **kwargs):
+        if str(path).endswith(".tmp"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", refuse_the_temporary)
+    with pytest.raises(PermissionError) as err:
+        write_atomic(target, "春风")
+    assert err.value.filename == str(target) and list(tmp_path.iterdir()) == []
 
 
 def test_the_working_directory_is_not_replaced_but_a_path_through_dotdot_is(tmp_path, monkeypatch):

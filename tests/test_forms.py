@@ -94,3 +94,18 @@ def test_a_tune_is_a_form_a_request_names():
     assert plan_generate(form="忆江南").form.name == "望江南"  # another name of the table's tune
     with pytest.raises(PoetryGenError, match="own lengths"):
         plan_generate(form="菩萨蛮", chars=7)
+
+
+
+@pytest.mark.parametrize("ask", [
+    lambda: plan_acrostic("春夏（秋冬）"),
+    lambda: plan_acrostic("春[夏]"),
+    lambda: plan_acrostic("[春夏]"),
+    lambda: plan_acrostic("春夏(秋冬)"),
+    lambda: plan_generate(start="白日依山尽，黄河(入海)流。"),
+    lambda: plan_acrostic("春夏秋冬").check_must_include("(竹)"),
+], ids=["full-width", "square", "all of it", "half-width", "start text", "must-include"])
+def test_text_in_brackets_is_refused_not_dropped(ask):
+    """Normalising drops bracketed text as an editorial note; a request would lose characters it asks for."""
+    with pytest.raises(PoetryGenError, match="text in brackets"):
+        ask()

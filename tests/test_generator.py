@@ -202,6 +202,13 @@ def test_perplexity(gen, train_poems):
     assert gen.perplexity(to_traditional(train_poems[0])).ppl == pytest.approx(gen.perplexity(train_poems[0]).ppl)
 
 
+@pytest.mark.parametrize("poems,message", [([], "no poems"), ([""], "poem 1 holds no Chinese"),
+                                           (["白日依山尽", "abc"], "poem 2 holds no Chinese")])
+def test_perplexity_refuses_what_eval_refuses(gen, poems, message):
+    with pytest.raises(PoetryGenError, match=message):
+        gen.perplexity(poems)
+
+
 def test_a_cached_generator_writes_the_same_poems(gen, checkpoint, tmp_path):
     expected = [p.text for p in gen.acrostic("春风山月", num=4, seed=3)]
     for _ in range(2):  # computes and stores the vocabulary's tables, then reads them
@@ -487,6 +494,11 @@ def test_revise_bad_input(gen, text, line, message):
         gen.revise(text, line=line)
 
 
+def test_revise_keep_head_is_true_or_false(gen):
+    with pytest.raises(PoetryGenError, match="keep_head is True or False, not 'yes'"):
+        gen.revise("床前明月光，疑是地上霜。", line=2, keep_head="yes")
+
+
 # --- round trips: what generate writes, check and score read -------------------------------------
 
 def stdin_of(monkeypatch, text: str):
@@ -568,7 +580,8 @@ def test_a_character_the_model_lacks_names_its_line_before_any_poem_is_written(g
     assert err.startswith(f"poetry-gen: error: {requests}:2: the model does not know 龘") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("option", [["--out", "."], ["--attention-map", "map.png"]])
+@pytest.mark.parametrize("option", [["--out", "."], ["--out", ""], ["--attention-map", "map.png"],
+                                    ["--attention-map", ""]])
 def test_a_bad_output_path_is_refused_before_the_model_loads(tmp_path, capsys, monkeypatch, option):
     import poetry_gen.generator
 
@@ -577,7 +590,9 @@ def test_a_bad_output_path_is_refused_before_the_model_loads(tmp_path, capsys, m
     assert main(["generate", "--acrostic", "春风", *option]) == 2
     err = capsys.readouterr().err
     assert err in ("poetry-gen: error: .: Is a directory\n",
-                   "poetry-gen: error: the attention map is written as .svg or .html, not 'map.png'\n")
+                   "poetry-gen: error: the path to write is empty: name a file\n",
+                   "poetry-gen: error: the attention map is written as .svg or .html, not 'map.png'\n",
+                   "poetry-gen: error: the attention map is written as .svg or .html, not ''\n")
     assert list(tmp_path.iterdir()) == []
 
 

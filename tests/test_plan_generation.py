@@ -93,6 +93,13 @@ def test_a_model_trained_without_them_reads_neither(gen):
     assert poem.plan is None and poem.prompt_ids == ()
     with pytest.raises(PoetryGenError, match="this model was not trained with plans"):
         gen.generate(form="五绝", plan=["春", "江", "月", "归"])
+    with pytest.raises(PoetryGenError, match="this model was not trained with plans"):
+        gen.generate(form="五绝", expand_plan=True)
+
+
+def test_a_plan_is_given_or_expanded_not_both(cgen):
+    with pytest.raises(PoetryGenError, match="not both"):
+        cgen.generate(form="五绝", plan=["春", "江", "月", "归"], expand_plan=True)
 
 
 def test_plan_on_the_command_line(conditioned_checkpoint, capsys):

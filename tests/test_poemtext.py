@@ -57,6 +57,15 @@ def test_json_lines_take_the_poem_field():
     assert parse_poems(text) == [DENGGUANQUE, TWICE]
 
 
+@pytest.mark.parametrize("fmt", ["auto", "lines", "json"])
+def test_a_byte_order_mark_is_not_read_as_text(tmp_path, fmt):
+    """Windows editors start UTF-8 files with U+FEFF; it would otherwise be the first poem's first character."""
+    body = json.dumps({"poem": DENGGUANQUE}, ensure_ascii=False) if fmt == "json" else DENGGUANQUE
+    path = tmp_path / "p.txt"
+    path.write_bytes("\ufeff".encode() + body.encode() + b"\n")
+    assert read_poems(path, fmt) == [DENGGUANQUE]
+
+
 @pytest.mark.parametrize("content,fmt,message", [
     (b"", "auto", "no poems"),
     (b"\n \n", "auto", "no poems"),

@@ -4,6 +4,8 @@ import http.client
 import json
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -30,15 +32,22 @@ def request(server, method: str, path: str, body=None, headers=None) -> tuple:
     """(status, headers, body bytes) of one request; `body`: bytes, or an object sent as JSON. A POST says
     Content-Type application/json, as the page's do, unless `headers` says otherwise; http.client sends
     Host (127.0.0.1:port) unless `headers` names one."""
+    conn = send(server, method, path, body, headers)
+    response = conn.getresponse()
+    out = response.status, dict(response.getheaders()), response.read()
+    conn.close()
+    return out
+
+
+def send(server, method: str, path: str, body=None, headers=None) -> http.client.HTTPConnection:
+    """The connection of a request sent as `request` sends it, its answer not yet read (Content-Length is
+    the body's unless `headers` names one)."""
     if body is not None and not isinstance(body, bytes):
         body = json.dumps(body, ensure_ascii=False).encode()
     sent = {"Content-Type": "application/json"} if method == "POST" else {}
     conn = http.client.HTTPConnection(*server.server_address[:2], timeout=60)
     conn.request(method, path, body=body, headers={**sent, **(headers or {})})
-    response = conn.getresponse()
-    out = response.status, dict(response.getheaders()), response.read()
-    conn.close()
-    return out
+    return conn
 
 
 def post(server, endpoint: str, body) -> tuple:
@@ -267,6 +276,17 @@ def test_a_request_too_long_or_without_a_body_is_400(server):
     assert status == 400 and "JSON body" in json.loads(body)["error"]
 
 
+def test_a_body_shorter_than_its_content_length_is_400_not_a_poem(server):
+    """The client stops sending after 11 of 100 bytes: those are a whole JSON object, but not the request."""
+    conn = send(server, "POST", "/api/generate", b'{"seed": 1}', headers={"Content-Length": "100"})
+    conn.sock.shutdown(socket.SHUT_WR)
+    response = conn.getresponse()
+    status, answer = response.status, json.loads(response.read())
+    conn.close()
+    assert status == 400 and answer == {"error": "the request's body ended after 11 of the 100 bytes its "
+                                                 "Content-Length says"}
+
+
 def test_unknown_paths_are_404(server):
     assert post(server, "delete", {})[0] == 404
     assert request(server, "POST", "/generate", b"{}")[0] == 404
@@ -389,6 +409,43 @@ def test_check_is_not_held_up_by_generation_and_a_busy_model_is_503(server):
         app.model_lock.release()
         app.lock_wait = LOCK_WAIT
     assert post(server, "generate", {"seed": 1})[0] == 200
+
+
+class HeldAtTheModel:
+    """Stands in for the model's lock: holds a request there until opened, and keeps its thread."""
+
+    def __init__(self):
+        self.reached, self.opened, self.thread = threading.Event(), threading.Event(), None
+
+    def acquire(self, timeout: float) -> bool:
+        self.thread = threading.current_thread()
+        self.reached.set()
+        return self.opened.wait(timeout)
+
+    def release(self) -> None:
+        pass
+
+
+def test_a_client_that_goes_away_mid_poem_is_one_line_in_the_log(server, monkeypatch, capsys):
+    """A tab closed while its poem is written: the server's write fails, it says so in one line (no
+    traceback), and serves the next request."""
+    held = HeldAtTheModel()
+    monkeypatch.setattr(server.app, "model_lock", held)
+    monkeypatch.setattr(server, "log_requests", True)
+    conn = send(server, "POST", "/api/generate", {"acrostic": "春风山月", "num": MAX_NUM})
+    assert held.reached.wait(10)  # the request is read; its poem is not yet written
+    # Closed with a reset (SO_LINGER 0), so that the server's first write fails, not only a later one once the
+    # reset has come back: without the reset the test would depend on that timing.
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+    held.opened.set()
+    held.thread.join(10)
+    assert not held.thread.is_alive()
+    assert post(server, "generate", {"acrostic": "春风", "seed": 1})[0] == 200
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err
+    assert len(re.findall(r"^poetry-gen: 127\.0\.0\.1:\d+ went away before its answer was sent \(.+\)$", err,
+                          re.MULTILINE)) == 1, err
 
 
 # --- binding and the command -----------------------------------------------------------------------

@@ -103,7 +103,10 @@ def test_resume_refuses_model_options_and_best_checkpoints(built_corpus, tmp_pat
     best = train(config(built_corpus, tmp_path, max_steps=2))
     assert main(["train", "--data", str(built_corpus), "--out", str(best), "--resume", "--embed", "8"]) == 2
     assert "resumed run keeps" in capsys.readouterr().err
-    with pytest.raises(PoetryGenError, match="no optimizer state"):
+    with pytest.raises(PoetryGenError, match="no optimizer state; resume from .*model.last.pt instead"):
+        train(config(built_corpus, tmp_path, resume=str(best)))
+    last_checkpoint_path(best).unlink()  # a model without its run (the shipped one): no .last.pt to point to
+    with pytest.raises(PoetryGenError, match="no optimizer state; a model to train on goes to --init"):
         train(config(built_corpus, tmp_path, resume=str(best)))
 
 

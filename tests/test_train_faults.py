@@ -39,6 +39,14 @@ def test_bad_train_options_are_one_line_before_anything_runs(built_corpus, tmp_p
     assert not out.parent.exists() or not any(out.parent.iterdir())
 
 
+def test_an_empty_out_is_one_line(built_corpus, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", str(built_corpus), "--out", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("poetry-gen: error: --out must name the checkpoint") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_fresh_run_over_an_existing_one_needs_overwrite(built_corpus, tmp_path, capsys):
     out = tmp_path / "model.pt"
     assert cli_train(built_corpus, out, "--max-steps", "2") == 0
