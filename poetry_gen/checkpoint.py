@@ -32,11 +32,13 @@ from typing import Optional
 import torch
 from torch.overrides import TorchFunctionMode
 
+from .checks import is_whole, shown, shown_value
 from .conditioning import PLAN
 from .config import WEIGHT_FORMATS, ModelConfig, OptimConfig, RunConfig, from_stored
 from .errors import PoetryGenError
 from .files import write_atomic
 from .model import PoetryLM
+from .plan import check_plan_table
 from .vocab import SPECIALS, Vocab
 
 FORMAT_VERSION = 3  # 3: int8 weights (a reader of version 2 would load their integers as weights)
@@ -126,6 +128,9 @@ def read_checkpoint(path, mmap: bool = False) -> dict:
     if not isinstance(data, dict) or "format_version" not in data:
         raise PoetryGenError(f"{path} is not a poetry-gen checkpoint")
     version = data["format_version"]
+    if not is_whole(version):  # a list is no key of UPGRADES, and True or 3.0 would pass for 1 or 3
+        raise PoetryGenError(f"{path} is not a poetry-gen checkpoint: its format version must be a whole number, "
+                             f"not {shown_value(version)}")
     if version not in UPGRADES and version != FORMAT_VERSION:
         raise PoetryGenError(f"{path} has checkpoint format version {version}; this poetry-gen "
                              f"reads versions 1 to {FORMAT_VERSION}")
@@ -177,6 +182,11 @@ def _check_contents(path, data: dict) -> None:
     for words in ("theme_words", "plan_words"):
         if not isinstance(data.get(words), (str, type(None))):
             refuse(f"its {words} are not text")
+    if data.get("plan_words") is not None:
+        try:
+            check_plan_table(data["plan_words"])
+        except PoetryGenError as err:
+            refuse(str(err))
     if not isinstance(vocab, list) or not all(isinstance(token, str) for token in vocab) or not vocab:
         refuse("its vocabulary is not a list of tokens")
     if len(set(vocab)) != len(vocab):
@@ -199,6 +209,8 @@ def _check_contents(path, data: dict) -> None:
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             refuse(f"non-finite weights (NaN or Inf in {name})")
     _check_scales(data.get("int8_scales"), state, refuse)
+    if train_state.get("optim_config") is not None:  # read by form_tokens and by --init growth (interpolate.py)
+        _stored_config(OptimConfig, train_state["optim_config"], "optim_config", refuse)
 
 
 def _check_scales(scales, state: dict, refuse) -> None:
@@ -222,12 +234,27 @@ def _expected_shapes(config, tensors: int, refuse) -> dict:
     layers = config.get("num_layers", 1)
     if not isinstance(layers, int) or not 0 < layers <= tensors:  # each layer has tensors of its own
         refuse(f"num_layers {layers!r} does not fit its {tensors} tensors")
+    model_config = _stored_config(ModelConfig, config, "config", refuse)
     try:
         with torch.device("meta"), _SkipInit():
-            model = PoetryLM(from_stored(ModelConfig, config))
+            model = PoetryLM(model_config)
     except (TypeError, ValueError, RuntimeError, PoetryGenError) as err:
         refuse(str(err).splitlines()[0][:200] if str(err) else type(err).__name__)
     return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def _stored_config(cls, stored, what: str, refuse):
+    """Config class `cls` from the checkpoint's dict `stored` (from_stored), every field checked as a user's
+    option is, by the class's validate: its type and its range."""
+    if not isinstance(stored, dict) or not all(isinstance(k, str) for k in stored):
+        refuse(f"its {what} is not a dict")
+    unknown = sorted(stored.keys() - {f.name for f in fields(cls)})
+    if unknown:  # a newer poetry-gen's options, or not a config at all
+        refuse(f"its {what} has fields this poetry-gen does not know: {shown(', '.join(unknown))}")
+    try:
+        return from_stored(cls, stored)
+    except PoetryGenError as err:
+        refuse(f"in its {what}, {err}")
 
 
 class _SkipInit(TorchFunctionMode):

@@ -128,6 +128,7 @@ class PlanTable:
 
     @classmethod
     def parse(cls, text: str) -> "PlanTable":
+        check_plan_table(text)
         rows = [line.split() for line in text.splitlines() if line.strip()]
         return cls(tuple(r[0] for r in rows), tuple(int(r[1]) for r in rows), {r[0]: r[2:] for r in rows})
 
@@ -155,6 +156,26 @@ class PlanTable:
                 raise PoetryGenError(f"the plan table has too few words for a plan of {lines} lines")
             plan += rng.choices(candidates, weights=[scores.get(w, 1.0) for w in candidates])
         return plan
+
+
+def check_plan_table(text: str) -> None:
+    """PoetryGenError at the first line of `text` (a checkpoint's plan_words) that is neither blank nor a word,
+    its count and its neighbours: what `PlanTable.parse` reads. Cheap (a few ms for TABLE_WORDS lines), so
+    that a checkpoint's table is checked when the checkpoint loads, not when a plan is first expanded."""
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = line.split(None, 2)
+        if fields and not (len(fields) > 1 and _is_count(fields[1])):
+            raise PoetryGenError(f"plan_words line {number:,} is not a word, its count and its neighbours: "
+                                 f"{shown(line)}")
+
+
+def _is_count(field: str) -> bool:
+    """A word's count in the plan table: a number of poems, 1 or more. `expand` draws words weighted by
+    their counts, which random.choices adds up as floats."""
+    try:
+        return 0 < int(field) < 2 ** 63
+    except ValueError:  # not a number, or too long to read as one
+        return False
 
 
 def check_plan_words(words) -> list[str]:

@@ -1,7 +1,10 @@
+from dataclasses import fields
+
 import pytest
 import torch
 
 from poetry_gen.checkpoint import FORMAT_VERSION, load_checkpoint, quantize_rows, read_checkpoint, save_checkpoint
+from poetry_gen.config import OptimConfig, flag
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.model import ModelConfig, PoetryLM
 from poetry_gen.vocab import SPECIALS, Vocab
@@ -16,6 +19,14 @@ def saved(tmp_path, **kw):
     path = tmp_path / "model.pt"
     save_checkpoint(path, model=model, vocab=VOCAB, train_state={"step": 7})
     return path, model
+
+
+def spoilt(path, spoil):
+    """`path` with `spoil(data)` done to the checkpoint dict it holds."""
+    data = torch.load(path, weights_only=True)
+    spoil(data)
+    torch.save(data, path)
+    return path
 
 
 @pytest.mark.parametrize("kw", [{}, {"attention": "none"}, {"tie_weights": True, "attention_span": 3}])
@@ -90,10 +101,7 @@ def test_quantize_rows_keeps_a_zero_row_zero():
 def test_spoilt_int8_scales_are_refused(tmp_path, spoil, message):
     path, model = saved(tmp_path)
     save_checkpoint(path, model=model, vocab=VOCAB, train_state={}, weights="int8")
-    data = torch.load(path, weights_only=True)
-    spoil(data)
-    torch.save(data, path)
-    assert message in one_line_error(path)
+    assert message in one_line_error(spoilt(path, spoil))
 
 
 def test_a_version_2_checkpoint_loads_upgraded(tmp_path):
@@ -153,6 +161,42 @@ def test_other_format_version(tmp_path):
     data["format_version"] = FORMAT_VERSION + 1
     torch.save(data, path)
     assert f"format version {FORMAT_VERSION + 1}" in one_line_error(path)
+
+
+@pytest.mark.parametrize("version", [[1], "3", True, 3.0, None])
+def test_a_format_version_that_is_not_a_whole_number_is_refused(tmp_path, version):
+    # [1] raised TypeError (unhashable), "3" was reported as "version 3", True loaded as version 1
+    path = spoilt(saved(tmp_path)[0], lambda data: data.update(format_version=version))
+    assert f"format version must be a whole number, not {version!r}" in one_line_error(path)
+
+
+@pytest.mark.parametrize("table,line", [("garbage\x00\n{{", "line 1"), ("春 5 江\n\n江 x 春", "line 3"),
+                                        ("春 0 江", "line 1")], ids=["junk", "a word for a count", "a count of 0"])
+def test_a_plan_table_that_is_not_one_is_refused_when_the_checkpoint_loads(tmp_path, table, line):
+    # it loaded, and raised IndexError or ValueError when --expand-plan first read it
+    path = spoilt(saved(tmp_path)[0], lambda data: data.update(plan_words=table))
+    assert f"plan_words {line} is not a word, its count and its neighbours" in one_line_error(path)
+
+
+@pytest.mark.parametrize("field", fields(OptimConfig), ids=lambda f: f.name)
+def test_every_field_of_a_stored_optim_config_is_type_checked(tmp_path, field):
+    # form_rate "x" loaded, and raised TypeError in Checkpoint.form_tokens
+    path, model = saved(tmp_path)
+    save_checkpoint(path, model=model, vocab=VOCAB, train_state={"optim_config": {field.name: [0.5]}})
+    message = one_line_error(path)
+    assert "in its optim_config, " in message and flag(field).lstrip("-") in message
+
+
+@pytest.mark.parametrize("optim,message", [
+    ({"form_rate": "x"}, "in its optim_config, --form-rate must be a finite number in [0, 1], not 'x'"),
+    ({"repeat": "tang=²"}, "--repeat takes NAME=K"),  # ² is a digit to str.isdigit, not to int()
+    ({"form_rate": 0.8, "speed": 3}, "its optim_config has fields this poetry-gen does not know: speed"),
+    ("x", "its optim_config is not a dict"),
+])
+def test_a_malformed_optim_config_is_refused_in_one_line(tmp_path, optim, message):
+    path, model = saved(tmp_path)
+    save_checkpoint(path, model=model, vocab=VOCAB, train_state={"optim_config": optim})
+    assert message in one_line_error(path)
 
 
 def test_failed_write_leaves_the_old_checkpoint(tmp_path):

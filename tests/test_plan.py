@@ -67,6 +67,21 @@ def test_a_plan_has_one_word_per_line():
         check_plan_lines(["春", "江"], None)
 
 
+@pytest.mark.parametrize("text", ["garbage\x00\n{{", "春", "春 x 江", "春 0 江", "春 -3 江", "春 2.5", "春 " + "9" * 400,
+                                  "春 " + "9" * 5000],
+                         ids=["junk", "no count", "a word", "0", "negative", "a fraction", "past a float",
+                              "past int()"])
+def test_a_table_that_is_not_one_is_refused_in_one_line(text):
+    # PlanTable.parse raised IndexError or ValueError; a count beyond a float's range broke expand
+    with pytest.raises(PoetryGenError, match="^plan_words line 1 is not a word, its count and its neighbours: "):
+        PlanTable.parse(text)
+
+
+def test_a_table_may_have_blank_lines_and_words_without_neighbours():
+    table = PlanTable.parse("\n春 3 江\n  \n江 2\n")
+    assert table.words == ("春", "江") and table.counts == (3, 2) and table.neighbours == {"春": ["江"], "江": []}
+
+
 def test_a_lines_last_character_comes_last_since_the_rhyme_chose_it():
     from poetry_gen.plan import line_keywords
     from poetry_gen.theme import pos_tagger
