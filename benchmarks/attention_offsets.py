@@ -12,11 +12,13 @@ poem: a line is 7 characters and a mark, and reading runs one behind predicting)
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 import torch
 
 from poetry_gen.checkpoint import load_checkpoint
+from poetry_gen.cli import run
 from poetry_gen.corpus import load_poems
 from poetry_gen.forms import FORMS, detect_form
 from poetry_gen.text import split_lines
@@ -66,4 +68,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(run(main))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from pathlib import Path
 import torch
 
 from poetry_gen.checkpoint import export_checkpoint, load_checkpoint, save_checkpoint
+from poetry_gen.checks import check_whole
+from poetry_gen.cli import run
 from poetry_gen.config import WEIGHT_FORMATS
 from poetry_gen.evaluate import evaluate_split
 from poetry_gen.model import PoetryLM
@@ -47,16 +50,25 @@ def size_of(config, ckpt, weights: str, folder: Path) -> int:
     return path.stat().st_size
 
 
+def model_size(text: str) -> tuple:
+    """'384x768' → (384, 768), for argparse."""
+    embed, _, hidden = text.partition("x")
+    if not (embed.isdecimal() and hidden.isdecimal() and int(embed) > 0 and int(hidden) > 0):
+        raise argparse.ArgumentTypeError(f"a size is EMBEDxHIDDEN, e.g. 384x768, not {text!r}")
+    return int(embed), int(hidden)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default="checkpoints/default.pt")
     parser.add_argument("--data", default="corpus/tang", help="a built corpus: test perplexity of each format")
     parser.add_argument("--no-eval", dest="evaluate", action="store_false", help="skip the perplexities")
     parser.add_argument("--rounds", type=int, default=9, help="load-time rounds (default: 9)")
-    parser.add_argument("--sizes", nargs="*", default=[], metavar="EMBEDxHIDDEN",
+    parser.add_argument("--sizes", nargs="*", default=[], metavar="EMBEDxHIDDEN", type=model_size,
                         help="also the file sizes of models this wide, e.g. 384x768")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    check_whole(args.rounds, "--rounds", 1)
     torch.set_num_threads(args.threads)
     ckpt = load_checkpoint(args.checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,8 +90,7 @@ def main(argv=None) -> int:
                 ppl = f"{whole.ppl:.3f} | {novel.ppl:.3f}" if novel else f"{whole.ppl:.3f} | –"
             print(f"| {weights} | {path.stat().st_size / 1e6:.2f} | {statistics.median(times[weights]):.3f} "
                   f"| {ratio:.2f} | {ppl or '– | –'} |")
-        for size in args.sizes:
-            embed, hidden = (int(n) for n in size.split("x"))
+        for embed, hidden in args.sizes:
             config = dataclasses.replace(ckpt.config, embed_dim=embed, hidden_dim=hidden)
             count = sum(p.numel() for p in PoetryLM(config).parameters())
             sizes = ", ".join(f"{w} {size_of(config, ckpt, w, folder) / 1e6:.2f} MB" for w in WEIGHT_FORMATS)
@@ -88,4 +99,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(run(main))

@@ -14,12 +14,15 @@ pair: the measure behind cilin.TONGYA.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from collections import Counter
 from itertools import combinations
 
+from poetry_gen.checks import check_whole
 from poetry_gen.cicheck import check_ci
 from poetry_gen.cilin import sections
+from poetry_gen.cli import run
 from poetry_gen.corpus import load_poems, load_tags
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.scorecard import CiScorecard, score_ci
@@ -53,8 +56,10 @@ def main() -> None:
     parser.add_argument("--tunes", type=int, default=20, help="the most common tunes of the table (default 20)")
     parser.add_argument("--mixed", action="store_true", help="count the pairs of 部 rhyme sets mix instead")
     args = parser.parse_args()
-    names = list(load_tunes())[:args.tunes]
+    names = list(load_tunes())[:check_whole(args.tunes, "--tunes", 1)]
     by_tune = held_out_ci(args.data, args.splits, names)
+    if not any(by_tune.values()):
+        raise PoetryGenError(f"{args.data}: no ci of the table's first {len(names)} tunes in {' '.join(args.splits)}")
     if args.mixed:
         print_mixed_pairs(by_tune)
         return
@@ -103,4 +108,4 @@ def total_card(cards: list) -> CiScorecard:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -13,10 +13,13 @@ mark counts as the tune's. Run from the repository root.
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 
 from benchmarks.ci_scorecard import COLUMNS, held_out_ci, row, total_card
 from poetry_gen import load_generator
+from poetry_gen.checks import check_whole
+from poetry_gen.cli import run
 from poetry_gen.forms import COMMA, tune_form
 from poetry_gen.scorecard import score_ci
 from poetry_gen.text import PAUSE_MARK
@@ -50,6 +53,8 @@ def main(argv=None) -> None:
     parser.add_argument("--tones", default="soft", choices=("soft", "strict", "off"))
     parser.add_argument("--data", help="a built corpus with ci: its test split's ci of the tunes go beside")
     args = parser.parse_args(argv)
+    check_whole(args.tunes, "--tunes", 1)
+    check_whole(args.seeds, "--seeds", 1)
     warnings.simplefilter("ignore")
     gen = load_generator(args.checkpoint, threads=1)
     names = list(load_tunes())[:args.tunes]
@@ -74,4 +79,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

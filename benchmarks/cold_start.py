@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 
+from poetry_gen.checks import check_whole
+from poetry_gen.cli import run
+
 REQUEST = ["generate", "--acrostic", "春夏秋冬", "--seed", "1"]
 IN_PROCESS = """
 import json, time
@@ -59,6 +62,7 @@ def main(argv=None) -> None:
                         help="point XDG_CACHE_HOME at a new empty directory before every round")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    check_whole(args.rounds, "--rounds", 1)
     rounds = []
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory() as cache:
@@ -78,4 +82,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

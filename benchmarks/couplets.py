@@ -26,11 +26,13 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import time
 import warnings
 from pathlib import Path
 
 from poetry_gen import load_generator
+from poetry_gen.cli import run
 from poetry_gen.corpus import load_poems
 from poetry_gen.couplet import check_couplet
 from poetry_gen.errors import PoetryGenError
@@ -193,4 +195,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

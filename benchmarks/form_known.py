@@ -10,8 +10,10 @@ one of the 律诗's 16 samples of the same seed. The shipped model: 160 of 160.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from poetry_gen import load_generator
+from poetry_gen.cli import run
 
 PAIRS = (("五绝", "五律"), ("七绝", "七律"))
 SEEDS = range(1, 6)
@@ -41,4 +43,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

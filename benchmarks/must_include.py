@@ -11,8 +11,10 @@ those where it is the poem's first character (a boost too strong would put it th
 from __future__ import annotations
 
 import argparse
+import sys
 
 from poetry_gen import load_generator
+from poetry_gen.cli import run
 from poetry_gen.files import write_json
 
 # Characters of several kinds (nouns of nature, a colour, a verb, an abstract word) in the four forms.
@@ -64,4 +66,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(run(main))

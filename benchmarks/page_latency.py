@@ -16,12 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
 
 from poetry_gen import load_generator
-from poetry_gen.cli import user_cache_dir
+from poetry_gen.cli import run, user_cache_dir
 from poetry_gen.config import PRECISIONS
 from poetry_gen.server import PoemApp, PoemServer
 
@@ -150,4 +151,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

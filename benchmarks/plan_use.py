@@ -8,8 +8,10 @@ chance level: what a line holds anyway).
 from __future__ import annotations
 
 import argparse
+import sys
 
 from poetry_gen import load_generator
+from poetry_gen.cli import run
 
 FORMS = ("五绝", "七绝", "五律", "七律")
 SEEDS = range(1, 6)
@@ -46,4 +48,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -11,7 +11,9 @@ Run from the repository root.
 from __future__ import annotations
 
 import argparse
+import sys
 
+from poetry_gen.cli import run
 from poetry_gen.reduplication import doubles, nonsense_doubles
 from poetry_gen.poemtext import read_poems
 from poetry_gen.scorecard import repeated_char_rate
@@ -42,4 +44,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 from collections import Counter
 
 from poetry_gen import prosody
+from poetry_gen.cli import run
 from poetry_gen.corpus import load_poems
 from poetry_gen.errors import PoetryGenError
 
@@ -78,4 +80,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

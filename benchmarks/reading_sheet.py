@@ -16,17 +16,30 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 
+from poetry_gen.cli import run
+from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import write_atomic
+
+
+def read_json_lines(path) -> list:
+    """The objects of a JSON Lines file; PoetryGenError naming the first line that is not one."""
+    rows = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise PoetryGenError(f"{path}:{number}: not JSON ({err.msg})") from None
+    return rows
 
 
 def read_candidates(path) -> dict:
     by_request = defaultdict(list)
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
+    for row in read_json_lines(path):
         by_request[row["request"]].append(row)
     return by_request
 
@@ -59,7 +72,7 @@ def agreement(key_path, scores_path) -> dict:
             ident, score = line.split("\t")[:2]
             totals[int(ident)].append(float(score))
     reader = {i: sum(s) / len(s) for i, s in totals.items()}
-    key = [json.loads(line) for line in Path(key_path).read_text(encoding="utf-8").splitlines()]
+    key = read_json_lines(key_path)
     by_request = defaultdict(list)
     for row in key:
         if row["id"] in reader and row["judgement"]:
@@ -94,4 +107,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -18,12 +18,13 @@ import argparse
 import http.client
 import json
 import statistics
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from poetry_gen import load_generator
-from poetry_gen.cli import user_cache_dir
+from poetry_gen.cli import run, user_cache_dir
 from poetry_gen.server import PoemApp, PoemServer
 
 POEM = "春风暖霭对裴回，夏草平湖隐翠苔。秋色雨初成粉壁，冬光日渐见金台。"
@@ -122,4 +123,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

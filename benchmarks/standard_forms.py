@@ -13,6 +13,10 @@ less than 80% there), 中 in the standard but fixed in the table (the corpus agr
 """
 from __future__ import annotations
 
+import argparse
+import sys
+
+from poetry_gen.cli import run
 from poetry_gen.tunes import load_tunes
 
 # tune → [(tones, rhymes)] per line of the 正体 (rhymes: True where the line ends on a rhyme).
@@ -68,6 +72,7 @@ def compare(name: str) -> dict:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help; nothing to set
     print("| tune | chars | lines (table, 正体) | same lines | rhymes both / table only / 正体 only | "
           + " | ".join(KINDS) + " |")
     print("|---" * (5 + len(KINDS)) + "|")
@@ -78,4 +83,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -16,7 +16,7 @@ from dataclasses import fields
 
 from benchmarks.ablation import PRESETS
 from poetry_gen.bench import _Trainer, spread_batches, summarize, time_interleaved
-from poetry_gen.cli import build_parser
+from poetry_gen.cli import build_parser, run
 from poetry_gen.config import ModelConfig, OptimConfig
 
 
@@ -71,4 +71,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

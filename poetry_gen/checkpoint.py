@@ -296,7 +296,7 @@ def export_checkpoint(src, dst, *, weights: str = "int8", theme_words: Optional[
     if (base is None) != (alpha is None):
         raise PoetryGenError("--base and --alpha go together: the base model and the fine-tune's share")
     ckpt = load_checkpoint(src)
-    _check_export_target(src, dst)
+    _check_export_target(dst, src, base)
     state = {k: v for k, v in ckpt.train_state.items() if k != "optimizer"}
     if base is not None:
         from .interpolate import interpolate  # it builds on train's warm start, which imports this module
@@ -308,16 +308,17 @@ def export_checkpoint(src, dst, *, weights: str = "int8", theme_words: Optional[
     return state
 
 
-def _check_export_target(src, dst) -> None:
-    """An export replaces only an earlier export: never its own source, never a resumable checkpoint
-    (its optimizer state would be lost), never a file that is not a checkpoint."""
+def _check_export_target(dst, src, base=None) -> None:
+    """An export replaces only an earlier export: never its own source or base, never a resumable
+    checkpoint (its optimizer state would be lost), never a file that is not a checkpoint."""
     dst = Path(dst)
     if not dst.exists():
         return
     if dst.is_dir():
         raise PoetryGenError(f"{dst} is a directory; give the path of the file to write")
-    if os.path.samefile(src, dst):
-        raise PoetryGenError(f"{dst} is the checkpoint being exported; write the export to another path")
+    for role, read in (("the checkpoint being exported", src), ("its --base", base)):
+        if read is not None and os.path.samefile(read, dst):
+            raise PoetryGenError(f"{dst} is {role}; write the export to another path")
     try:
         resumable = "optimizer" in read_checkpoint(dst)["train_state"]
     except PoetryGenError:

@@ -748,8 +748,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"poetry-gen: error: {unknown}", file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
+    return run(args.func, args)
+
+
+def run(func, *args) -> int:
+    """`func(*args)`'s exit status (None: 0), its errors one line on stderr: what `poetry-gen` and the
+    benchmarks' `python -m benchmarks.NAME` share."""
     try:
-        return args.func(args) or 0
+        return func(*args) or 0
     except PoetryGenError as err:
         print(f"poetry-gen: error: {err}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ build its parser.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
 
@@ -241,9 +242,11 @@ class RunConfig:
         self.validate()
 
     def validate(self) -> "RunConfig":
-        if not self.out:  # Path("") is the current directory: no checkpoint file to write
+        # Path("") is the current directory, and Path("run/") drops its slash: the run would be written
+        # beside it, not into it
+        if not self.out or self.out.endswith(("/", os.sep)):
             raise PoetryGenError(f"{_label(self, 'out')} must name the checkpoint to write (e.g. runs/a/model.pt), "
-                                 f"not ''")
+                                 f"not {shown_value(self.out)}")
         _one_of("device", self.device, DEVICES)
         _check_whole(self, epochs=(1, None), max_steps=(0, None), eval_interval=(1, None), log_interval=(1, None),
                      threads=(0, MAX_THREADS), rank=(0, None), world_size=(1, None), local_rank=(0, None))

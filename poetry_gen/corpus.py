@@ -22,8 +22,11 @@ train/val/test by a fixed hash rule, encoded as character ids. `build_corpus` wr
 """
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import json
+import lzma
 import multiprocessing
 import os
 import re
@@ -31,6 +34,7 @@ import sys
 import tarfile
 import zlib
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple, Optional
@@ -135,7 +139,7 @@ def read_source(source, collection: str = "tang", progress: bool = False,
         where = " (other collections only)"
     elif not path.is_file():  # a device or a pipe (/dev/zero) would be read without end
         raise PoetryGenError(f"{source}: not a regular file or a directory")
-    elif tarfile.is_tarfile(path):
+    elif _is_tarball(path):
         found, present = _tarball_poems(path, wanted, progress)
         where = " in this tarball"
     else:
@@ -212,8 +216,9 @@ def _tarball_poems(path: Path, wanted: tuple[str, ...], progress: bool) -> tuple
     found, present, budget = [], set(), _Budget()
     try:
         with open(path, "rb") as raw, tqdm.wrapattr(raw, "read", total=path.stat().st_size, desc="reading",
-                                                      disable=_no_bar(progress), file=sys.stderr) as stream:
-            with tarfile.open(fileobj=stream, mode="r|*") as tar:
+                                                      disable=_no_bar(progress), file=sys.stderr) as counted, \
+                _decompressed(counted, path) as stream:
+            with tarfile.open(fileobj=stream, mode="r|") as tar:
                 for member in tar:
                     which = _collection_of(member.name) if member.isfile() else None
                     if not which:
@@ -228,9 +233,55 @@ def _tarball_poems(path: Path, wanted: tuple[str, ...], progress: bool) -> tuple
                                              f"file may have")
                     budget.take(name, member.size)
                     found.append((which[1], list(_poems_in(name, tar.extractfile(member).read(), which[0]))))
+            _read_to_the_end(stream, path)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
         raise PoetryGenError(f"{path}: unreadable tarball ({err})") from None
     return found, present
+
+
+def _is_tarball(path: Path) -> bool:
+    """Whether `path` is a tar archive, plain or compressed. A compressed file that is none (cut short, or
+    damaged) is PoetryGenError, not a text corpus to read as one poem per line."""
+    try:
+        if tarfile.is_tarfile(path):
+            return True
+    except (EOFError, zlib.error) as err:  # gzip cut short before its first member
+        raise PoetryGenError(f"{path}: unreadable tarball ({err})") from None
+    if _decompressor(path):
+        raise PoetryGenError(f"{path}: unreadable tarball (compressed, but no tar archive could be read from it)")
+    return False
+
+
+_COMPRESSIONS = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+
+
+def _decompressor(path: Path):
+    """gzip.open, bz2.open or lzma.open as the first bytes of `path` say, or None (not compressed)."""
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    return next((opener for prefix, opener in _COMPRESSIONS if magic.startswith(prefix)), None)
+
+
+def _decompressed(raw, path: Path):
+    """`raw`, the open file `path`, decompressed (gzip, bzip2, xz), or `raw` itself (a plain tar), as a
+    context manager. Python's own readers, not tarfile's "r|*": they raise EOFError where the data stops
+    before the end of the compressed stream, which tarfile's stream takes for the archive's end, so that
+    a tarball cut at a member's end would build a smaller corpus without a word."""
+    opener = _decompressor(path)
+    return opener(raw, "rb") if opener else nullcontext(raw)
+
+
+def _read_to_the_end(stream, path: Path) -> None:
+    """Read what tarfile left of `stream` after the archive's end: a compressed one raises EOFError if it
+    was cut short. A plain tar ends in two zero blocks, which a cut one lacks."""
+    while stream.read(1 << 20):
+        pass
+    if isinstance(stream, (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)):
+        return
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 2 * tarfile.BLOCKSIZE))
+        if f.read() != bytes(2 * tarfile.BLOCKSIZE):
+            raise tarfile.ReadError("it ends before its end-of-archive blocks: cut short?")
 
 
 def _poems_in(name: str, data: bytes, collection: str) -> Iterator[RawPoem]:
@@ -673,6 +724,13 @@ def _built_file(directory, name: str) -> Path:
 def _check_split(split: str) -> None:
     if split not in SPLITS:
         raise PoetryGenError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
+
+
+def check_outside(directory, out) -> None:
+    """PoetryGenError where `out`, a table built from the corpus at `directory`, would be written inside it:
+    over one of its files (corpus pairs --out DIR/vocab.json), or beside them, where a rebuild refuses it."""
+    if Path(out).resolve().is_relative_to(Path(directory).resolve()):
+        raise PoetryGenError(f"{out} is inside the corpus {directory}; write it outside")
 
 
 def _read_json(path: Path):

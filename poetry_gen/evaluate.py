@@ -107,6 +107,8 @@ def evaluate_split(model, vocab: Vocab, data_dir, split: str = "test", device="c
     more poems, or has control tokens) is read as text in the model's vocabulary (characters the model
     lacks count as unknown)."""
     poems = load_poems(data_dir, split)
+    if not len(poems):  # a small corpus can have no test poem: its perplexity is not a number
+        raise PoetryGenError(f"{data_dir}: the {split} split has no poems")
     if poems.vocab.to_list() != vocab.to_list():
         poems = Poems.from_arrays([np.array(vocab.encode(p), dtype=np.int64) for p in load_texts(data_dir, split)],
                                   vocab)

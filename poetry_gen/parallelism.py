@@ -44,7 +44,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from .corpus import load_poems
+from .corpus import check_outside, load_poems
 from .errors import PoetryGenError
 from .files import write_atomic
 from .prosody import line_tones
@@ -226,6 +226,7 @@ def build_table(train: Sequence[str], val: Sequence[str]) -> PairTable:
 def build_corpus_table(directory, out) -> str:
     """Build the table from a built corpus (counts from train, weights from val), write it to `out`, and
     say what it holds and how well it scores the test split's 律诗."""
+    check_outside(directory, out)
     table = build_table(load_poems(directory, "train"), load_poems(directory, "val"))
     write_table(table, out)
     result = evaluate(table, load_poems(directory, "test"))

@@ -291,14 +291,18 @@ def _repeat_split(units: list, splits: list, to_lines, balance) -> Optional[int]
 def build_corpus_tunes(directory, out, min_ci: int = MIN_CI) -> str:
     """Derive the table from the ci of a built corpus's train split (their tune: the tags' form), write it
     to `out`, and say what it holds."""
-    from .corpus import load_poems, load_tags  # the corpus pipeline, only when a table is built
+    from .corpus import check_outside, load_poems, load_tags  # the corpus pipeline, only when a table is built
 
     check_whole(min_ci, "--min-ci", 1)
+    check_outside(directory, out)
     tags = load_tags(directory, "train")
     ci = [(tag["form"], poem) for poem, tag in zip(load_poems(directory, "train"), tags) if tag.get("genre") == "ci"]
     if not ci:
         raise PoetryGenError(f"{directory}: no ci in the train split (build the corpus with the ci collections)")
     tunes = derive_tunes(ci, min_ci)
+    if not tunes:  # an empty table would leave generate and check without a tune (the default out is the package's)
+        raise PoetryGenError(f"{directory}: no tune has {min_ci:,} train ci or more (of {len(ci):,} ci); nothing "
+                             f"written: lower --min-ci")
     stats = _stats(directory)
     aliases = derive_aliases(stats.get("tune_aliases") or {}, [t.name for t in tunes])
     write_tunes(out, tunes, f"poetry-gen corpus tunes: the {len(ci):,} ci of the train split of {_origin(stats)}",

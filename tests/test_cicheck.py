@@ -154,6 +154,10 @@ def test_cli_corpus_tunes(tmp_path, capsys):
     assert "2 tunes of at least 4 train ci, 8 of the 8 ci" in capsys.readouterr().out
     assert list(load_tunes(out)) == ["如梦令", "浣溪沙"]
     assert main(["corpus", "tunes", str(data), "--out", str(out), "--min-ci", "0"]) == 2
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert main(["corpus", "tunes", str(data), "--out", str(out), "--min-ci", "5"]) == 2  # no tune has 5
+    assert "no tune has 5 train ci or more" in capsys.readouterr().err and out.read_bytes() == before
 
 
 def test_a_pause_mark_ends_a_line_of_the_tune():

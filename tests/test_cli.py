@@ -39,3 +39,36 @@ def test_json_and_another_format_are_not_both_taken(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["generate", "--json", "--format", "lines"])
     assert exit_.value.code == 2 and "not allowed with argument --json" in capsys.readouterr().err
+
+
+def test_run_turns_errors_into_one_line_and_a_status(capsys):
+    """The runner `poetry-gen` and `python -m benchmarks.NAME` share."""
+    from poetry_gen.cli import run
+    from poetry_gen.errors import PoetryGenError
+
+    def refuse():
+        raise PoetryGenError("no poems")
+
+    def missing():
+        open("/nonexistent/poems.txt")
+
+    assert run(refuse) == 2 and capsys.readouterr().err == "poetry-gen: error: no poems\n"
+    assert run(missing) == 2 and capsys.readouterr().err.startswith("poetry-gen: error: /nonexistent/poems.txt: ")
+    assert run(lambda: None) == 0 and run(lambda: 3) == 3
+
+
+@pytest.mark.parametrize("module,argv,message", [
+    ("benchmarks.ci_shape", ["--tunes", "0"], "--tunes must be"),
+    ("benchmarks.cold_start", ["--rounds", "0"], "--rounds must be"),
+    ("benchmarks.checkpoint_storage", ["--rounds", "0"], "--rounds must be"),
+])
+def test_benchmarks_refuse_counts_that_leave_nothing_to_measure(module, argv, message, monkeypatch):
+    import importlib
+
+    from poetry_gen.errors import PoetryGenError
+
+    benchmark = importlib.import_module(module)
+    monkeypatch.setattr(benchmark, "load_generator", lambda *a, **k: pytest.fail("loaded a model"), raising=False)
+    monkeypatch.setattr(benchmark, "load_checkpoint", lambda *a, **k: pytest.fail("loaded a model"), raising=False)
+    with pytest.raises(PoetryGenError, match=message):
+        benchmark.main(argv)

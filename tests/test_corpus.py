@@ -1,7 +1,12 @@
+import bz2
+import gzip
 import hashlib
+import io
 import json
+import lzma
 import tarfile
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -289,6 +294,43 @@ def test_keywords_are_hanzi_words_one_list_per_poem(built_corpus):
 def test_keywords_from_worker_processes_equal_in_process_ones():
     poems = [p.clean for p in TANG_POEMS if p.clean is not None][:12]
     assert corpus.extract_keywords(poems, chunksize=3) == corpus.extract_keywords(poems, chunksize=100)
+
+
+def _tar_bytes(root: Path) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(root, arcname="package")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress])
+def test_a_compressed_tarball_cut_short_is_refused_wherever_it_ends(poem_source, tmp_path, compress):
+    """tarfile's stream reads a compressed tarball that stops early (a download cut short) as a smaller
+    archive: the build would have gone on with the poems before the cut."""
+    whole = compress(_tar_bytes(poem_source))
+    for cut in range(len(whole) // 10, len(whole), max(1, len(whole) // 10)):
+        path = tmp_path / f"cut{cut}.tar"
+        path.write_bytes(whole[:cut])
+        with pytest.raises(PoetryGenError, match="unreadable tarball"):
+            corpus.read_source(path)
+    path.write_bytes(whole)
+    assert corpus.read_source(path)[0] == "chinese-poetry"
+
+
+def test_a_plain_tarball_cut_after_a_member_is_refused(poem_source, tmp_path):
+    data = _tar_bytes(poem_source)
+    members_end = -(-len(data.rstrip(b"\0")) // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+    path = tmp_path / "cut.tar"
+    path.write_bytes(data[:members_end])  # every member whole, the end-of-archive blocks missing
+    with pytest.raises(PoetryGenError, match="unreadable tarball.*end-of-archive"):
+        corpus.read_source(path)
+
+
+def test_a_gzip_file_cut_before_its_first_member_is_one_line(poem_tarball, tmp_path):
+    path = tmp_path / "short.tgz"
+    path.write_bytes(poem_tarball.read_bytes()[:20])
+    with pytest.raises(PoetryGenError, match="unreadable tarball"):
+        corpus.read_source(path)
 
 
 def test_tarball_and_directory_give_identical_output(poem_source, poem_tarball, tmp_path):

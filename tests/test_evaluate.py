@@ -123,3 +123,17 @@ def test_a_mixed_corpus_is_scored_per_collection_and_genre(poem_source, tmp_path
     assert mixed.whole.poems == sum(mixed.groups[genre].poems for genre in ("shi", "ci", "couplet"))
     expected = perplexity(model, vocab, load_texts(tmp_path / "all", "train"))
     assert mixed.whole.ppl == pytest.approx(expected.ppl, rel=1e-5) and mixed.whole.chars == expected.chars
+
+
+def test_an_empty_split_is_refused_not_a_nan(tmp_path):
+    from poetry_gen.corpus import build_corpus
+    from poetry_gen.errors import PoetryGenError
+
+    source = tmp_path / "poems.txt"
+    source.write_text("床前明月光，疑是地上霜。举头望明月，低头思故乡。\n白日依山尽，黄河入海流。欲穷千里目，更上一层楼。\n",
+                      encoding="utf-8")
+    build_corpus(source, tmp_path / "two", keywords=False, progress=False)
+    poems = load_poems(tmp_path / "two", "train")
+    assert not len(load_poems(tmp_path / "two", "test"))  # two poems, both hashed into train
+    with pytest.raises(PoetryGenError, match="the test split has no poems"):
+        evaluate_split(model_for(poems.vocab), poems.vocab, tmp_path / "two", "test")

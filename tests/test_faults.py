@@ -62,6 +62,10 @@ def test_export_onto_its_source_or_a_resumable_checkpoint_is_refused(checkpoint,
     assert last.read_bytes() == kept and (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
     export_checkpoint(checkpoint, tmp_path / "a.pt")
     export_checkpoint(checkpoint, tmp_path / "a.pt")  # an earlier export is replaced
+    base = (tmp_path / "a.pt").read_bytes()
+    one_line_error(capsys, ["export", str(checkpoint), str(tmp_path / "a.pt"), "--base", str(tmp_path / "a.pt"),
+                            "--alpha", "0.5"], "is its --base")
+    assert (tmp_path / "a.pt").read_bytes() == base
 
 
 # --- checkpoint contents --------------------------------------------------------------------------

@@ -82,6 +82,14 @@ def test_corpus_pairs_builds_a_table_that_scores(built_corpus, tmp_path, capsys)
     assert out.read_bytes() == first  # reproducible
 
 
+@pytest.mark.parametrize("command", [["corpus", "pairs"], ["corpus", "tunes"]])
+def test_a_table_is_not_written_into_the_corpus_it_is_built_from(built_corpus, capsys, command):
+    vocab = (built_corpus / "vocab.json").read_bytes()
+    assert main([*command, str(built_corpus), "--out", str(built_corpus / "vocab.json")]) == 2
+    assert "is inside the corpus" in capsys.readouterr().err
+    assert (built_corpus / "vocab.json").read_bytes() == vocab
+
+
 def test_a_bad_table_is_a_clear_error(tmp_path):
     path = tmp_path / "bad.json.gz"
     path.write_bytes(b"not gzip")
