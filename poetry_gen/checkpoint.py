@@ -310,7 +310,8 @@ def export_checkpoint(src, dst, *, weights: str = "int8", theme_words: Optional[
 
 def _check_export_target(dst, src, base=None) -> None:
     """An export replaces only an earlier export: never its own source or base, never a resumable
-    checkpoint (its optimizer state would be lost), never a file that is not a checkpoint."""
+    checkpoint (its optimizer state would be lost) or a run's best model, never a file that is not a
+    checkpoint."""
     dst = Path(dst)
     if not dst.exists():
         return
@@ -325,3 +326,9 @@ def _check_export_target(dst, src, base=None) -> None:
         raise PoetryGenError(f"{dst} exists and is not a poetry-gen checkpoint; export to another path") from None
     if resumable:
         raise PoetryGenError(f"{dst} is a resumable checkpoint (it holds optimizer state); export to another path")
+    from .train import last_checkpoint_path  # train imports this module
+
+    last = last_checkpoint_path(dst)
+    if last.exists():  # a run's best model: the run would go on beside a model it did not train
+        raise PoetryGenError(f"{dst} is the best model of the training run beside it ({last.name}); export to "
+                             f"another path")

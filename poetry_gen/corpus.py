@@ -692,8 +692,8 @@ def summary(out_dir, stats: dict) -> str:
     rows.append(f"  vocabulary: {stats['vocab_size']:,} tokens (incl. 5 special and {len(controls)} control"
                 f"{': ' + ' '.join(controls) if controls else ''}), from train")
     if len(stats["collections"]) > 1:
-        rows += [f"  {c['collection']} {c['genre']}: " + "  ".join(f"{name} {c[name]:,}" for name in SPLITS)
-                 for c in stats["collections"]]
+        rows += [f"  {c['collection'] or 'text'} {c['genre']}: "  # a text source has no collection
+                 + "  ".join(f"{name} {c[name]:,}" for name in SPLITS) for c in stats["collections"]]
     if any(stats["forms"].values()):
         rows.append("  forms: " + "  ".join(f"{name} {n:,}" for name, n in stats["forms"].items()))
     if "tunes" in stats:

@@ -66,7 +66,10 @@ def replacing_directory(path) -> Iterator[Path]:
         raise PoetryGenError(f"{path}: the current directory (or one holding it) is not replaced; name another")
     _make_parent(path)
     tmp = _sibling(path, "tmp")
-    tmp.mkdir()
+    try:
+        tmp.mkdir()
+    except OSError as err:  # name the directory asked for, not the temporary
+        raise OSError(err.errno, err.strerror, str(path)) from err
     try:
         yield tmp
         if path.exists():

@@ -589,3 +589,12 @@ def test_a_built_text_file_that_is_not_utf8_is_one_error(built_corpus, tmp_path,
 def test_cleaning_keeps_supplied_characters_and_drops_what_cannot_be_written_whole(raw, genre, cleaned, why):
     text, reason = corpus.clean(raw, genre)
     assert reason == why and (cleaned is None or text == cleaned)
+
+
+def test_the_summary_names_a_text_source_s_groups_as_text(tmp_path, capsys):
+    source = tmp_path / "poems.txt"
+    source.write_text("国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。\n"
+                      "床前明月光，疑是地上霜。举头望明月，低头思故乡。\n", encoding="utf-8")
+    assert main(["corpus", "build", str(source), "--couplets", "--no-keywords", "--out", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "  text shi: " in out and "  text couplet: " in out and "None" not in out

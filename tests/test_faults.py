@@ -62,6 +62,11 @@ def test_export_onto_its_source_or_a_resumable_checkpoint_is_refused(checkpoint,
     assert last.read_bytes() == kept and (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
     export_checkpoint(checkpoint, tmp_path / "a.pt")
     export_checkpoint(checkpoint, tmp_path / "a.pt")  # an earlier export is replaced
+    best = tmp_path / "run" / "model.pt"  # a training run's best model, beside its resumable checkpoint
+    best.parent.mkdir()
+    export_checkpoint(checkpoint, best)
+    resumable(tmp_path / "run" / "model.last.pt", checkpoint)
+    one_line_error(capsys, ["export", str(checkpoint), str(best)], "best model of the training run")
     base = (tmp_path / "a.pt").read_bytes()
     one_line_error(capsys, ["export", str(checkpoint), str(tmp_path / "a.pt"), "--base", str(tmp_path / "a.pt"),
                             "--alpha", "0.5"], "is its --base")

@@ -109,6 +109,23 @@ def test_a_temporary_that_cannot_be_made_is_reported_as_the_file_asked_for(tmp_p
     assert err.value.filename == str(target) and list(tmp_path.iterdir()) == []
 
 
+def test_a_directory_whose_temporary_cannot_be_made_is_reported_as_the_one_asked_for(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    real_mkdir = Path.mkdir
+
+    def refuse_the_temporary(self, *args, **kwargs):
+        if self.name.endswith(".tmp"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse_the_temporary)
+    with pytest.raises(PermissionError) as err:
+        with replacing_directory(tmp_path / "corpus"):
+            pytest.fail("entered")
+    assert err.value.filename == str(tmp_path / "corpus") and list(tmp_path.iterdir()) == []
+
+
 def test_the_working_directory_is_not_replaced_but_a_path_through_dotdot_is(tmp_path, monkeypatch):
     (tmp_path / "work" / "inner").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "work" / "inner")
