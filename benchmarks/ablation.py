@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 from pathlib import Path
 
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.config import RunConfig, flag
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import write_atomic
@@ -270,4 +270,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from poetry_gen.checkpoint import load_checkpoint
-from poetry_gen.cli import run
+from poetry_gen.checks import check_whole
+from poetry_gen.cli import exit_status
 from poetry_gen.corpus import load_poems
 from poetry_gen.forms import FORMS, detect_form
 from poetry_gen.text import split_lines
@@ -49,6 +50,7 @@ def main(argv=None) -> int:
     parser.add_argument("--form", default="七律", choices=sorted(FORMS))
     parser.add_argument("--poems", type=int, default=150, help="at most this many poems (default: %(default)s)")
     args = parser.parse_args(argv)
+    check_whole(args.poems, "--poems", 1)
 
     ckpt = load_checkpoint(args.checkpoint)
     if ckpt.model.attention is None:
@@ -68,4 +70,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -25,7 +25,7 @@ import torch
 
 from poetry_gen.checkpoint import export_checkpoint, load_checkpoint, save_checkpoint
 from poetry_gen.checks import check_whole
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.config import WEIGHT_FORMATS
 from poetry_gen.evaluate import evaluate_split
 from poetry_gen.model import PoetryLM
@@ -69,6 +69,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     check_whole(args.rounds, "--rounds", 1)
+    check_whole(args.threads, "--threads", 1)
     torch.set_num_threads(args.threads)
     ckpt = load_checkpoint(args.checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,4 +100,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -22,7 +22,7 @@ from itertools import combinations
 from poetry_gen.checks import check_whole
 from poetry_gen.cicheck import check_ci
 from poetry_gen.cilin import sections
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.corpus import load_poems, load_tags
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.scorecard import CiScorecard, score_ci
@@ -108,4 +108,4 @@ def total_card(cards: list) -> CiScorecard:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -19,7 +19,7 @@ import warnings
 from benchmarks.ci_scorecard import COLUMNS, held_out_ci, row, total_card
 from poetry_gen import load_generator
 from poetry_gen.checks import check_whole
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.forms import COMMA, tune_form
 from poetry_gen.scorecard import score_ci
 from poetry_gen.text import PAUSE_MARK
@@ -79,4 +79,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

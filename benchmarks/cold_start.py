@@ -24,7 +24,7 @@ import tempfile
 import time
 
 from poetry_gen.checks import check_whole
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 
 REQUEST = ["generate", "--acrostic", "春夏秋冬", "--seed", "1"]
 IN_PROCESS = """
@@ -82,4 +82,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

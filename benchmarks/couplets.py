@@ -32,7 +32,7 @@ import warnings
 from pathlib import Path
 
 from poetry_gen import load_generator
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.corpus import load_poems
 from poetry_gen.couplet import check_couplet
 from poetry_gen.errors import PoetryGenError
@@ -195,4 +195,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from poetry_gen import load_generator
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 
 PAIRS = (("五绝", "五律"), ("七绝", "七律"))
 SEEDS = range(1, 6)
@@ -43,4 +43,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

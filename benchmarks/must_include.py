@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from poetry_gen import load_generator
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.files import write_json
 
 # Characters of several kinds (nouns of nature, a colour, a verb, an abstract word) in the four forms.
@@ -66,4 +66,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

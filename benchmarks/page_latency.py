@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from poetry_gen import load_generator
-from poetry_gen.cli import run, user_cache_dir
+from poetry_gen.checks import check_whole
+from poetry_gen.cli import exit_status, user_cache_dir
 from poetry_gen.config import PRECISIONS
 from poetry_gen.server import PoemApp, PoemServer
 
@@ -141,6 +142,8 @@ def main() -> None:
                                                                   "serve-ci, serve-couplet .png)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    check_whole(args.clicks, "--clicks", 1)
+    check_whole(args.threads, "--threads", 0)
     result = run(args)
     if args.json:
         print(json.dumps(result, indent=1))
@@ -151,4 +154,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from poetry_gen import load_generator
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 
 FORMS = ("五绝", "七绝", "五律", "七律")
 SEEDS = range(1, 6)
@@ -48,4 +48,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.reduplication import doubles, nonsense_doubles
 from poetry_gen.poemtext import read_poems
 from poetry_gen.scorecard import repeated_char_rate
@@ -44,4 +44,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

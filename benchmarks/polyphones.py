@@ -18,7 +18,7 @@ import sys
 from collections import Counter
 
 from poetry_gen import prosody
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.corpus import load_poems
 from poetry_gen.errors import PoetryGenError
 
@@ -80,4 +80,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -21,7 +21,7 @@ from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import write_atomic
 
@@ -107,4 +107,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

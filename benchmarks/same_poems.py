@@ -18,7 +18,7 @@ import json
 import sys
 
 from poetry_gen import load_generator
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.config import PRECISIONS
 from poetry_gen.files import write_atomic
 
@@ -111,4 +111,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -26,7 +26,7 @@ from typing import Optional
 
 from benchmarks.theme_hits import THEMES, hits
 from poetry_gen import load_generator
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.config import PRECISIONS, SamplingOptions
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import write_atomic
@@ -125,4 +125,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -24,7 +24,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from poetry_gen import load_generator
-from poetry_gen.cli import run, user_cache_dir
+from poetry_gen.checks import check_whole
+from poetry_gen.cli import exit_status, user_cache_dir
 from poetry_gen.server import PoemApp, PoemServer
 
 POEM = "春风暖霭对裴回，夏草平湖隐翠苔。秋色雨初成粉壁，冬光日渐见金台。"
@@ -110,6 +111,9 @@ def main() -> None:
                         help="CPU threads for torch, as serve --threads (default: 0, torch's choice, as serve)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    check_whole(args.clients, "--clients", 1)
+    check_whole(args.requests, "--requests", 1)
+    check_whole(args.threads, "--threads", 0)
     result = run(args)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
@@ -123,4 +127,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.tunes import load_tunes
 
 # tune → [(tones, rhymes)] per line of the 正体 (rhymes: True where the line ends on a rhyme).
@@ -83,4 +83,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

@@ -16,7 +16,8 @@ from dataclasses import fields
 
 from benchmarks.ablation import PRESETS
 from poetry_gen.bench import _Trainer, spread_batches, summarize, time_interleaved
-from poetry_gen.cli import build_parser, run
+from poetry_gen.checks import check_whole
+from poetry_gen.cli import build_parser, exit_status
 from poetry_gen.config import ModelConfig, OptimConfig
 
 
@@ -43,6 +44,10 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    check_whole(args.steps, "--steps", 1)
+    check_whole(args.repeats, "--repeats", 1)
+    check_whole(args.warmup, "--warmup", 0)
+    check_whole(args.threads, "--threads", 1)
 
     preset = PRESETS[args.preset]
     unknown = sorted(set(args.only) - set(preset["variants"]))
@@ -71,4 +76,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

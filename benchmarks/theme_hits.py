@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from poetry_gen import load_generator
-from poetry_gen.cli import run
+from poetry_gen.cli import exit_status
 from poetry_gen.errors import PoetryGenError
 from poetry_gen.files import write_json
 from poetry_gen.theme import parse_theme
@@ -89,4 +89,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(exit_status(main))

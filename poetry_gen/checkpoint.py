@@ -38,7 +38,6 @@ from .config import WEIGHT_FORMATS, ModelConfig, OptimConfig, RunConfig, from_st
 from .errors import PoetryGenError
 from .files import write_atomic
 from .model import PoetryLM
-from .plan import check_plan_table
 from .vocab import SPECIALS, Vocab
 
 FORMAT_VERSION = 3  # 3: int8 weights (a reader of version 2 would load their integers as weights)
@@ -183,6 +182,8 @@ def _check_contents(path, data: dict) -> None:
         if not isinstance(data.get(words), (str, type(None))):
             refuse(f"its {words} are not text")
     if data.get("plan_words") is not None:
+        from .plan import check_plan_table  # plan.py imports the theme machinery: only for a model with plans
+
         try:
             check_plan_table(data["plan_words"])
         except PoetryGenError as err:
@@ -318,7 +319,7 @@ def _check_export_target(dst, src, base=None) -> None:
     if dst.is_dir():
         raise PoetryGenError(f"{dst} is a directory; give the path of the file to write")
     for role, read in (("the checkpoint being exported", src), ("its --base", base)):
-        if read is not None and os.path.samefile(read, dst):
+        if read is not None and os.path.exists(read) and os.path.samefile(read, dst):  # a missing one: load's error
             raise PoetryGenError(f"{dst} is {role}; write the export to another path")
     try:
         resumable = "optimizer" in read_checkpoint(dst)["train_state"]

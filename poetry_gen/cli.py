@@ -748,10 +748,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"poetry-gen: error: {unknown}", file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
-    return run(args.func, args)
+    return exit_status(args.func, args)
 
 
-def run(func, *args) -> int:
+def exit_status(func, *args) -> int:
     """`func(*args)`'s exit status (None: 0), its errors one line on stderr: what `poetry-gen` and the
     benchmarks' `python -m benchmarks.NAME` share."""
     try:

@@ -17,12 +17,12 @@ build its parser.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
 
 from .checks import check_real, check_text, check_whole, shown, shown_value
 from .errors import PoetryGenError
+from .files import names_no_file
 from .prosody import validate_rhyme_group
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -242,9 +242,7 @@ class RunConfig:
         self.validate()
 
     def validate(self) -> "RunConfig":
-        # Path("") is the current directory, and Path("run/") drops its slash: the run would be written
-        # beside it, not into it
-        if not self.out or self.out.endswith(("/", os.sep)):
+        if not isinstance(self.out, str) or names_no_file(self.out):  # text: it is stored in the checkpoint
             raise PoetryGenError(f"{_label(self, 'out')} must name the checkpoint to write (e.g. runs/a/model.pt), "
                                  f"not {shown_value(self.out)}")
         _one_of("device", self.device, DEVICES)

@@ -233,7 +233,7 @@ def _tarball_poems(path: Path, wanted: tuple[str, ...], progress: bool) -> tuple
                                              f"file may have")
                     budget.take(name, member.size)
                     found.append((which[1], list(_poems_in(name, tar.extractfile(member).read(), which[0]))))
-            _read_to_the_end(stream, path)
+                _check_whole(tar, stream, path)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
         raise PoetryGenError(f"{path}: unreadable tarball ({err})") from None
     return found, present
@@ -252,7 +252,9 @@ def _is_tarball(path: Path) -> bool:
     return False
 
 
-_COMPRESSIONS = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+# magic bytes → reader; bzip2's "BZh" is followed by its block size, 1-9 (a text starting BZh is no bzip2)
+_COMPRESSIONS = ((b"\x1f\x8b", gzip.open), (tuple(b"BZh%d" % size for size in range(1, 10)), bz2.open),
+                 (b"\xfd7zXZ\x00", lzma.open))
 
 
 def _decompressor(path: Path):
@@ -271,17 +273,18 @@ def _decompressed(raw, path: Path):
     return opener(raw, "rb") if opener else nullcontext(raw)
 
 
-def _read_to_the_end(stream, path: Path) -> None:
-    """Read what tarfile left of `stream` after the archive's end: a compressed one raises EOFError if it
-    was cut short. A plain tar ends in two zero blocks, which a cut one lacks."""
-    while stream.read(1 << 20):
-        pass
+def _check_whole(tar: tarfile.TarFile, stream, path: Path) -> None:
+    """After the last member: a compressed `stream` is read to its end, where its reader raises EOFError
+    if it was cut short; a plain tar must have its end-of-archive block where tarfile stopped (a tar cut
+    at a member's end has nothing there)."""
     if isinstance(stream, (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)):
+        while stream.read(1 << 20):
+            pass
         return
     with open(path, "rb") as f:
-        f.seek(max(0, path.stat().st_size - 2 * tarfile.BLOCKSIZE))
-        if f.read() != bytes(2 * tarfile.BLOCKSIZE):
-            raise tarfile.ReadError("it ends before its end-of-archive blocks: cut short?")
+        f.seek(tar.offset)
+        if f.read(tarfile.BLOCKSIZE) != bytes(tarfile.BLOCKSIZE):
+            raise tarfile.ReadError("it ends before its end-of-archive block: cut short?")
 
 
 def _poems_in(name: str, data: bytes, collection: str) -> Iterator[RawPoem]:

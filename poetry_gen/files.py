@@ -96,13 +96,23 @@ def remove_orphans(path) -> list:
 
 
 def refuse_directory(path) -> None:
-    """IsADirectoryError naming `path` where a file is to be written but a directory stands: said before
-    the work of writing it, not as a failed rename of a temporary the user never named. An empty path
-    names the current directory."""
-    if not os.fspath(path):
-        raise PoetryGenError("the path to write is empty: name a file")
+    """IsADirectoryError naming `path` where a file is to be written but a directory stands, and
+    PoetryGenError where `path` names a directory by its form (names_no_file): said before the work of
+    writing it, not as a failed rename of a temporary the user never named."""
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+    if not os.fspath(path):
+        raise PoetryGenError("the path to write is empty: name a file")
+    if names_no_file(path):
+        raise PoetryGenError(f"{os.fspath(path)} names a directory, not a file to write")
+
+
+def names_no_file(path) -> bool:
+    """Whether `path` names a directory by its form: empty (the current one), ending in a separator, or in
+    '.' or '..'. Path() would drop a trailing '/' and write 'run/' as the file 'run'."""
+    name = os.fspath(path)
+    return not name or name.endswith(tuple(filter(None, (os.sep, os.altsep)))) or \
+        os.path.basename(name) in (".", "..")
 
 
 def _make_parent(path: Path) -> None:

@@ -217,7 +217,8 @@ def _given_text(text: Optional[str], what: str) -> str:
     whose content normalising would drop as an editorial note (春夏（秋冬） would ask for 春夏 alone)."""
     marked = normalize_punctuation(check_text(text, what, MAX_REQUEST_CHARS))
     if strip_notes(marked) != marked:
-        raise PoetryGenError(f"the {what} {shown(text)} has text in brackets: give the characters without them")
+        raise PoetryGenError(f"the {what} {shown(text)} has text in brackets, which would be dropped as an editor's "
+                             f"note: remove the brackets, keeping the characters you want")
     return _hanzi_text(text, what)
 
 

@@ -1,4 +1,7 @@
 """The command line's own behaviour: bare help, --version, a mistyped command."""
+import sys
+from pathlib import Path
+
 import pytest
 
 import poetry_gen
@@ -43,7 +46,7 @@ def test_json_and_another_format_are_not_both_taken(capsys):
 
 def test_run_turns_errors_into_one_line_and_a_status(capsys):
     """The runner `poetry-gen` and `python -m benchmarks.NAME` share."""
-    from poetry_gen.cli import run
+    from poetry_gen.cli import exit_status
     from poetry_gen.errors import PoetryGenError
 
     def refuse():
@@ -52,9 +55,9 @@ def test_run_turns_errors_into_one_line_and_a_status(capsys):
     def missing():
         open("/nonexistent/poems.txt")
 
-    assert run(refuse) == 2 and capsys.readouterr().err == "poetry-gen: error: no poems\n"
-    assert run(missing) == 2 and capsys.readouterr().err.startswith("poetry-gen: error: /nonexistent/poems.txt: ")
-    assert run(lambda: None) == 0 and run(lambda: 3) == 3
+    assert exit_status(refuse) == 2 and capsys.readouterr().err == "poetry-gen: error: no poems\n"
+    assert exit_status(missing) == 2 and capsys.readouterr().err.startswith("poetry-gen: error: /nonexistent/poems.txt: ")
+    assert exit_status(lambda: None) == 0 and exit_status(lambda: 3) == 3
 
 
 @pytest.mark.parametrize("module,argv,message", [
@@ -72,3 +75,18 @@ def test_benchmarks_refuse_counts_that_leave_nothing_to_measure(module, argv, me
     monkeypatch.setattr(benchmark, "load_checkpoint", lambda *a, **k: pytest.fail("loaded a model"), raising=False)
     with pytest.raises(PoetryGenError, match=message):
         benchmark.main(argv)
+
+
+BENCHMARKS = sorted(p.stem for p in (Path(__file__).parent.parent / "benchmarks").glob("*.py"))
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_every_benchmark_runs_as_a_module_and_takes_help(name, monkeypatch, capsys):
+    """`python -m benchmarks.NAME --help`: the module's __main__ block runs its main through exit_status."""
+    import runpy
+
+    monkeypatch.setattr(sys, "argv", [name, "--help"])
+    monkeypatch.delitem(sys.modules, f"benchmarks.{name}", raising=False)  # run afresh, as python -m does
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module(f"benchmarks.{name}", run_name="__main__")
+    assert exit_.value.code == 0 and "usage:" in capsys.readouterr().out

@@ -77,10 +77,14 @@ def test_a_file_is_not_written_over_a_directory(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == [tmp_path / "d"] and list((tmp_path / "d").iterdir()) == []
 
 
-def test_an_empty_path_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+def test_a_path_that_names_a_directory_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    """Path('poems/') is Path('poems'): the file would be written where the user meant a directory."""
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PoetryGenError, match="path to write is empty"):
         write_atomic("", "春风")
+    for name in ("poems/", "poems/.", "poems/x/.."):
+        with pytest.raises(PoetryGenError, match=f"{name} names a directory"):
+            write_atomic(name, "春风")
     assert list(tmp_path.iterdir()) == [] and not list(tmp_path.parent.glob(f".{tmp_path.name}.*"))
 
 

@@ -39,7 +39,7 @@ def test_bad_train_options_are_one_line_before_anything_runs(built_corpus, tmp_p
     assert not out.parent.exists() or not any(out.parent.iterdir())
 
 
-@pytest.mark.parametrize("out", ["", "newrun/"])
+@pytest.mark.parametrize("out", ["", "newrun/", "newrun/.", "."])
 def test_an_out_that_names_no_file_is_one_line(built_corpus, tmp_path, capsys, monkeypatch, out):
     """'' is the current directory, and newrun/ would put the run beside newrun, not in it."""
     monkeypatch.chdir(tmp_path)
