@@ -36,7 +36,7 @@ from .checks import is_whole, shown, shown_value
 from .conditioning import PLAN
 from .config import WEIGHT_FORMATS, ModelConfig, OptimConfig, RunConfig, from_stored
 from .errors import PoetryGenError
-from .files import write_atomic
+from .files import refuse_directory, write_atomic
 from .model import PoetryLM
 from .vocab import SPECIALS, Vocab
 
@@ -313,11 +313,12 @@ def _check_export_target(dst, src, base=None) -> None:
     """An export replaces only an earlier export: never its own source or base, never a resumable
     checkpoint (its optimizer state would be lost) or a run's best model, never a file that is not a
     checkpoint."""
+    if os.path.isdir(dst):
+        raise PoetryGenError(f"{dst} is a directory; give the path of the file to write")
+    refuse_directory(dst)  # 'out/': before Path() drops the '/' and the mixing is done for nothing
     dst = Path(dst)
     if not dst.exists():
         return
-    if dst.is_dir():
-        raise PoetryGenError(f"{dst} is a directory; give the path of the file to write")
     for role, read in (("the checkpoint being exported", src), ("its --base", base)):
         if read is not None and os.path.exists(read) and os.path.samefile(read, dst):  # a missing one: load's error
             raise PoetryGenError(f"{dst} is {role}; write the export to another path")

@@ -22,7 +22,7 @@ from dataclasses import MISSING, fields
 
 from .config import (BENCH_CANDIDATES, BENCH_FORM, BENCH_HEADS, COLLECTION_GROUPS, COLLECTIONS, DEVICES,
                      PRECISIONS, WEIGHT_FORMATS, BenchOptions, ModelConfig, OptimConfig, RunConfig, SamplingOptions,
-                     TrainConfig, flag, from_stored)
+                     TrainConfig, check_run_out, flag, from_stored)
 from .checks import check_map_path
 from .errors import PoetryGenError
 from .files import refuse_directory
@@ -169,6 +169,7 @@ def _stored_model_settings(path) -> dict:
 def _train(args) -> int:
     from .train import last_checkpoint_path, resume_options, train
 
+    check_run_out(args.out)  # before --resume finds the run's .last.pt beside it
     fixed = _given(args, ModelConfig) | _given(args, OptimConfig)
     run = _given(args, RunConfig)
     settings = set(_given(args, ModelConfig)) - {"embed_dim", "hidden_dim"}  # the sizes grow an --init model

@@ -242,14 +242,20 @@ class RunConfig:
         self.validate()
 
     def validate(self) -> "RunConfig":
-        if not isinstance(self.out, str) or names_no_file(self.out):  # text: it is stored in the checkpoint
-            raise PoetryGenError(f"{_label(self, 'out')} must name the checkpoint to write (e.g. runs/a/model.pt), "
-                                 f"not {shown_value(self.out)}")
+        check_run_out(self.out)
         _one_of("device", self.device, DEVICES)
         _check_whole(self, epochs=(1, None), max_steps=(0, None), eval_interval=(1, None), log_interval=(1, None),
                      threads=(0, MAX_THREADS), rank=(0, None), world_size=(1, None), local_rank=(0, None))
         _check_real(self, max_minutes=(0, None, "[]"))
         return self
+
+
+def check_run_out(out) -> str:
+    """`out`, where a training run writes its best model: text (it is stored in the checkpoint) naming a file
+    (names_no_file: not '', '.', 'run/')."""
+    if not isinstance(out, str) or names_no_file(out):
+        raise PoetryGenError(f"--out must name the checkpoint to write (e.g. runs/a/model.pt), not {shown_value(out)}")
+    return out
 
 
 @dataclass

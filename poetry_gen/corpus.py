@@ -47,7 +47,7 @@ from .checks import shown
 from .conditioning import control_tokens
 from .config import COLLECTION_GROUPS, COLLECTIONS
 from .errors import PoetryGenError
-from .files import read_bytes_bounded, replacing_directory, write_json
+from .files import read_bytes_bounded, refuse_directory, replacing_directory, write_json
 from .forms import COUPLET, FORMS, detect_form
 from .plan import PLAN_TABLE_FILE, plan_table, split_plans
 from .theme import word_counts
@@ -284,7 +284,7 @@ def _check_whole(tar: tarfile.TarFile, stream, path: Path) -> None:
     with open(path, "rb") as f:
         f.seek(tar.offset)
         if f.read(tarfile.BLOCKSIZE) != bytes(tarfile.BLOCKSIZE):
-            raise tarfile.ReadError("it ends before its end-of-archive block: cut short?")
+            raise tarfile.ReadError("no end-of-archive block where reading stopped: cut short, or damaged")
 
 
 def _poems_in(name: str, data: bytes, collection: str) -> Iterator[RawPoem]:
@@ -730,8 +730,10 @@ def _check_split(split: str) -> None:
 
 
 def check_outside(directory, out) -> None:
-    """PoetryGenError where `out`, a table built from the corpus at `directory`, would be written inside it:
-    over one of its files (corpus pairs --out DIR/vocab.json), or beside them, where a rebuild refuses it."""
+    """PoetryGenError where `out`, a table built from the corpus at `directory`, names a directory or would be
+    written inside the corpus: over one of its files (corpus pairs --out DIR/vocab.json), or beside them,
+    where a rebuild refuses it."""
+    refuse_directory(out)  # now, not after the table is built
     if Path(out).resolve().is_relative_to(Path(directory).resolve()):
         raise PoetryGenError(f"{out} is inside the corpus {directory}; write it outside")
 

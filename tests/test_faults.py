@@ -67,6 +67,7 @@ def test_export_onto_its_source_or_a_resumable_checkpoint_is_refused(checkpoint,
     export_checkpoint(checkpoint, best)
     resumable(tmp_path / "run" / "model.last.pt", checkpoint)
     one_line_error(capsys, ["export", str(checkpoint), str(best)], "best model of the training run")
+    one_line_error(capsys, ["export", str(checkpoint), str(tmp_path / "a.pt") + "/"], "names a directory")
     base = (tmp_path / "a.pt").read_bytes()
     one_line_error(capsys, ["export", str(checkpoint), str(tmp_path / "a.pt"), "--base", str(tmp_path / "a.pt"),
                             "--alpha", "0.5"], "is its --base")

@@ -87,6 +87,8 @@ def test_a_table_is_not_written_into_the_corpus_it_is_built_from(built_corpus, c
     vocab = (built_corpus / "vocab.json").read_bytes()
     assert main([*command, str(built_corpus), "--out", str(built_corpus / "vocab.json")]) == 2
     assert "is inside the corpus" in capsys.readouterr().err
+    assert main([*command, str(built_corpus), "--out", "tables/"]) == 2  # refused before the table is built
+    assert "tables/ names a directory" in capsys.readouterr().err
     assert (built_corpus / "vocab.json").read_bytes() == vocab
 
 

@@ -39,11 +39,12 @@ def test_bad_train_options_are_one_line_before_anything_runs(built_corpus, tmp_p
     assert not out.parent.exists() or not any(out.parent.iterdir())
 
 
+@pytest.mark.parametrize("resume", [[], ["--resume"]])
 @pytest.mark.parametrize("out", ["", "newrun/", "newrun/.", "."])
-def test_an_out_that_names_no_file_is_one_line(built_corpus, tmp_path, capsys, monkeypatch, out):
+def test_an_out_that_names_no_file_is_one_line(built_corpus, tmp_path, capsys, monkeypatch, out, resume):
     """'' is the current directory, and newrun/ would put the run beside newrun, not in it."""
     monkeypatch.chdir(tmp_path)
-    assert main(["train", "--data", str(built_corpus), "--out", out]) == 2
+    assert main(["train", "--data", str(built_corpus), "--out", out, *resume]) == 2
     err = capsys.readouterr().err
     assert err.startswith("poetry-gen: error: --out must name the checkpoint") and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
